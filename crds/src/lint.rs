@@ -1,0 +1,1 @@
+//! `linnet lint` (filled in below).

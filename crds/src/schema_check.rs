@@ -1,0 +1,1 @@
+//! Unknown-field detection against a CRD's structural schema (filled in below).

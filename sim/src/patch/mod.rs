@@ -1,0 +1,1 @@
+//! Patch engines (in progress).

@@ -1,0 +1,1 @@
+//! Structural schema pruning and defaulting (in progress).
