@@ -1,1 +1,39 @@
-fn main() {}
+//! The `linnet` command. Each subcommand lives in its own module; `main` only dispatches.
+
+mod crds_cmd;
+mod lint_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// linnet: progressive delivery for Kubernetes, speaking the argoproj.io/v1alpha1 API.
+#[derive(Parser)]
+#[command(name = "linnet", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the CustomResourceDefinitions linnet serves, as one YAML stream.
+    Crds(crds_cmd::CrdsArgs),
+    /// Check manifests offline: types, validation rules and unknown fields.
+    Lint(lint_cmd::LintArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Crds(args) => crds_cmd::run(args),
+        Command::Lint(args) => lint_cmd::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("linnet: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -49,7 +49,11 @@ impl fmt::Display for Finding {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}: {level}: {}", self.path, self.message)
+        if self.path.is_empty() {
+            write!(f, "{level}: {}", self.message)
+        } else {
+            write!(f, "{}: {level}: {}", self.path, self.message)
+        }
     }
 }
 
