@@ -1,0 +1,20 @@
+//! POST: create an object.
+
+use hyper::Response;
+
+use super::Ctx;
+use crate::errors::ApiError;
+use crate::http::{self, Body};
+
+pub fn handle(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let body = http::parse_json_body(ctx.content_type, ctx.body)?;
+    let manager = ctx.manager();
+    let opts = ctx.write_options(&manager, None)?;
+    let written = ctx
+        .state
+        .lock()
+        .create(&ctx.desc, ctx.path.namespace.as_deref(), body, opts)?;
+    let mut response = ctx.object_response(201, &written.object);
+    http::add_warnings(&mut response, &written.warnings);
+    Ok(response)
+}
