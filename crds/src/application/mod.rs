@@ -1,27 +1,37 @@
-//! Application, AppProject (placeholder until the types land).
-use kube::CustomResource;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+//! The Argo CD kinds, field for field as Argo CD 3 defines them: `Application` (a set of
+//! manifests from a repository, kept equal to what runs in a cluster) and `AppProject` (the
+//! limits a group of Applications works within), with their validation.
+//!
+//! `Application` is written by hand (see [`resource`]) because Argo CD puts `operation` at
+//! the top level of the object; `AppProject` uses kube's `CustomResource` derive.
 
-use crate::{Finding, Validate};
+pub mod codes;
+pub mod helm;
+pub mod kustomize;
+pub mod operation;
+pub mod operation_state;
+pub mod project;
+pub mod resource;
+pub mod source;
+pub mod spec;
+pub mod status;
+pub mod sync_options;
+pub mod sync_policy;
+mod validate_app;
+mod validate_project;
+mod validate_source;
+mod validate_sync;
 
-/// Application spec.
-#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(group = "argoproj.io", version = "v1alpha1", kind = "Application", namespaced)]
-pub struct ApplicationSpec {}
+#[cfg(test)]
+mod fixtures_test;
+#[cfg(test)]
+mod validate_test;
 
-/// Project spec.
-#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(group = "argoproj.io", version = "v1alpha1", kind = "AppProject", namespaced)]
-pub struct AppProjectSpec {}
-
-impl Validate for Application {
-    fn validate(&self) -> Vec<Finding> {
-        Vec::new()
-    }
-}
-impl Validate for AppProject {
-    fn validate(&self) -> Vec<Finding> {
-        Vec::new()
-    }
-}
+pub use codes::{HealthStatusCode, OperationPhase, SyncStatusCode};
+pub use operation::Operation;
+pub use project::{AppProject, AppProjectSpec, AppProjectStatus};
+pub use resource::Application;
+pub use source::ApplicationSource;
+pub use spec::{ApplicationDestination, ApplicationSpec};
+pub use status::ApplicationStatus;
+pub use sync_policy::SyncPolicy;
