@@ -2,6 +2,7 @@
 
 mod crds_cmd;
 mod lint_cmd;
+mod sim_cmd;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,8 @@ enum Command {
     Crds(crds_cmd::CrdsArgs),
     /// Check manifests offline: types, validation rules and unknown fields.
     Lint(lint_cmd::LintArgs),
+    /// Run the sim: an in-memory Kubernetes API server for tests and demos (not a product).
+    Sim(sim_cmd::SimArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Crds(args) => crds_cmd::run(args),
         Command::Lint(args) => lint_cmd::run(args),
+        Command::Sim(args) => sim_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,33 @@
+//! `linnet sim`: run the in-memory Kubernetes API server in the foreground until SIGINT/SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use linnet_sim::SimOptions;
+
+#[derive(Args)]
+pub struct SimArgs {
+    /// Address to listen on; port 0 picks a free port and the printed line says which.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Where to write a kubeconfig for kubectl and kube-rs (plain HTTP on loopback).
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// Seed for uids and generated names, for reproducible runs.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
+    let opts = SimOptions {
+        listen: args.listen,
+        kubeconfig: args.kubeconfig,
+        seed: args.seed,
+        ..SimOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(linnet_sim::run_until_signal(opts))?;
+    Ok(ExitCode::SUCCESS)
+}
