@@ -184,3 +184,94 @@ pub fn rv(object: &Value) -> u64 {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no resourceVersion in {object}"))
 }
+
+/// An open watch stream read line by line.
+pub struct WatchStream {
+    pub status: u16,
+    body: kube::client::Body,
+    buffer: Vec<u8>,
+}
+
+impl WatchStream {
+    /// The next event, or `None` when the stream ended or nothing came within `wait`.
+    pub async fn next(&mut self, wait: std::time::Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.buffer.drain(..=end).collect();
+                return Some(
+                    serde_json::from_slice(&line).unwrap_or_else(|e| panic!("bad event line ({e})")),
+                );
+            }
+            let frame = tokio::time::timeout_at(deadline, self.body.frame())
+                .await
+                .ok()??;
+            if let Ok(data) = frame.map(|f| f.into_data()) {
+                self.buffer.extend_from_slice(&data.unwrap_or_default());
+            }
+        }
+    }
+
+    /// Events until `wait` passes with nothing new (or the stream ends).
+    pub async fn drain(&mut self, wait: std::time::Duration) -> Vec<Value> {
+        let mut events = Vec::new();
+        while let Some(event) = self.next(wait).await {
+            events.push(event);
+        }
+        events
+    }
+
+    /// Whether the server closed the stream within `wait`.
+    pub async fn ends_within(&mut self, wait: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.body.frame()).await {
+                Err(_) => return false,
+                Ok(None) => return true,
+                Ok(Some(_)) => continue,
+            }
+        }
+    }
+}
+
+impl TestSim {
+    pub async fn watch(&self, path: &str) -> WatchStream {
+        self.watch_with(path, &[]).await
+    }
+
+    pub async fn watch_with(&self, path: &str, headers: &[(&str, &str)]) -> WatchStream {
+        let mut builder = Request::builder().method(Method::GET).uri(path);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder
+            .body(kube::client::Body::empty())
+            .unwrap_or_else(|e| panic!("bad request: {e}"));
+        let response = self
+            .client
+            .send(request)
+            .await
+            .unwrap_or_else(|e| panic!("watch failed: {e}"));
+        let (parts, body) = response.into_parts();
+        WatchStream {
+            status: parts.status.as_u16(),
+            body,
+            buffer: Vec::new(),
+        }
+    }
+}
+
+/// `(type, name)` of each event, for compact assertions.
+pub fn summary(events: &[Value]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            let kind = e["type"].as_str().unwrap_or_default().to_string();
+            let name = e["object"]["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            (kind, name)
+        })
+        .collect()
+}
