@@ -25,7 +25,13 @@ mod validate_sync;
 #[cfg(test)]
 mod fixtures_test;
 #[cfg(test)]
-mod validate_test;
+mod resource_test;
+#[cfg(test)]
+mod validate_app_test;
+#[cfg(test)]
+mod validate_project_test;
+#[cfg(test)]
+mod validate_test_support;
 
 pub use codes::{HealthStatusCode, OperationPhase, SyncStatusCode};
 pub use operation::Operation;
