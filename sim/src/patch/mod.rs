@@ -9,12 +9,15 @@
 mod equality;
 mod json;
 mod merge;
+mod merge_keys;
+mod strategic;
 
 #[cfg(test)]
 mod tests;
 
 pub use json::json_patch;
 pub use merge::merge_patch;
+pub use strategic::strategic_merge_patch;
 
 /// The patch formats the apiserver accepts, told apart by the request's `Content-Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,7 +19,8 @@ merge_patch_cases! {
     new_member_is_added: json!({"a": "b"}), json!({"b": "c"}) => json!({"a": "b", "b": "c"});
     null_deletes_a_member: json!({"a": "b", "b": "c"}), json!({"a": null}) => json!({"b": "c"});
     null_for_an_absent_member_changes_nothing: json!({"a": 1}), json!({"z": null}) => json!({"a": 1});
-    objects_merge_recursively: json!({"spec": {"replicas": 1, "paused": true}}), json!({"spec": {"replicas": 3}})
+    objects_merge_recursively: json!({"spec": {"replicas": 1, "paused": true}}),
+        json!({"spec": {"replicas": 3}})
         => json!({"spec": {"replicas": 3, "paused": true}});
     arrays_are_replaced_whole: json!({"a": [{"b": "c"}, 2]}), json!({"a": [1]}) => json!({"a": [1]});
     object_replaces_a_scalar: json!({"a": "c"}), json!({"a": {"b": "c"}}) => json!({"a": {"b": "c"}});
@@ -30,6 +31,7 @@ merge_patch_cases! {
     kubectl_label_patch: json!({"metadata": {"name": "web", "labels": {"app": "web"}}}),
         json!({"metadata": {"labels": {"tier": "front", "app": null}}})
         => json!({"metadata": {"name": "web", "labels": {"tier": "front"}}});
-    scale_subresource_patch: json!({"spec": {"replicas": 1, "selector": "app=web"}}), json!({"spec": {"replicas": 5}})
+    scale_subresource_patch: json!({"spec": {"replicas": 1, "selector": "app=web"}}),
+        json!({"spec": {"replicas": 5}})
         => json!({"spec": {"replicas": 5, "selector": "app=web"}});
 }

@@ -4,6 +4,7 @@
 mod json;
 mod merge;
 mod patch_type;
+mod strategic;
 
 use serde_json::Value;
 
