@@ -77,10 +77,6 @@ impl FaultInjector {
         };
         (delay, error)
     }
-
-    pub fn watch_lifetime(&self) -> Option<Duration> {
-        self.lock().0.drop_watches_after_secs.map(Duration::from_secs)
-    }
 }
 
 #[cfg(test)]

@@ -80,6 +80,8 @@ pub struct SimState {
     pub addr: SocketAddr,
     pub bookmark_interval: Duration,
     shutdown: watch::Receiver<bool>,
+    /// The fault setting "drop watches after N seconds", seen by running watches too.
+    watch_lifetime: watch::Sender<Option<Duration>>,
 }
 
 impl SimState {
@@ -93,10 +95,17 @@ impl SimState {
         self.shutdown.clone()
     }
 
+    /// Follows the "drop watches after N seconds" fault as it changes.
+    pub fn watch_lifetime_signal(&self) -> watch::Receiver<Option<Duration>> {
+        self.watch_lifetime.subscribe()
+    }
+
     pub fn apply_faults(&self, faults: Faults) {
         self.lock()
             .store
             .set_history_limit(faults.history_limit.unwrap_or(DEFAULT_HISTORY_LIMIT));
+        self.watch_lifetime
+            .send_replace(faults.drop_watches_after_secs.map(Duration::from_secs));
         self.faults.set(faults);
     }
 }
@@ -150,6 +159,7 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
         addr,
         bookmark_interval: opts.bookmark_interval,
         shutdown: shutdown.clone(),
+        watch_lifetime: watch::Sender::new(opts.faults.drop_watches_after_secs.map(Duration::from_secs)),
     });
     let task = tokio::spawn(serve(listener, state.clone(), shutdown));
     Ok(SimHandle {

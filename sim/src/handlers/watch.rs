@@ -176,11 +176,6 @@ pub fn handle(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
         ),
         None => DEFAULT_TIMEOUT,
     };
-    let lifetime = ctx
-        .state
-        .faults
-        .watch_lifetime()
-        .map_or(timeout, |cap| cap.min(timeout));
     let filter = Filter {
         namespace: ctx.path.namespace.clone(),
         selectors,
@@ -227,7 +222,9 @@ pub fn handle(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
         kind: kind_of(ctx),
         bookmarks,
         bookmark_interval: ctx.state.bookmark_interval,
-        deadline: Instant::now() + lifetime,
+        started: Instant::now(),
+        timeout,
+        lifetime: ctx.state.watch_lifetime_signal(),
         revision: start_revision,
         shutdown: ctx.state.shutdown_signal(),
     };
@@ -272,7 +269,10 @@ struct WatchTask {
     kind: (String, String),
     bookmarks: bool,
     bookmark_interval: Duration,
-    deadline: Instant,
+    started: Instant,
+    timeout: Duration,
+    /// The injected "drop watches after N seconds" fault; it can change while the watch runs.
+    lifetime: tokio::sync::watch::Receiver<Option<Duration>>,
     revision: u64,
     shutdown: tokio::sync::watch::Receiver<bool>,
 }
@@ -292,7 +292,10 @@ impl WatchTask {
         let mut ticker =
             tokio::time::interval_at(Instant::now() + self.bookmark_interval, self.bookmark_interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut lifetime_followed = true;
         loop {
+            let cut = (*self.lifetime.borrow()).map_or(self.timeout, |cap| cap.min(self.timeout));
+            let deadline = self.started + cut;
             tokio::select! {
                 event = events.recv() => {
                     let Some(event) = event else { return };
@@ -308,7 +311,8 @@ impl WatchTask {
                         return;
                     }
                 }
-                _ = tokio::time::sleep_until(self.deadline) => return,
+                _ = tokio::time::sleep_until(deadline) => return,
+                changed = self.lifetime.changed(), if lifetime_followed => lifetime_followed = changed.is_ok(),
                 _ = tx.closed() => return,
                 _ = self.shutdown.changed() => return,
             }
