@@ -217,3 +217,43 @@ pub struct ApplicationDestinationServiceAccount {
     /// Service account to impersonate, as `name` or `namespace:name`.
     pub default_service_account: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use kube::CustomResourceExt;
+
+    use super::*;
+
+    #[test]
+    fn crd_names_match_argo_cd() {
+        let crd = AppProject::crd();
+        assert_eq!(crd.metadata.name.as_deref(), Some("appprojects.argoproj.io"));
+        assert_eq!(crd.spec.scope, "Namespaced");
+        assert_eq!(crd.spec.names.plural, "appprojects");
+        assert_eq!(
+            crd.spec.names.short_names,
+            Some(vec!["appproj".to_string(), "appprojs".to_string()])
+        );
+        let props = crd.spec.versions[0]
+            .schema
+            .as_ref()
+            .and_then(|s| s.open_api_v3_schema.as_ref())
+            .and_then(|s| s.properties.as_ref())
+            .expect("root properties");
+        assert!(props.contains_key("spec") && props.contains_key("status"));
+    }
+
+    #[test]
+    fn tokens_by_role_read_and_write_as_argo_cd_names_them() {
+        let status =
+            serde_json::json!({"jwtTokensByRole": {"ci": {"items": [{"iat": 1700000000, "id": "t1"}]}}});
+        let read: AppProjectStatus = serde_json::from_value(status.clone()).expect("reads");
+        let tokens = read.jwt_tokens_by_role.as_ref().expect("tokens")["ci"]
+            .items
+            .as_ref()
+            .expect("items");
+        assert_eq!(tokens[0].iat, 1_700_000_000);
+        assert_eq!(tokens[0].exp, None);
+        assert_eq!(serde_json::to_value(&read).expect("writes"), status);
+    }
+}

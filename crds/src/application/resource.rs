@@ -226,7 +226,7 @@ fn structural_schema() -> JSONSchemaProps {
         .into_generator();
     let schema = generator.into_root_schema_for::<Application>();
     // The schema comes from the types in this crate, never from input: a failure here is a
-    // bug in the types, caught by the tests below.
+    // bug in the types, caught by `resource_test`.
     serde_json::to_value(schema)
         .and_then(serde_json::from_value)
         .expect("the Application schema converts to JSONSchemaProps")
