@@ -5,5 +5,8 @@ mod builders;
 mod diff;
 mod hooks;
 mod identity;
+mod ignore;
+mod manifests;
 mod order;
+mod secrets;
 mod waves;
