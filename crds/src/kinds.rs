@@ -61,7 +61,7 @@ impl Kind {
             Kind::AnalysisRun => AnalysisRun::crd(),
             Kind::Experiment => Experiment::crd(),
             Kind::Application => Application::crd(),
-            Kind::AppProject => AppProject::crd(),
+            Kind::AppProject => without_subresources(AppProject::crd()),
         }
     }
 
@@ -92,6 +92,16 @@ impl Kind {
             Kind::AppProject => round_trip_typed::<AppProject>(doc),
         }
     }
+}
+
+/// Argo CD's Application and AppProject CRDs have no subresources: their status is written
+/// through the main resource. The derive adds a status subresource whenever there is a status
+/// type, so it is taken off again here.
+fn without_subresources(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    for version in &mut crd.spec.versions {
+        version.subresources = None;
+    }
+    crd
 }
 
 /// Deserializes `doc` as `T`, turning a type mismatch into a finding at its field path.
@@ -126,6 +136,13 @@ mod tests {
             assert_eq!(kind.crd().spec.names.kind, kind.name());
         }
         assert_eq!(Kind::from_name("Deployment"), None);
+    }
+
+    #[test]
+    fn argo_cd_kinds_have_no_subresources() {
+        for kind in [Kind::Application, Kind::AppProject] {
+            assert_eq!(kind.crd().spec.versions[0].subresources, None, "{kind:?}");
+        }
     }
 
     #[test]

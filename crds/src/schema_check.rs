@@ -106,7 +106,7 @@ fn unknown(path: &FieldPath, key: &str, known: &Map<String, Value>) -> Finding {
 fn nearest<'a>(key: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let lower = key.to_ascii_lowercase();
     known
-        .map(|k| (strsim::levenshtein(&lower, &k.to_ascii_lowercase()), k))
+        .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_ascii_lowercase()), k))
         .filter(|(d, k)| *d <= (k.len().max(key.len()) / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)

@@ -8,8 +8,7 @@ use std::borrow::Cow;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceColumnDefinition, CustomResourceDefinition, CustomResourceDefinitionNames,
-    CustomResourceDefinitionSpec, CustomResourceDefinitionVersion, CustomResourceSubresourceStatus,
-    CustomResourceSubresources, CustomResourceValidation, JSONSchemaProps,
+    CustomResourceDefinitionSpec, CustomResourceDefinitionVersion, CustomResourceValidation, JSONSchemaProps,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::core::dynamic::ApiResource;
@@ -166,10 +165,9 @@ impl CustomResourceExt for Application {
                     schema: Some(CustomResourceValidation {
                         open_api_v3_schema: Some(structural_schema()),
                     }),
-                    subresources: Some(CustomResourceSubresources {
-                        scale: None,
-                        status: Some(CustomResourceSubresourceStatus(serde_json::json!({}))),
-                    }),
+                    // No status subresource, as in Argo CD: its controller and CLI write
+                    // `status` (and `operation`) through the main resource.
+                    subresources: None,
                     ..CustomResourceDefinitionVersion::default()
                 }],
                 ..CustomResourceDefinitionSpec::default()

@@ -56,11 +56,9 @@ fn resource_and_api_resource_agree() {
 }
 
 #[test]
-fn status_subresource_is_declared() {
+fn status_is_written_through_the_main_resource_as_in_argo_cd() {
     let crd = Application::crd();
-    let sub = crd.spec.versions[0].subresources.clone().expect("subresources");
-    assert!(sub.status.is_some());
-    assert!(sub.scale.is_none());
+    assert_eq!(crd.spec.versions[0].subresources, None);
 }
 
 #[test]
