@@ -5,6 +5,7 @@
 //! kinds without a check have no health and do not count towards the application's. [`roll_up`]
 //! gives the application's health: the worst of its resources'.
 
+mod aggregation;
 mod argo;
 mod autoscaling;
 mod batch;
@@ -125,6 +126,7 @@ fn check_for(group: &str, kind: &str) -> Option<Check> {
         ("", "PersistentVolumeClaim") => storage::persistent_volume_claim,
         ("batch", "Job") => batch::job,
         ("autoscaling", "HorizontalPodAutoscaler") => autoscaling::horizontal_pod_autoscaler,
+        ("apiregistration.k8s.io", "APIService") => aggregation::api_service,
         ("argoproj.io", "Application") => argo::application,
         ("argoproj.io", "Rollout") => argo::rollout,
         _ => return None,
