@@ -1,42 +1,23 @@
-//! AnalysisTemplate, ClusterAnalysisTemplate, AnalysisRun (placeholder until the types land).
-use kube::CustomResource;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+//! The analysis kinds of `argoproj.io/v1alpha1`, field for field as Argo Rollouts defines them:
+//! `AnalysisTemplate`, `ClusterAnalysisTemplate` and `AnalysisRun`, with their metrics, metric
+//! providers, arguments and run status, and the rules a valid one obeys.
 
-use crate::{Finding, Validate};
+pub mod args;
+pub mod metric;
+pub mod providers;
+pub(crate) mod resource;
+pub mod run;
+pub(crate) mod schema;
+pub mod status;
+pub mod template;
+pub mod validate;
 
-/// Template spec.
-#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(
-    group = "argoproj.io",
-    version = "v1alpha1",
-    kind = "AnalysisTemplate",
-    namespaced
-)]
-pub struct AnalysisTemplateSpec {}
+#[cfg(test)]
+mod fixture_tests;
 
-/// Template spec.
-#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(group = "argoproj.io", version = "v1alpha1", kind = "ClusterAnalysisTemplate")]
-pub struct ClusterAnalysisTemplateSpec {}
-
-/// Run spec.
-#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(group = "argoproj.io", version = "v1alpha1", kind = "AnalysisRun", namespaced)]
-pub struct AnalysisRunSpec {}
-
-impl Validate for AnalysisTemplate {
-    fn validate(&self) -> Vec<Finding> {
-        Vec::new()
-    }
-}
-impl Validate for ClusterAnalysisTemplate {
-    fn validate(&self) -> Vec<Finding> {
-        Vec::new()
-    }
-}
-impl Validate for AnalysisRun {
-    fn validate(&self) -> Vec<Finding> {
-        Vec::new()
-    }
-}
+pub use args::{Argument, FieldRef, SecretKeyRef, ValueFrom, referenced_args};
+pub use metric::{CountValue, Metric};
+pub use providers::MetricProvider;
+pub use run::{AnalysisRun, AnalysisRunSpec, TtlStrategy};
+pub use status::{AnalysisPhase, AnalysisRunStatus, Measurement, MetricResult, RunSummary};
+pub use template::{AnalysisTemplate, AnalysisTemplateRef, AnalysisTemplateSpec, ClusterAnalysisTemplate};
