@@ -189,6 +189,30 @@ pub fn wave(obj: &Value) -> Result<i32, SyncError> {
     Ok(0)
 }
 
+/// Gives a hook written with only `metadata.generateName` a name that is the same on every
+/// reconcile of one operation and different in each phase: `<generateName><operation>-<phase>`,
+/// lower-cased. Objects that already have a name are returned unchanged.
+///
+/// [`crate::sync::order::sync_order`] names hook tasks this way when given the id of the
+/// operation (kept in the Application's status), so a restarted controller finds the hooks it
+/// already created.
+pub fn name_generated_hook(obj: &Value, operation_id: &str, phase: SyncPhase) -> Value {
+    let metadata = obj.get("metadata");
+    let has_name = metadata
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    let prefix = metadata
+        .and_then(|m| m.get("generateName"))
+        .and_then(Value::as_str);
+    let mut named = obj.clone();
+    if let (false, Some(prefix), Some(metadata)) = (has_name, prefix, named.get_mut("metadata")) {
+        let name = format!("{prefix}{operation_id}-{phase:?}").to_lowercase();
+        metadata["name"] = Value::String(name);
+    }
+    named
+}
+
 /// The non-empty, trimmed words of a comma-separated annotation.
 pub(crate) fn csv(text: &str) -> impl Iterator<Item = &str> {
     text.split(',').map(str::trim).filter(|word| !word.is_empty())

@@ -107,13 +107,17 @@ impl SyncTask {
     }
 }
 
-/// Application-wide settings that change the order.
+/// Application-wide settings that change the tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct OrderSettings {
+pub struct OrderSettings<'a> {
     /// The Application's `PruneLast=true` sync option: every prune goes last.
     pub prune_last: bool,
     /// A person confirmed pruning, so objects marked `Prune=confirm` may go.
     pub prune_confirmed: bool,
+    /// The running operation's id. When set, hooks with only `generateName` are named for it
+    /// and their phase (see [`hooks::name_generated_hook`]); when empty they keep the prefix as
+    /// their key.
+    pub operation_id: &'a str,
 }
 
 /// Builds the sync tasks for a render, in apply order.
@@ -127,7 +131,7 @@ pub struct OrderSettings {
 pub fn sync_order(
     desired: &[Value],
     extraneous: &[Value],
-    settings: OrderSettings,
+    settings: OrderSettings<'_>,
 ) -> Result<Vec<SyncTask>, SyncError> {
     identity::ensure_unique(desired)?;
     let mut tasks = Vec::new();
@@ -142,7 +146,12 @@ pub fn sync_order(
             } => {
                 for phase in types.iter().filter_map(|t| t.sync_phase()) {
                     let policies = Some(delete_policies.clone());
-                    tasks.push(task(obj, phase, wave, TaskAction::Apply, policies));
+                    if settings.operation_id.is_empty() {
+                        tasks.push(task(obj, phase, wave, TaskAction::Apply, policies));
+                    } else {
+                        let named = hooks::name_generated_hook(obj, settings.operation_id, phase);
+                        tasks.push(task(&named, phase, wave, TaskAction::Apply, policies));
+                    }
                 }
             }
         }

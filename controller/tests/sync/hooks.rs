@@ -1,7 +1,9 @@
 //! Hook, delete-policy, wave and sync-option annotations.
 
 use linnet_controller::sync::SyncError;
-use linnet_controller::sync::hooks::{DeletePolicy, HookType, Role, role, wave};
+use linnet_controller::sync::hooks::{
+    DeletePolicy, HookType, Role, SyncPhase, name_generated_hook, role, wave,
+};
 use linnet_controller::sync::options::{Removal, SyncOptions, sync_options};
 
 use crate::builders::{annotated, deployment};
@@ -147,7 +149,6 @@ fn unknown_argo_values_are_errors_naming_the_object() {
 
 #[test]
 fn only_sync_hooks_have_a_sync_phase() {
-    use linnet_controller::sync::hooks::SyncPhase;
     assert_eq!(HookType::PreSync.sync_phase(), Some(SyncPhase::PreSync));
     assert_eq!(HookType::SyncFail.sync_phase(), Some(SyncPhase::SyncFail));
     assert_eq!(HookType::PreDelete.sync_phase(), None);
@@ -218,4 +219,19 @@ fn sync_options_parse_each_entry() {
         read("Replace=yes,Frobnicate=true,Prune").unrecognised,
         ["Replace=yes", "Frobnicate=true", "Prune"]
     );
+}
+
+#[test]
+fn generated_hook_names_are_stable_per_operation_and_phase() {
+    let generated = serde_json::json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"generateName": "migrate-"}});
+    let pre = name_generated_hook(&generated, "Op7", SyncPhase::PreSync);
+    assert_eq!(pre["metadata"]["name"], "migrate-op7-presync");
+    assert_eq!(pre["metadata"]["generateName"], "migrate-");
+    assert_eq!(name_generated_hook(&generated, "Op7", SyncPhase::PreSync), pre);
+    assert_eq!(
+        name_generated_hook(&generated, "op7", SyncPhase::PostSync)["metadata"]["name"],
+        "migrate-op7-postsync"
+    );
+    let named = deployment("web");
+    assert_eq!(name_generated_hook(&named, "op7", SyncPhase::Sync), named);
 }

@@ -293,3 +293,30 @@ fn renders_that_cannot_be_ordered_are_errors() {
         "{bad_wave:?}"
     );
 }
+
+#[test]
+fn generated_hooks_are_named_per_phase_for_the_operation() {
+    let generated = json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"generateName": "check-", "namespace": "shop", "annotations": {"argocd.argoproj.io/hook": "PreSync,PostSync"}},
+    });
+    let settings = OrderSettings {
+        operation_id: "op42",
+        ..OrderSettings::default()
+    };
+    let tasks = sync_order(std::slice::from_ref(&generated), &[], settings).expect("orderable");
+    assert_eq!(
+        summary(&tasks),
+        [
+            "PreSync/0 Job check-op42-presync",
+            "PostSync/0 Job check-op42-postsync"
+        ]
+    );
+    assert_eq!(tasks[1].object["metadata"]["name"], "check-op42-postsync");
+    let unnamed = sync_order(&[generated], &[], OrderSettings::default()).expect("orderable");
+    assert_eq!(
+        summary(&unnamed),
+        ["PreSync/0 Job check-", "PostSync/0 Job check-"]
+    );
+}
