@@ -6,8 +6,12 @@
 //! `serde_json::Value`s and returns the new object or a [`PatchError`] that maps onto the HTTP
 //! status the apiserver would answer. Nothing a client sends can make these functions panic.
 
+mod apply;
 mod equality;
+mod field_walk;
+mod fields_v1;
 mod json;
+mod managed_fields;
 mod merge;
 mod merge_keys;
 mod strategic;
@@ -15,6 +19,8 @@ mod strategic;
 #[cfg(test)]
 mod tests;
 
+pub use apply::{record_update, server_side_apply};
+pub use fields_v1::{FieldPath, FieldSet, PathElement, path_string};
 pub use json::json_patch;
 pub use merge::merge_patch;
 pub use strategic::strategic_merge_patch;

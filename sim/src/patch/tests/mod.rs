@@ -1,6 +1,8 @@
 //! Table tests of the patch engines, one file per engine. Each case is its own test, named after
 //! the rule it checks.
 
+mod apply;
+mod fields_v1;
 mod json;
 mod merge;
 mod patch_type;

@@ -1,0 +1,178 @@
+//! The entries of `metadata.managedFields`: which manager set which fields, by apply or by
+//! update, through which subresource, and when. The object itself is their only storage, so
+//! they are decoded from it before a write and encoded back into the result.
+
+use serde_json::{Map, Value};
+
+use super::fields_v1::FieldSet;
+
+/// How a manager wrote its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Operation {
+    Apply,
+    Update,
+}
+
+impl Operation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Operation::Apply => "Apply",
+            Operation::Update => "Update",
+        }
+    }
+}
+
+/// What tells entries apart: the same manager has separate entries per operation and subresource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ManagerId {
+    pub manager: String,
+    pub operation: Operation,
+    pub subresource: Option<String>,
+}
+
+/// One entry of `metadata.managedFields`.
+#[derive(Debug, Clone)]
+pub(crate) struct ManagedEntry {
+    pub id: ManagerId,
+    pub api_version: String,
+    pub time: Option<String>,
+    pub fields: FieldSet,
+}
+
+/// All entries of one object.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ManagedFields {
+    entries: Vec<ManagedEntry>,
+}
+
+impl ManagedFields {
+    /// The entries stored in `object`. The server wrote them, so one it cannot read is dropped
+    /// rather than failing the request.
+    pub fn stored_in(object: &Value) -> ManagedFields {
+        let entries = match object.pointer("/metadata/managedFields") {
+            Some(Value::Array(entries)) => entries
+                .iter()
+                .filter_map(|entry| parse_entry(entry).ok())
+                .collect(),
+            _ => Vec::new(),
+        };
+        ManagedFields { entries }
+    }
+
+    /// Takes this manager's entry out, to be put back changed.
+    pub fn take(&mut self, id: &ManagerId) -> Option<ManagedEntry> {
+        let index = self.entries.iter().position(|entry| &entry.id == id)?;
+        Some(self.entries.remove(index))
+    }
+
+    /// Every entry but `id`'s.
+    pub fn others<'a>(&'a self, id: &'a ManagerId) -> impl Iterator<Item = &'a ManagedEntry> {
+        self.entries.iter().filter(move |entry| &entry.id != id)
+    }
+
+    /// The union of every entry's fields but `id`'s.
+    pub fn owned_by_others(&self, id: &ManagerId) -> FieldSet {
+        self.others(id)
+            .fold(FieldSet::new(), |owned, entry| owned.union(&entry.fields))
+    }
+
+    /// Takes `fields` away from every manager but `id`: someone else now owns them alone.
+    pub fn release_from_others(&mut self, id: &ManagerId, fields: &FieldSet) {
+        for entry in self.entries.iter_mut().filter(|entry| &entry.id != id) {
+            entry.fields = entry.fields.difference(fields);
+        }
+    }
+
+    pub fn put(&mut self, entry: ManagedEntry) {
+        self.entries.push(entry);
+    }
+
+    /// Writes the entries into `object`'s metadata in the apiserver's order, leaving out
+    /// managers that own nothing; no entries at all removes the member.
+    pub fn write_into(mut self, object: &mut Value) {
+        self.entries.retain(|entry| !entry.fields.is_empty());
+        self.entries.sort_by(|p, q| {
+            (
+                p.id.operation,
+                &p.time,
+                &p.id.manager,
+                &p.api_version,
+                &p.id.subresource,
+            )
+                .cmp(&(
+                    q.id.operation,
+                    &q.time,
+                    &q.id.manager,
+                    &q.api_version,
+                    &q.id.subresource,
+                ))
+        });
+        let Value::Object(fields) = object else {
+            return;
+        };
+        let metadata = fields
+            .entry("metadata")
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Value::Object(metadata) = metadata else {
+            return;
+        };
+        if self.entries.is_empty() {
+            metadata.remove("managedFields");
+        } else {
+            let encoded = self.entries.iter().map(encode_entry).collect();
+            metadata.insert("managedFields".into(), Value::Array(encoded));
+        }
+    }
+}
+
+fn parse_entry(entry: &Value) -> Result<ManagedEntry, String> {
+    let text = |name: &str| entry.get(name).and_then(Value::as_str).map(str::to_owned);
+    let operation = match entry.get("operation").and_then(Value::as_str) {
+        Some("Apply") => Operation::Apply,
+        Some("Update") => Operation::Update,
+        other => {
+            return Err(format!(
+                "managedFields operation must be Apply or Update, not {other:?}"
+            ));
+        }
+    };
+    match entry.get("fieldsType").and_then(Value::as_str) {
+        Some("FieldsV1") | None => {}
+        Some(other) => {
+            return Err(format!(
+                "managedFields fieldsType must be FieldsV1, not {other:?}"
+            ));
+        }
+    }
+    let fields = match entry.get("fieldsV1") {
+        Some(encoded) => FieldSet::from_fields_v1(encoded)?,
+        None => FieldSet::new(),
+    };
+    Ok(ManagedEntry {
+        id: ManagerId {
+            manager: text("manager").unwrap_or_default(),
+            operation,
+            subresource: text("subresource"),
+        },
+        api_version: text("apiVersion").unwrap_or_default(),
+        time: text("time"),
+        fields,
+    })
+}
+
+/// One entry in the apiserver's member order.
+fn encode_entry(entry: &ManagedEntry) -> Value {
+    let mut encoded = Map::new();
+    encoded.insert("manager".into(), entry.id.manager.clone().into());
+    encoded.insert("operation".into(), entry.id.operation.as_str().into());
+    encoded.insert("apiVersion".into(), entry.api_version.clone().into());
+    if let Some(time) = &entry.time {
+        encoded.insert("time".into(), time.clone().into());
+    }
+    encoded.insert("fieldsType".into(), "FieldsV1".into());
+    encoded.insert("fieldsV1".into(), entry.fields.to_fields_v1());
+    if let Some(subresource) = &entry.id.subresource {
+        encoded.insert("subresource".into(), subresource.clone().into());
+    }
+    Value::Object(encoded)
+}
