@@ -29,16 +29,44 @@ pub struct RolloutAnalysis {
     pub analysis_run_metadata: Option<Metadata>,
 }
 
-/// A background analysis of a canary (`canary.analysis`): runs for the whole update.
+/// A background analysis of a canary (`canary.analysis`): runs for the whole update. It has
+/// the fields of [`RolloutAnalysis`] plus `startingStep`; they are spelled out rather than
+/// flattened so that a type error inside is reported at its exact path.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutAnalysisBackground {
-    /// The analysis to run.
-    #[serde(flatten)]
-    pub analysis: RolloutAnalysis,
+    /// The AnalysisTemplates (or ClusterAnalysisTemplates) whose metrics are combined into one
+    /// AnalysisRun. At least one is needed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub templates: Option<Vec<RolloutAnalysisTemplate>>,
+    /// Values for the templates' arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<AnalysisRunArgument>>,
+    /// Metrics whose results are recorded but do not decide the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<Vec<DryRun>>,
+    /// How many measurements to keep per metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measurement_retention: Option<Vec<MeasurementRetention>>,
+    /// Labels and annotations to put on the AnalysisRun.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis_run_metadata: Option<Metadata>,
     /// Index of the step at which the AnalysisRun is created. Defaults to 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starting_step: Option<i32>,
+}
+
+impl RolloutAnalysisBackground {
+    /// The analysis to run, without the step it starts at.
+    pub fn to_analysis(&self) -> RolloutAnalysis {
+        RolloutAnalysis {
+            templates: self.templates.clone(),
+            args: self.args.clone(),
+            dry_run: self.dry_run.clone(),
+            measurement_retention: self.measurement_retention.clone(),
+            analysis_run_metadata: self.analysis_run_metadata.clone(),
+        }
+    }
 }
 
 /// A template to take metrics from.

@@ -238,3 +238,15 @@ fn broken_fixtures_report_every_expected_finding() {
         );
     }
 }
+
+#[test]
+fn a_type_error_inside_background_analysis_names_its_path() {
+    let analysis = json!({"startingStep": 1, "templates": [{"templateName": "x", "clusterScope": "yes"}]});
+    let canary = json!({"canary": {"analysis": analysis, "steps": [{"setWeight": 5}, {"pause": {}}]}});
+    let findings = Kind::Rollout.check(&minimal(json!({"strategy": canary}), None));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(
+        findings[0].path,
+        "spec.strategy.canary.analysis.templates[0].clusterScope"
+    );
+}

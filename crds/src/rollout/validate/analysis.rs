@@ -63,15 +63,45 @@ pub fn check_args(args: &[AnalysisRunArgument], path: &FieldPath) -> Vec<Finding
                 )),
                 _ => {}
             }
-            if from.field_ref.as_ref().is_some_and(|f| f.field_path.is_empty()) {
-                findings.push(Finding::error(
-                    arg_path.field("valueFrom").field("fieldRef").field("fieldPath"),
-                    "fieldPath is required",
-                ));
+            if let Some(field_ref) = &from.field_ref {
+                let field_path = field_ref.field_path.as_str();
+                let at = arg_path.field("valueFrom").field("fieldRef").field("fieldPath");
+                if field_path.is_empty() {
+                    findings.push(Finding::error(at, "fieldPath is required"));
+                } else if field_path.starts_with("metadata") && !is_downward_api_metadata(field_path) {
+                    findings.push(Finding::error(
+                        at,
+                        format!(
+                            "{field_path:?} is not a metadata field the downward API can read (metadata.name, \
+                             metadata.namespace, metadata.uid, metadata.labels['…'], metadata.annotations['…'])"
+                        ),
+                    ));
+                }
             }
         }
     }
     findings
+}
+
+/// Whether `path` is a metadata field Argo can read for an argument, as Kubernetes' downward
+/// API reads them: a plain field, or one label or annotation by key.
+fn is_downward_api_metadata(path: &str) -> bool {
+    const PLAIN: [&str; 5] = [
+        "metadata.name",
+        "metadata.namespace",
+        "metadata.uid",
+        "metadata.labels",
+        "metadata.annotations",
+    ];
+    if PLAIN.contains(&path) {
+        return true;
+    }
+    ["metadata.labels", "metadata.annotations"].iter().any(|map| {
+        path.strip_prefix(map)
+            .and_then(|rest| rest.strip_prefix("['"))
+            .and_then(|rest| rest.strip_suffix("']"))
+            .is_some_and(|key| !key.is_empty())
+    })
 }
 
 #[cfg(test)]
@@ -101,6 +131,26 @@ mod tests {
             .iter()
             .map(ToString::to_string)
             .collect()
+    }
+
+    #[test]
+    fn downward_api_metadata_paths() {
+        for ok in [
+            "metadata.name",
+            "metadata.uid",
+            "metadata.labels['team']",
+            "metadata.annotations['acme.io/owner']",
+        ] {
+            assert!(is_downward_api_metadata(ok), "{ok}");
+        }
+        for bad in [
+            "metadata.generation",
+            "metadata.labels[team]",
+            "metadata.labels['']",
+            "metadata.labels.team",
+        ] {
+            assert!(!is_downward_api_metadata(bad), "{bad}");
+        }
     }
 
     #[test]
@@ -197,6 +247,19 @@ mod tests {
                 "a.args[0].valueFrom.fieldRef.fieldPath: error: fieldPath is required",
             ),
         ];
+        let bad_field = RolloutAnalysis {
+            templates: Some(vec![template("ok")]),
+            args: Some(vec![arg(
+                "gen",
+                None,
+                Some(from(None, Some("metadata.generation"))),
+            )]),
+            ..Default::default()
+        };
+        let cases = cases.into_iter().chain([(
+            bad_field,
+            "a.args[0].valueFrom.fieldRef.fieldPath: error: \"metadata.generation\" is not a metadata field",
+        )]);
         for (analysis, expected) in cases {
             let findings = rendered(&analysis);
             assert!(

@@ -8,7 +8,13 @@ use crate::rollout::BlueGreenStrategy;
 use crate::{FieldPath, Finding};
 
 /// Every rule of `spec.strategy.blueGreen`, at `path`.
-pub fn check_blue_green(blue_green: &BlueGreenStrategy, path: &FieldPath) -> Vec<Finding> {
+/// `revision_history_limit` is the spec's (10 when unset): old ReplicaSets waiting to be scaled
+/// down must be among those kept.
+pub fn check_blue_green(
+    blue_green: &BlueGreenStrategy,
+    revision_history_limit: i32,
+    path: &FieldPath,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let active = blue_green.active_service.as_str();
     if active.is_empty() {
@@ -41,6 +47,14 @@ pub fn check_blue_green(blue_green: &BlueGreenStrategy, path: &FieldPath) -> Vec
     ];
     for (field, value) in counts {
         findings.extend(non_negative(&path.field(field), value));
+    }
+    if let Some(limit) = blue_green.scale_down_delay_revision_limit
+        && limit > revision_history_limit
+    {
+        findings.push(Finding::error(
+            path.field("scaleDownDelayRevisionLimit"),
+            format!("{limit} is above revisionHistoryLimit {revision_history_limit}; it cannot keep more than that"),
+        ));
     }
     // Blue-green defaults maxUnavailable to 0; the value only has to be well-formed.
     int_or_percent(
@@ -82,7 +96,7 @@ mod tests {
     #[test]
     fn each_blue_green_rule_reports_at_its_path() {
         type Case = (fn(&mut BlueGreenStrategy), &'static str, &'static str);
-        let cases: [Case; 5] = [
+        let cases: [Case; 6] = [
             (
                 |s| s.active_service.clear(),
                 "activeService",
@@ -97,6 +111,11 @@ mod tests {
                 |s| s.preview_replica_count = Some(-1),
                 "previewReplicaCount",
                 "-1 is negative",
+            ),
+            (
+                |s| s.scale_down_delay_revision_limit = Some(11),
+                "scaleDownDelayRevisionLimit",
+                "11 is above revisionHistoryLimit 10",
             ),
             (
                 |s| s.pre_promotion_analysis = Some(RolloutAnalysis::default()),

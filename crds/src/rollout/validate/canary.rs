@@ -24,7 +24,7 @@ pub fn check_canary(canary: &CanaryStrategy, path: &FieldPath) -> Vec<Finding> {
     findings.extend(check_steps(canary, &path.field("steps")));
     if let Some(background) = &canary.analysis {
         let analysis_path = path.field("analysis");
-        findings.extend(check_analysis(&background.analysis, &analysis_path));
+        findings.extend(check_analysis(&background.to_analysis(), &analysis_path));
         let step_count = canary.steps.as_ref().map_or(0, Vec::len);
         if let Some(start) = background.starting_step {
             let in_range = usize::try_from(start).is_ok_and(|s| s < step_count);
@@ -105,7 +105,8 @@ fn check_surge(canary: &CanaryStrategy, path: &FieldPath, findings: &mut Vec<Fin
 }
 
 /// The stable and canary services differ; a traffic router needs both (unless ping-pong
-/// provides them), and ping-pong needs a router and two distinct services.
+/// provides them, or Istio tells the versions apart by DestinationRule subsets), and ping-pong
+/// needs a router and two distinct services.
 fn check_services(canary: &CanaryStrategy, path: &FieldPath, findings: &mut Vec<Finding>) {
     let stable = canary.stable_service.as_deref().filter(|s| !s.is_empty());
     let canary_service = canary.canary_service.as_deref().filter(|s| !s.is_empty());
@@ -117,9 +118,13 @@ fn check_services(canary: &CanaryStrategy, path: &FieldPath, findings: &mut Vec<
             format!("{stable:?} is also the canaryService; stable and canary services must differ"),
         ));
     }
-    let routed = canary.traffic_routing.is_some();
+    let routing = canary.traffic_routing.as_ref();
+    let routed = routing.is_some();
+    let subset_split = routing
+        .and_then(|r| r.istio.as_ref())
+        .is_some_and(|istio| istio.destination_rule.is_some());
     match &canary.ping_pong {
-        None if routed => {
+        None if routed && !subset_split => {
             for (field, value) in [("stableService", stable), ("canaryService", canary_service)] {
                 if value.is_none() {
                     findings.push(Finding::error(
@@ -149,6 +154,15 @@ fn check_services(canary: &CanaryStrategy, path: &FieldPath, findings: &mut Vec<
                     ));
                 }
             }
+            // ALB sends traffic to the root Service and splits it between ping and pong.
+            if let Some(alb) = routing.and_then(|r| r.alb.as_ref())
+                && alb.root_service.as_deref().unwrap_or_default().is_empty()
+            {
+                findings.push(Finding::error(
+                    path.field("trafficRouting").field("alb").field("rootService"),
+                    "rootService is required when ALB routing uses pingPong",
+                ));
+            }
             if !ping_pong.ping_service.is_empty() && ping_pong.ping_service == ping_pong.pong_service {
                 findings.push(Finding::error(
                     ping_path.field("pongService"),
@@ -176,6 +190,13 @@ fn check_routing_only_settings(canary: &CanaryStrategy, path: &FieldPath, findin
         findings.extend(non_negative(&path.field(field), value));
     }
     if canary.traffic_routing.is_some() {
+        // Scaling stable down with the traffic leaves nothing for a scale-down delay to keep.
+        if canary.dynamic_stable_scale == Some(true) && canary.scale_down_delay_seconds.is_some() {
+            findings.push(Finding::error(
+                path.field("dynamicStableScale"),
+                "dynamicStableScale cannot be combined with scaleDownDelaySeconds",
+            ));
+        }
         return;
     }
     let set = [

@@ -5,9 +5,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::super::test_support::{assert_clean, assert_finding, canary, routed_canary};
 use crate::Severity::{self, Error, Warning};
 use crate::rollout::{
-    AntiAffinity, CanaryStrategy, PingPongSpec, PreferredAntiAffinity, ProgressThresholdType,
-    ReplicaProgressThreshold, RequiredAntiAffinity, Rollout, RolloutAnalysis, RolloutAnalysisBackground,
-    RolloutAnalysisTemplate,
+    AlbTrafficRouting, AntiAffinity, CanaryStep, CanaryStrategy, IstioDestinationRule, PingPongSpec,
+    PreferredAntiAffinity, ProgressThresholdType, ReplicaProgressThreshold, RequiredAntiAffinity, Rollout,
+    RolloutAnalysisBackground, RolloutAnalysisTemplate,
 };
 
 fn strategy(rollout: &mut Rollout) -> &mut CanaryStrategy {
@@ -32,11 +32,9 @@ fn background(starting_step: i32) -> Option<RolloutAnalysisBackground> {
         cluster_scope: None,
     };
     Some(RolloutAnalysisBackground {
-        analysis: RolloutAnalysis {
-            templates: Some(vec![template]),
-            ..Default::default()
-        },
+        templates: Some(vec![template]),
         starting_step: Some(starting_step),
+        ..Default::default()
     })
 }
 
@@ -218,7 +216,7 @@ fn valid_canary_settings_give_no_findings() {
     let c = strategy(&mut tuned);
     c.max_surge = Some(IntOrString::Int(0));
     c.max_unavailable = Some(IntOrString::String("10%".into()));
-    c.scale_down_delay_seconds = Some(30);
+    c.abort_scale_down_delay_seconds = Some(0);
     c.dynamic_stable_scale = Some(true);
     c.min_pods_per_replica_set = Some(2);
     c.analysis = background(1);
@@ -228,4 +226,71 @@ fn valid_canary_settings_give_no_findings() {
         required_during_scheduling_ignored_during_execution: Some(RequiredAntiAffinity {}),
     });
     assert_clean(&tuned);
+}
+
+#[test]
+fn istio_subsets_need_no_stable_and_canary_services() {
+    let mut rollout = routed_canary();
+    let c = strategy(&mut rollout);
+    c.stable_service = None;
+    c.canary_service = None;
+    let istio = c.traffic_routing.as_mut().and_then(|r| r.istio.as_mut()).unwrap();
+    istio.destination_rule = Some(IstioDestinationRule {
+        name: "checkout".into(),
+        canary_subset_name: "canary".into(),
+        stable_subset_name: "stable".into(),
+        additional_subset_names: None,
+    });
+    assert_clean(&rollout);
+}
+
+#[test]
+fn alb_ping_pong_needs_a_root_service() {
+    let mut rollout = routed_canary();
+    let c = strategy(&mut rollout);
+    c.ping_pong = ping_pong("checkout-ping", "checkout-pong");
+    let routing = c.traffic_routing.as_mut().unwrap();
+    routing.istio = None;
+    routing.managed_routes = None;
+    routing.alb = Some(AlbTrafficRouting {
+        ingress: Some("checkout".into()),
+        service_port: 80,
+        ..Default::default()
+    });
+    c.steps = Some(vec![CanaryStep {
+        set_weight: Some(10),
+        ..Default::default()
+    }]);
+    let path = "spec.strategy.canary.trafficRouting.alb.rootService";
+    assert_finding(
+        &rollout,
+        Error,
+        path,
+        "rootService is required when ALB routing uses pingPong",
+        "alb",
+    );
+
+    strategy(&mut rollout)
+        .traffic_routing
+        .as_mut()
+        .and_then(|r| r.alb.as_mut())
+        .unwrap()
+        .root_service = Some("checkout-root".into());
+    assert_clean(&rollout);
+}
+
+#[test]
+fn dynamic_stable_scale_excludes_a_scale_down_delay() {
+    let mut rollout = routed_canary();
+    let c = strategy(&mut rollout);
+    c.dynamic_stable_scale = Some(true);
+    c.scale_down_delay_seconds = Some(30);
+    let path = "spec.strategy.canary.dynamicStableScale";
+    assert_finding(
+        &rollout,
+        Error,
+        path,
+        "dynamicStableScale cannot be combined with scaleDownDelaySeconds",
+        "dss",
+    );
 }

@@ -17,6 +17,9 @@ mod test_support;
 use super::Rollout;
 use crate::{FieldPath, Finding, Validate};
 
+/// Argo's default `revisionHistoryLimit`.
+const DEFAULT_REVISION_HISTORY_LIMIT: i32 = 10;
+
 impl Validate for Rollout {
     fn validate(&self) -> Vec<Finding> {
         let spec = &self.spec;
@@ -29,10 +32,11 @@ impl Validate for Rollout {
                 findings.extend(canary::check_canary(canary, &strategy_path.field("canary")));
             }
             if let Some(blue_green) = &strategy.blue_green {
-                findings.extend(bluegreen::check_blue_green(
-                    blue_green,
-                    &strategy_path.field("blueGreen"),
-                ));
+                let history_limit = spec
+                    .revision_history_limit
+                    .unwrap_or(DEFAULT_REVISION_HISTORY_LIMIT);
+                let at = strategy_path.field("blueGreen");
+                findings.extend(bluegreen::check_blue_green(blue_green, history_limit, &at));
             }
         }
         findings

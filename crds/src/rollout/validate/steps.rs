@@ -19,6 +19,8 @@ const DEFAULT_MAX_TRAFFIC_WEIGHT: i32 = 100;
 /// What every step needs to know about the canary around it.
 struct StepContext<'a> {
     routed: bool,
+    /// ALB matches headers by exact value only.
+    exact_headers_only: bool,
     max_weight: i32,
     managed_routes: BTreeSet<&'a str>,
 }
@@ -28,6 +30,7 @@ pub fn check_steps(canary: &CanaryStrategy, path: &FieldPath) -> Vec<Finding> {
     let routing = canary.traffic_routing.as_ref();
     let context = StepContext {
         routed: routing.is_some(),
+        exact_headers_only: routing.is_some_and(|r| r.alb.is_some()),
         max_weight: routing
             .and_then(|r| r.max_traffic_weight)
             .unwrap_or(DEFAULT_MAX_TRAFFIC_WEIGHT),
@@ -203,10 +206,18 @@ fn check_header_route(
                 "headerName is required",
             ));
         }
-        findings.extend(check_string_match(
-            &header.header_value,
-            &match_path.field("headerValue"),
-        ));
+        let value_path = match_path.field("headerValue");
+        let value = &header.header_value;
+        if context.exact_headers_only
+            && (value.exact.is_none() || value.prefix.is_some() || value.regex.is_some())
+        {
+            findings.push(Finding::error(
+                value_path,
+                "ALB matches header values exactly; use exact only",
+            ));
+        } else {
+            findings.extend(check_string_match(value, &value_path));
+        }
     }
 }
 

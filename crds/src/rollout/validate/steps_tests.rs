@@ -223,3 +223,30 @@ fn pause_durations_read_as_argo_reads_them() {
     assert!(seconds(IntOrDuration::Text("2 m".into())).is_err());
     assert!(seconds(IntOrDuration::Text("".into())).is_err());
 }
+
+#[test]
+fn alb_header_routes_match_exact_values_only() {
+    let alb = || {
+        let mut rollout = routed_canary();
+        let canary = rollout
+            .spec
+            .strategy
+            .as_mut()
+            .and_then(|s| s.canary.as_mut())
+            .unwrap();
+        let routing = canary.traffic_routing.as_mut().unwrap();
+        routing.istio = None;
+        routing.alb = serde_saphyr::from_str("{ingress: checkout, servicePort: 80}").ok();
+        rollout
+    };
+    let yaml =
+        "setHeaderRoute: {name: beta-testers, match: [{headerName: x-beta, headerValue: {prefix: yes}}]}";
+    let (refused, path) = with_step(alb, yaml);
+    let at = format!("{path}.setHeaderRoute.match[0].headerValue");
+    assert_finding(&refused, Error, &at, "ALB matches header values exactly", yaml);
+    let (accepted, _) = with_step(
+        alb,
+        "setHeaderRoute: {name: beta-testers, match: [{headerName: x-beta, headerValue: {exact: yes}}]}",
+    );
+    assert_clean(&accepted);
+}
