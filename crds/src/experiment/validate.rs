@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn each_rule_reports_at_its_path() {
-        let cases: [(&str, Value, &str); 9] = [
+        let cases: [(&str, Value, &str); 11] = [
             (
                 "no templates",
                 with(valid(), "/templates", json!([])),
@@ -269,6 +269,16 @@ mod tests {
                 "empty selector",
                 with(valid(), "/templates/0/selector", json!({})),
                 "spec.templates[0].selector: error: an empty selector",
+            ),
+            (
+                "negative progress deadline",
+                with(valid(), "/progressDeadlineSeconds", json!(-10)),
+                "spec.progressDeadlineSeconds: error: progressDeadlineSeconds -10 must not be negative",
+            ),
+            (
+                "empty dry-run entry",
+                with(valid(), "/dryRun", json!([{"metricName": ""}])),
+                "spec.dryRun[0].metricName: error: metricName must name",
             ),
             (
                 "negative replicas",

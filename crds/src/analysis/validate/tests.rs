@@ -206,6 +206,52 @@ fn each_rule_reports_at_its_path() {
             "spec.metrics[0].provider.datadog.apiVersion: error: queries and formula need apiVersion v2",
         ),
         (
+            "negative prometheus timeout",
+            prometheus(json!({"prometheus": {"query": "up", "timeout": -5}})),
+            "spec.metrics[0].provider.prometheus.timeout: error: timeout -5 must not be negative",
+        ),
+        (
+            "web body and jsonBody",
+            with(
+                with(valid_spec(), "/metrics/1/provider/web/body", json!("{}")),
+                "/metrics/1/provider/web/jsonBody",
+                json!({"a": 1}),
+            ),
+            "spec.metrics[1].provider.web: error: body and jsonBody are both set: set one",
+        ),
+        (
+            "negative web timeout",
+            with(valid_spec(), "/metrics/1/provider/web/timeoutSeconds", json!(-1)),
+            "spec.metrics[1].provider.web.timeoutSeconds: error: timeoutSeconds -1 must not be negative",
+        ),
+        (
+            "datadog query and queries",
+            prometheus(
+                json!({"datadog": {"apiVersion": "v2", "query": "x", "queries": {"a": "y"}, "formula": "a"}}),
+            ),
+            "spec.metrics[0].provider.datadog: error: query and queries are both set: set one",
+        ),
+        (
+            "datadog unknown api version",
+            prometheus(json!({"datadog": {"apiVersion": "v3", "query": "x"}})),
+            "spec.metrics[0].provider.datadog.apiVersion: error: apiVersion \"v3\" is not one of v1, v2",
+        ),
+        (
+            "datadog formula without queries",
+            prometheus(json!({"datadog": {"apiVersion": "v2", "query": "x", "formula": "a / b"}})),
+            "spec.metrics[0].provider.datadog.formula: error: a formula needs queries to combine",
+        ),
+        (
+            "newRelic with empty query",
+            prometheus(json!({"newRelic": {"query": ""}})),
+            "spec.metrics[0].provider.newRelic.query: error: a newRelic provider needs a query",
+        ),
+        (
+            "inconclusive limit above count",
+            with(valid_spec(), "/metrics/0/inconclusiveLimit", json!(7)),
+            "spec.metrics[0].inconclusiveLimit: error: inconclusiveLimit 7 is above count 5",
+        ),
+        (
             "graphite without query",
             prometheus(json!({"graphite": {"address": "http://graphite:8080"}})),
             "spec.metrics[0].provider.graphite.query: error: a graphite provider needs a query",
