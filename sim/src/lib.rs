@@ -11,6 +11,7 @@ pub mod structural;
 mod admission;
 mod builtins;
 pub mod clock;
+pub mod cluster;
 mod crd;
 mod defaults;
 mod deletion;

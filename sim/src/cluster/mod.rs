@@ -1,0 +1,13 @@
+//! The simulated cluster: controllers that act on what the sim's API server stores, the way
+//! a real cluster's controllers and kubelet do, plus synthetic traffic and its metrics.
+//!
+//! Every part is an ordinary API client of the server (kube-rs reflectors and requests to the
+//! server's own address), so the cluster exercises the API as any client would and needs none
+//! of the server's internals.
+
+pub mod behaviour;
+pub mod deployment;
+pub mod hash;
+pub mod objects;
+pub mod rng;
+pub mod selector;
