@@ -6,9 +6,12 @@
 
 use std::borrow::Cow;
 
-use super::ast::{LazyOp, Node, NodeKind};
+use regex::Regex;
+
+use super::ast::{BinaryOp, LazyOp, Node, NodeKind, UnaryOp};
 use super::budget::Budget;
 use super::builtins;
+use super::builtins::Function;
 use super::env::Env;
 use super::error::ConditionError;
 use super::ops;
@@ -33,78 +36,106 @@ impl Evaluator {
         }
     }
 
+    /// Evaluates `node`. A thin dispatcher: every level of the tree passes through it, so
+    /// the work is done in small functions to keep its stack frame small.
     pub fn eval<'a>(&mut self, node: &'a Node, scope: Scope<'a>) -> Result<Cow<'a, Value>, ConditionError> {
         self.budget.charge(1)?;
         match &node.kind {
             NodeKind::Literal(value) => Ok(Cow::Borrowed(value)),
-            NodeKind::Variable(name) => scope
-                .env
-                .get(name)
-                .map(Cow::Borrowed)
-                .ok_or_else(|| ConditionError::UnknownVariable { name: name.clone() }),
-            NodeKind::Element => scope
-                .element
-                .map(|(element, _)| Cow::Borrowed(element))
-                .ok_or_else(outside_predicate),
-            NodeKind::ElementIndex => scope
-                .element
-                .map(|(_, index)| Cow::Owned(Value::Int(i64::try_from(index).unwrap_or(i64::MAX))))
-                .ok_or_else(outside_predicate),
+            NodeKind::Variable(name) => variable(scope.env, name),
+            NodeKind::Element | NodeKind::ElementIndex => element(&node.kind, scope),
             NodeKind::Array(items) => self.eval_array(items, scope),
             NodeKind::Map(pairs) => self.eval_map(pairs, scope),
-            NodeKind::Unary(op, operand) => {
-                let operand = self.eval(operand, scope)?;
-                ops::unary(*op, &operand).map(Cow::Owned)
-            }
-            NodeKind::Binary(op, left, right) => {
-                let left = self.eval(left, scope)?;
-                let right = self.eval(right, scope)?;
-                ops::binary(*op, &left, &right, &mut self.budget).map(Cow::Owned)
-            }
+            NodeKind::Unary(op, operand) => self.eval_unary(*op, operand, scope),
+            NodeKind::Binary(op, left, right) => self.eval_binary(*op, left, right, scope),
             NodeKind::Lazy(op, left, right) => self.eval_lazy(*op, left, right, scope),
-            NodeKind::MatchesLiteral(subject, pattern) => {
-                let subject = self.eval(subject, scope)?;
-                let Value::String(text) = subject.as_ref() else {
-                    return Err(ConditionError::type_error(format!(
-                        "invalid operation: {} matches string",
-                        subject.type_name()
-                    )));
-                };
-                self.budget.charge_text(text.len())?;
-                Ok(Cow::Owned(Value::Bool(pattern.is_match(text))))
-            }
+            NodeKind::MatchesLiteral(subject, pattern) => self.eval_matches(subject, pattern, scope),
             NodeKind::Conditional {
                 condition,
                 then,
                 otherwise,
-            } => {
-                let condition_value = self.eval(condition, scope)?;
-                match condition_value.as_ref() {
-                    Value::Bool(true) => match then {
-                        Some(then) => self.eval(then, scope),
-                        None => Ok(condition_value),
-                    },
-                    Value::Bool(false) => self.eval(otherwise, scope),
-                    other => Err(ConditionError::type_error(format!(
-                        "non-bool {} used as condition of ?:",
-                        other.type_name()
-                    ))),
-                }
-            }
-            NodeKind::Member { .. } | NodeKind::Slice { .. } => {
-                Ok(self.eval_access(node, scope)?.unwrap_or(Cow::Owned(Value::Nil)))
-            }
+            } => self.eval_conditional(condition, then.as_deref(), otherwise, scope),
+            NodeKind::Member { .. } | NodeKind::Slice { .. } => self.eval_chain(node, scope),
             NodeKind::Call { function, arguments } if function.takes_predicate() => {
                 self.call_predicate(*function, arguments, scope)
             }
-            NodeKind::Call { function, arguments } => {
-                let mut values = Vec::with_capacity(arguments.len());
-                for argument in arguments {
-                    values.push(self.eval(argument, scope)?);
-                }
-                builtins::apply(*function, values, scope.env.result(), &mut self.budget)
-            }
+            NodeKind::Call { function, arguments } => self.eval_call(*function, arguments, scope),
         }
+    }
+
+    fn eval_unary<'a>(
+        &mut self,
+        op: UnaryOp,
+        operand: &'a Node,
+        scope: Scope<'a>,
+    ) -> Result<Cow<'a, Value>, ConditionError> {
+        let operand = self.eval(operand, scope)?;
+        ops::unary(op, &operand).map(Cow::Owned)
+    }
+
+    fn eval_binary<'a>(
+        &mut self,
+        op: BinaryOp,
+        left: &'a Node,
+        right: &'a Node,
+        scope: Scope<'a>,
+    ) -> Result<Cow<'a, Value>, ConditionError> {
+        let left = self.eval(left, scope)?;
+        let right = self.eval(right, scope)?;
+        ops::binary(op, &left, &right, &mut self.budget).map(Cow::Owned)
+    }
+
+    fn eval_matches<'a>(
+        &mut self,
+        subject: &'a Node,
+        pattern: &Regex,
+        scope: Scope<'a>,
+    ) -> Result<Cow<'a, Value>, ConditionError> {
+        let subject = self.eval(subject, scope)?;
+        let Value::String(text) = subject.as_ref() else {
+            return Err(ConditionError::type_error(format!(
+                "invalid operation: {} matches string",
+                subject.type_name()
+            )));
+        };
+        self.budget.charge_text(text.len())?;
+        Ok(Cow::Owned(Value::Bool(pattern.is_match(text))))
+    }
+
+    fn eval_conditional<'a>(
+        &mut self,
+        condition: &'a Node,
+        then: Option<&'a Node>,
+        otherwise: &'a Node,
+        scope: Scope<'a>,
+    ) -> Result<Cow<'a, Value>, ConditionError> {
+        let condition_value = self.eval(condition, scope)?;
+        match (condition_value.as_ref(), then) {
+            (Value::Bool(true), Some(then)) => self.eval(then, scope),
+            (Value::Bool(true), None) => Ok(condition_value),
+            (Value::Bool(false), _) => self.eval(otherwise, scope),
+            (other, _) => Err(ConditionError::type_error(format!(
+                "non-bool {} used as condition of ?:",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn eval_chain<'a>(&mut self, node: &'a Node, scope: Scope<'a>) -> Result<Cow<'a, Value>, ConditionError> {
+        Ok(self.eval_access(node, scope)?.unwrap_or(Cow::Owned(Value::Nil)))
+    }
+
+    fn eval_call<'a>(
+        &mut self,
+        function: Function,
+        arguments: &'a [Node],
+        scope: Scope<'a>,
+    ) -> Result<Cow<'a, Value>, ConditionError> {
+        let mut values = Vec::with_capacity(arguments.len());
+        for argument in arguments {
+            values.push(self.eval(argument, scope)?);
+        }
+        builtins::apply(function, values, scope.env.result(), &mut self.budget)
     }
 
     /// Makes a value owned, paying for the copy when it was borrowed.
@@ -189,6 +220,25 @@ fn not_bool(symbol: &str, operand: &Value) -> ConditionError {
         "invalid operation: {symbol} needs bool operands, got {}",
         operand.type_name()
     ))
+}
+
+fn variable<'a>(env: &'a Env, name: &str) -> Result<Cow<'a, Value>, ConditionError> {
+    env.get(name)
+        .map(Cow::Borrowed)
+        .ok_or_else(|| ConditionError::UnknownVariable {
+            name: name.to_owned(),
+        })
+}
+
+/// `#` or `#index`.
+fn element<'a>(kind: &NodeKind, scope: Scope<'a>) -> Result<Cow<'a, Value>, ConditionError> {
+    let Some((element, index)) = scope.element else {
+        return Err(outside_predicate());
+    };
+    Ok(match kind {
+        NodeKind::ElementIndex => Cow::Owned(Value::Int(i64::try_from(index).unwrap_or(i64::MAX))),
+        _ => Cow::Borrowed(element),
+    })
 }
 
 fn outside_predicate() -> ConditionError {

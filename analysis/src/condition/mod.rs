@@ -65,6 +65,7 @@ mod eval;
 mod lexer;
 mod ops;
 mod parse_calls;
+mod parse_operands;
 mod parser;
 mod predicates;
 mod value;
@@ -84,7 +85,7 @@ pub const MAX_LENGTH: usize = 4096;
 
 /// How deeply a condition may nest: brackets, operators, calls and predicates all count
 /// one level each.
-pub const MAX_DEPTH: usize = 100;
+pub const MAX_DEPTH: usize = 64;
 
 /// The evaluation steps one [`Condition::evaluate`] may take: about one per node visited,
 /// per element a predicate or comparison looks at, and per 64 bytes copied.

@@ -17,30 +17,39 @@ impl Parser<'_> {
         offset: usize,
         piped: Vec<Node>,
     ) -> Result<Node, ConditionError> {
-        let Some(function) = Function::lookup(name) else {
-            if UNSUPPORTED_FUNCTIONS.contains(&name) {
-                return Err(self.unsupported(offset, format!("the builtin {name}()")));
-            }
-            return Err(ConditionError::UnknownFunction {
-                position: self.position_of(offset),
-                name: name.to_owned(),
-            });
-        };
+        let function = self.function(name, offset)?;
         let arguments = if function.takes_predicate() {
             self.predicate_arguments(function, offset, piped)?
         } else {
             self.plain_arguments(piped)?
         };
-        let arity = function.arity();
-        if !arity.accepts(arguments.len()) {
-            return Err(ConditionError::ArgumentCount {
-                position: self.position_of(offset),
-                function: function.name(),
-                expected: arity.text,
-                got: arguments.len(),
-            });
+        if !function.arity().accepts(arguments.len()) {
+            return Err(self.argument_count(function, offset, arguments.len()));
         }
         self.node(NodeKind::Call { function, arguments }, offset)
+    }
+
+    fn function(&self, name: &str, offset: usize) -> Result<Function, ConditionError> {
+        match Function::lookup(name) {
+            Some(function) => Ok(function),
+            None if UNSUPPORTED_FUNCTIONS.contains(&name) => {
+                Err(self.unsupported(offset, format!("the builtin {name}()")))
+            }
+            None => Err(ConditionError::UnknownFunction {
+                position: self.position_of(offset),
+                name: name.to_owned(),
+            }),
+        }
+    }
+
+    #[cold]
+    fn argument_count(&self, function: Function, offset: usize, got: usize) -> ConditionError {
+        ConditionError::ArgumentCount {
+            position: self.position_of(offset),
+            function: function.name(),
+            expected: function.arity().text,
+            got,
+        }
     }
 
     /// `value | name(more)`, with the current token after `|`.
@@ -86,12 +95,7 @@ impl Parser<'_> {
                 if slot == 1 && function.arity().min < 2 {
                     break;
                 }
-                return Err(ConditionError::ArgumentCount {
-                    position: self.position_of(offset),
-                    function: function.name(),
-                    expected: function.arity().text,
-                    got: arguments.len(),
-                });
+                return Err(self.argument_count(function, offset, arguments.len()));
             }
             if slot > given {
                 self.expect_operator(",")?;

@@ -66,7 +66,7 @@ fn binary_precedence(symbol: &str) -> Option<(usize, bool)> {
     })
 }
 
-fn unary_operator(symbol: &str) -> Option<(UnaryOp, usize)> {
+pub(super) fn unary_operator(symbol: &str) -> Option<(UnaryOp, usize)> {
     match symbol {
         "not" | "!" => Some((UnaryOp::Not, 50)),
         "-" => Some((UnaryOp::Negate, 90)),
@@ -75,7 +75,17 @@ fn unary_operator(symbol: &str) -> Option<(UnaryOp, usize)> {
     }
 }
 
-fn is_ordering(symbol: &str) -> bool {
+/// A binary operator the parser has consumed.
+struct Operator {
+    symbol: &'static str,
+    start: usize,
+    precedence: usize,
+    right_associative: bool,
+    /// Where the `not` of `not in`, `not matches`, ... stood.
+    negated_at: Option<usize>,
+}
+
+pub(super) fn is_ordering(symbol: &str) -> bool {
     matches!(symbol, "<" | ">" | "<=" | ">=")
 }
 
@@ -182,60 +192,90 @@ impl Parser<'_> {
 
     fn operators(&mut self, min_precedence: usize) -> Result<Node, ConditionError> {
         let mut left = self.primary()?;
-        let mut previous: Option<&str> = None;
-        while let TokenKind::Operator(mut symbol) = self.current().kind {
-            let mut negated_at = None;
-            if symbol == "not" {
-                let not_start = self.current().start;
-                match self.peek(1).kind {
-                    TokenKind::Operator(next) if NEGATABLE.contains(&next) => {
-                        if binary_precedence(next).is_some_and(|(precedence, _)| precedence < min_precedence)
-                        {
-                            break;
-                        }
-                        self.advance();
-                        (symbol, negated_at) = (next, Some(not_start));
-                    }
-                    _ => {
-                        self.advance();
-                        return Err(self.unexpected());
-                    }
-                }
+        let mut previous = None;
+        while let Some(operator) = self.next_operator(min_precedence)? {
+            if previous == Some("??") && operator.symbol != "??" {
+                return Err(self.mixed_coalesce(&operator));
             }
-            let Some((precedence, right_associative)) = binary_precedence(symbol) else {
-                break;
-            };
-            if precedence < min_precedence {
-                break;
-            }
-            let operator_start = self.current().start;
-            self.advance();
-            if symbol == "|" {
-                left = self.pipe(left)?;
-            } else if previous == Some("??") && symbol != "??" {
-                return Err(self.syntax(
-                    operator_start,
-                    format!("operator {symbol} and ?? cannot be mixed; wrap either in parentheses"),
-                ));
-            } else if is_ordering(symbol) {
-                left = self.comparison_chain(left, symbol, operator_start, precedence)?;
-            } else {
-                let right = self.expression(if right_associative {
-                    precedence
-                } else {
-                    precedence + 1
-                })?;
-                left = self.binary(symbol, left, right, operator_start)?;
-                if let Some(not_start) = negated_at {
-                    left = self.node(NodeKind::Unary(UnaryOp::Not, Box::new(left)), not_start)?;
-                }
-            }
-            previous = Some(symbol);
+            previous = Some(operator.symbol);
+            left = self.apply(left, operator)?;
         }
         if min_precedence == 0 {
-            left = self.conditional(left)?;
+            return self.conditional(left);
         }
         Ok(left)
+    }
+
+    /// Consumes the next binary operator (with a leading `not`) if it binds at least as
+    /// tightly as `min_precedence`.
+    fn next_operator(&mut self, min_precedence: usize) -> Result<Option<Operator>, ConditionError> {
+        let TokenKind::Operator(mut symbol) = self.current().kind else {
+            return Ok(None);
+        };
+        let mut negated_at = None;
+        if symbol == "not" {
+            let TokenKind::Operator(next) = self.peek(1).kind else {
+                self.advance();
+                return Err(self.unexpected());
+            };
+            if !NEGATABLE.contains(&next) {
+                self.advance();
+                return Err(self.unexpected());
+            }
+            negated_at = Some(self.current().start);
+            symbol = next;
+        }
+        let Some((precedence, right_associative)) = binary_precedence(symbol) else {
+            return Ok(None);
+        };
+        if precedence < min_precedence {
+            return Ok(None);
+        }
+        if negated_at.is_some() {
+            self.advance();
+        }
+        let start = self.current().start;
+        self.advance();
+        Ok(Some(Operator {
+            symbol,
+            start,
+            precedence,
+            right_associative,
+            negated_at,
+        }))
+    }
+
+    /// Combines `left` with the operand after `operator`. Kept small: it is on the path of
+    /// every nested operand.
+    fn apply(&mut self, left: Node, operator: Operator) -> Result<Node, ConditionError> {
+        if operator.symbol == "|" {
+            return self.pipe(left);
+        }
+        if is_ordering(operator.symbol) {
+            return self.comparison_chain(left, operator.symbol, operator.start, operator.precedence);
+        }
+        let binding = if operator.right_associative {
+            operator.precedence
+        } else {
+            operator.precedence + 1
+        };
+        let right = self.expression(binding)?;
+        let combined = self.binary(operator.symbol, left, right, operator.start)?;
+        match operator.negated_at {
+            Some(not_start) => self.node(NodeKind::Unary(UnaryOp::Not, Box::new(combined)), not_start),
+            None => Ok(combined),
+        }
+    }
+
+    #[cold]
+    fn mixed_coalesce(&self, operator: &Operator) -> ConditionError {
+        self.syntax(
+            operator.start,
+            format!(
+                "operator {} and ?? cannot be mixed; wrap either in parentheses",
+                operator.symbol
+            ),
+        )
     }
 
     /// `a < b <= c` becomes `a < b && b <= c`.
@@ -334,172 +374,5 @@ impl Parser<'_> {
             )?;
         }
         Ok(condition)
-    }
-
-    fn primary(&mut self) -> Result<Node, ConditionError> {
-        let token = self.current().clone();
-        match token.kind {
-            TokenKind::Operator(symbol) => {
-                if let Some((op, precedence)) = unary_operator(symbol) {
-                    self.advance();
-                    let operand = self.expression(precedence)?;
-                    let node = self.node(NodeKind::Unary(op, Box::new(operand)), token.start)?;
-                    return self.postfix(node);
-                }
-                match symbol {
-                    "#" | "." => self.pointer(&token),
-                    "let" => Err(self.unsupported(token.start, "variable declarations (let)")),
-                    "if" => Err(self.unsupported(token.start, "if/else expressions")),
-                    "::" => Err(self.unsupported(token.start, "the :: builtin prefix")),
-                    _ => Err(self.unexpected()),
-                }
-            }
-            TokenKind::Bracket('(') => {
-                self.advance();
-                let inner = self.expression(0)?;
-                self.expect_bracket(')')?;
-                self.postfix(inner)
-            }
-            _ => self.secondary(),
-        }
-    }
-
-    /// `#`, `#index`, and the `.name` shorthand for `#.name`, all only inside predicates.
-    fn pointer(&mut self, token: &Token) -> Result<Node, ConditionError> {
-        if self.predicate_depth == 0 {
-            return Err(self.syntax(token.start, "# and .name can only be used inside a predicate"));
-        }
-        let mut kind = NodeKind::Element;
-        if token.kind == TokenKind::Operator("#") {
-            self.advance();
-            if let TokenKind::Ident(name) = &self.current().kind {
-                kind = match name.as_str() {
-                    "index" => NodeKind::ElementIndex,
-                    "acc" => return Err(self.unsupported(token.start, "#acc (reduce)")),
-                    other => return Err(self.syntax(token.start, format!("unknown pointer #{other}"))),
-                };
-                self.advance();
-            }
-        }
-        let node = self.node(kind, token.start)?;
-        self.postfix(node)
-    }
-
-    fn secondary(&mut self) -> Result<Node, ConditionError> {
-        let token = self.current().clone();
-        let literal = |value| Node::new(NodeKind::Literal(value), token.start);
-        let node = match token.kind {
-            TokenKind::Ident(name) => {
-                self.advance();
-                match name.as_str() {
-                    // expr-lang applies no postfix to these three.
-                    "true" => return Ok(literal(Value::Bool(true))),
-                    "false" => return Ok(literal(Value::Bool(false))),
-                    "nil" => return Ok(literal(Value::Nil)),
-                    "$env" => return Err(self.unsupported(token.start, "$env")),
-                    _ if self.at_bracket('(') => self.call(&name, token.start, Vec::new())?,
-                    _ => Node::new(NodeKind::Variable(name), token.start),
-                }
-            }
-            TokenKind::Int(int) => {
-                self.advance();
-                literal(Value::Int(int))
-            }
-            TokenKind::Float(float) => {
-                self.advance();
-                literal(Value::Float(float))
-            }
-            TokenKind::Str(text) => {
-                self.advance();
-                literal(Value::String(text))
-            }
-            TokenKind::Bracket('[') => self.array_literal()?,
-            TokenKind::Bracket('{') => self.map_literal()?,
-            _ => return Err(self.unexpected()),
-        };
-        self.postfix(node)
-    }
-
-    /// `.name`, `?.name`, `[index]`, `?.[index]` and `[from:to]` after an operand.
-    fn postfix(&mut self, mut node: Node) -> Result<Node, ConditionError> {
-        loop {
-            let token = self.current().clone();
-            node = match token.kind {
-                TokenKind::Operator(symbol @ ("." | "?.")) => {
-                    let optional = symbol == "?.";
-                    self.advance();
-                    if optional && self.at_bracket('[') {
-                        self.index(node, true)?
-                    } else {
-                        self.member(node, optional, token.start)?
-                    }
-                }
-                TokenKind::Bracket('[') => self.index(node, false)?,
-                _ => return Ok(node),
-            };
-        }
-    }
-
-    fn member(&mut self, object: Node, optional: bool, offset: usize) -> Result<Node, ConditionError> {
-        let name_token = self.current().clone();
-        let name = match name_token.kind {
-            TokenKind::Ident(name) => name,
-            // Word operators are fine as field names: `result.in`, `result.matches`.
-            TokenKind::Operator(word) if word.chars().all(char::is_alphabetic) => word.to_owned(),
-            _ => return Err(self.syntax(name_token.start, "expected a field name")),
-        };
-        self.advance();
-        if self.at_bracket('(') {
-            return Err(self.unsupported(name_token.start, format!("method calls (.{name}())")));
-        }
-        let key = Node::new(NodeKind::Literal(Value::String(name)), name_token.start);
-        self.node(
-            NodeKind::Member {
-                object: Box::new(object),
-                key: Box::new(key),
-                optional,
-            },
-            offset,
-        )
-    }
-
-    /// After `[`: an index or a slice.
-    fn index(&mut self, object: Node, optional: bool) -> Result<Node, ConditionError> {
-        let offset = self.current().start;
-        self.advance();
-        let from = if self.at_operator(":") {
-            None
-        } else {
-            Some(self.expression(0)?)
-        };
-        if !self.at_operator(":") {
-            self.expect_bracket(']')?;
-            let Some(key) = from else {
-                return Err(self.unexpected());
-            };
-            return self.node(
-                NodeKind::Member {
-                    object: Box::new(object),
-                    key: Box::new(key),
-                    optional,
-                },
-                offset,
-            );
-        }
-        self.advance();
-        let to = if self.at_bracket(']') {
-            None
-        } else {
-            Some(Box::new(self.expression(0)?))
-        };
-        self.expect_bracket(']')?;
-        self.node(
-            NodeKind::Slice {
-                object: Box::new(object),
-                from: from.map(Box::new),
-                to,
-            },
-            offset,
-        )
     }
 }

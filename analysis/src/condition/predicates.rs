@@ -44,6 +44,8 @@ impl Evaluator {
         Ok(Cow::Owned(outcome))
     }
 
+    /// Runs a predicate over `items`; each family of builtins has its own small function, as
+    /// nested predicates pass through here once per level.
     fn run_predicate(
         &mut self,
         function: Function,
@@ -51,86 +53,120 @@ impl Evaluator {
         body: &Node,
         env: &Env,
     ) -> Result<Value, ConditionError> {
-        let mut matched = 0_usize;
         match function {
-            Function::All | Function::Any | Function::None => {
-                // all stops at the first false, any and none at the first true.
-                let stop_on = function != Function::All;
-                for (index, item) in items.iter().enumerate() {
-                    if self.test(function, body, env, item, index)? == stop_on {
-                        return Ok(Value::Bool(function == Function::Any));
-                    }
-                }
-                Ok(Value::Bool(function != Function::Any))
-            }
-            Function::One | Function::Count => {
-                for (index, item) in items.iter().enumerate() {
-                    matched += usize::from(self.test(function, body, env, item, index)?);
-                }
-                Ok(if function == Function::One {
-                    Value::Bool(matched == 1)
-                } else {
-                    Value::Int(i64::try_from(matched).unwrap_or(i64::MAX))
-                })
-            }
-            Function::Filter => {
-                let mut kept = Vec::new();
-                for (index, item) in items.iter().enumerate() {
-                    if self.test(function, body, env, item, index)? {
-                        self.budget.charge_copy(item)?;
-                        kept.push(item.clone());
-                    }
-                }
-                Ok(Value::Array(kept))
-            }
-            Function::Map => {
-                let mut mapped = Vec::with_capacity(items.len());
-                for (index, item) in items.iter().enumerate() {
-                    let value = self.apply_body(body, env, item, index)?;
-                    mapped.push(value);
-                }
-                Ok(Value::Array(mapped))
-            }
-            Function::Sum => {
-                let mut total = Value::Int(0);
-                for (index, item) in items.iter().enumerate() {
-                    let value = self.apply_body(body, env, item, index)?;
-                    total = self.add_to_sum(total, &value)?;
-                }
-                Ok(total)
-            }
+            Function::All | Function::Any | Function::None => self.quantify(function, items, body, env),
+            Function::One | Function::Count => self.count_matches(function, items, body, env),
+            Function::Filter => self.filter(items, body, env),
+            Function::Map => self.map(items, body, env),
+            Function::Sum => self.sum(items, body, env),
             Function::Find | Function::FindIndex | Function::FindLast | Function::FindLastIndex => {
-                let from_end = matches!(function, Function::FindLast | Function::FindLastIndex);
-                let mut order: Box<dyn Iterator<Item = (usize, &Value)>> = if from_end {
-                    Box::new(items.iter().enumerate().rev())
-                } else {
-                    Box::new(items.iter().enumerate())
-                };
-                let found = loop {
-                    let Some((index, item)) = order.next() else {
-                        break None;
-                    };
-                    if self.test(function, body, env, item, index)? {
-                        break Some((index, item));
-                    }
-                };
-                match (function, found) {
-                    (Function::Find | Function::FindLast, Some((_, item))) => {
-                        self.budget.charge_copy(item)?;
-                        Ok(item.clone())
-                    }
-                    (Function::Find | Function::FindLast, None) => Ok(Value::Nil),
-                    (_, found) => {
-                        Ok(Value::Int(found.map_or(-1, |(index, _)| {
-                            i64::try_from(index).unwrap_or(i64::MAX)
-                        })))
-                    }
-                }
+                self.find(function, items, body, env)
             }
             _ => Err(ConditionError::type_error(format!(
                 "{} does not take a predicate",
                 function.name()
             ))),
+        }
+    }
+
+    /// `all` stops at the first false, `any` and `none` at the first true.
+    fn quantify(
+        &mut self,
+        function: Function,
+        items: &[Value],
+        body: &Node,
+        env: &Env,
+    ) -> Result<Value, ConditionError> {
+        let stop_on = function != Function::All;
+        for (index, item) in items.iter().enumerate() {
+            if self.test(function, body, env, item, index)? == stop_on {
+                return Ok(Value::Bool(function == Function::Any));
+            }
+        }
+        Ok(Value::Bool(function != Function::Any))
+    }
+
+    /// `one` and `count` look at every element.
+    fn count_matches(
+        &mut self,
+        function: Function,
+        items: &[Value],
+        body: &Node,
+        env: &Env,
+    ) -> Result<Value, ConditionError> {
+        let mut matched = 0_i64;
+        for (index, item) in items.iter().enumerate() {
+            matched += i64::from(self.test(function, body, env, item, index)?);
+        }
+        Ok(if function == Function::One {
+            Value::Bool(matched == 1)
+        } else {
+            Value::Int(matched)
+        })
+    }
+
+    fn filter(&mut self, items: &[Value], body: &Node, env: &Env) -> Result<Value, ConditionError> {
+        let mut kept = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            if self.test(Function::Filter, body, env, item, index)? {
+                self.budget.charge_copy(item)?;
+                kept.push(item.clone());
+            }
+        }
+        Ok(Value::Array(kept))
+    }
+
+    fn map(&mut self, items: &[Value], body: &Node, env: &Env) -> Result<Value, ConditionError> {
+        let mut mapped = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            mapped.push(self.apply_body(body, env, item, index)?);
+        }
+        Ok(Value::Array(mapped))
+    }
+
+    fn sum(&mut self, items: &[Value], body: &Node, env: &Env) -> Result<Value, ConditionError> {
+        let mut total = Value::Int(0);
+        for (index, item) in items.iter().enumerate() {
+            let value = self.apply_body(body, env, item, index)?;
+            total = self.add_to_sum(total, &value)?;
+        }
+        Ok(total)
+    }
+
+    /// `find` and `findLast` yield the element (nil when none matches), `findIndex` and
+    /// `findLastIndex` its position (-1 when none matches).
+    fn find(
+        &mut self,
+        function: Function,
+        items: &[Value],
+        body: &Node,
+        env: &Env,
+    ) -> Result<Value, ConditionError> {
+        let from_end = matches!(function, Function::FindLast | Function::FindLastIndex);
+        let mut found = None;
+        for offset in 0..items.len() {
+            let index = if from_end {
+                items.len() - 1 - offset
+            } else {
+                offset
+            };
+            let Some(item) = items.get(index) else { break };
+            if self.test(function, body, env, item, index)? {
+                found = Some((index, item));
+                break;
+            }
+        }
+        match (function, found) {
+            (Function::Find | Function::FindLast, Some((_, item))) => {
+                self.budget.charge_copy(item)?;
+                Ok(item.clone())
+            }
+            (Function::Find | Function::FindLast, None) => Ok(Value::Nil),
+            (_, found) => {
+                Ok(Value::Int(found.map_or(-1, |(index, _)| {
+                    i64::try_from(index).unwrap_or(i64::MAX)
+                })))
+            }
         }
     }
 
