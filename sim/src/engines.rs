@@ -1,8 +1,8 @@
 //! The one place the server calls the pure patch and schema engines (`crate::patch`,
 //! `crate::structural`), translating their errors into API errors.
 //!
-//! Engines that do not exist yet answer a clear 501 (or, for bookkeeping that has no visible
-//! effect on a request's outcome, leave the object as it is) so the gap is loud, not silent.
+//! Engines that do not exist yet answer a clear 501 or, for schema work that has no engine yet,
+//! leave the object as it is.
 
 use serde_json::Value;
 
@@ -66,38 +66,37 @@ pub fn apply_patch(
             }
             Ok(patch::merge_patch(current, body))
         }
-        PatchType::StrategicMerge => Err(ApiError::NotImplemented(format!(
-            "strategic merge patch (application/strategic-merge-patch+json) for {object_kind}; \
-             use a merge or JSON patch"
-        ))),
+        PatchType::StrategicMerge => {
+            patch::strategic_merge_patch(current, body, object_kind).map_err(|e| patch_error(e, None))
+        }
         PatchType::Apply => Err(ApiError::Internal(
             "apply patches go through server_side_apply".into(),
         )),
     }
 }
 
-/// Server-side apply of `applied` onto `live` (absent when the apply creates the object).
+/// Server-side apply of `applied` onto `live` (absent when the apply creates the object); the
+/// result carries its updated `metadata.managedFields`.
 pub fn server_side_apply(
-    _live: Option<&Value>,
-    _applied: &Value,
-    _manager: &str,
-    _force: bool,
-    _now: &str,
+    live: Option<&Value>,
+    applied: &Value,
+    manager: &str,
+    force: bool,
+    now: &str,
+    subject: &Subject,
 ) -> Result<Value, ApiError> {
-    Err(ApiError::NotImplemented(
-        "server-side apply (application/apply-patch+yaml)".into(),
-    ))
+    patch::server_side_apply(live, applied, manager, force, now).map_err(|e| patch_error(e, Some(subject)))
 }
 
-/// `metadata.managedFields` bookkeeping for a non-apply write; unchanged until the engine lands.
+/// `metadata.managedFields` bookkeeping for a non-apply write.
 pub fn record_update(
-    _old: Option<&Value>,
-    new: Value,
-    _manager: &str,
-    _subresource: Option<&str>,
-    _now: &str,
+    old: Option<&Value>,
+    new: &Value,
+    manager: &str,
+    subresource: Option<&str>,
+    now: &str,
 ) -> Value {
-    new
+    patch::record_update(old, new, manager, subresource, now)
 }
 
 /// Removes fields a CRD schema does not declare, returning their dotted paths.

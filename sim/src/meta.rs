@@ -159,6 +159,27 @@ pub fn same_content(old: &Value, new: &Value) -> bool {
     true
 }
 
+/// Equal `managedFields` apart from their timestamps: an apply that moved no ownership.
+pub fn same_ownership(old: &Value, new: &Value) -> bool {
+    let entries = |object: &Value| -> Vec<Value> {
+        let fields = meta(object)
+            .and_then(|m| m.get("managedFields"))
+            .and_then(Value::as_array);
+        fields
+            .into_iter()
+            .flatten()
+            .map(|entry| {
+                let mut entry = entry.clone();
+                if let Some(map) = entry.as_object_mut() {
+                    map.remove("time");
+                }
+                entry
+            })
+            .collect()
+    };
+    entries(old) == entries(new)
+}
+
 fn same_metadata(a: &Value, b: &Value) -> bool {
     let ignored = |k: &String| k != "resourceVersion" && k != "managedFields";
     let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {

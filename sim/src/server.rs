@@ -181,6 +181,7 @@ fn seed_namespaces(world: &mut World) -> Result<(), SimError> {
         validation: FieldValidation::Strict,
         manager: "linnet-sim",
         subresource: None,
+        apply: false,
     };
     for name in INITIAL_NAMESPACES {
         let namespace =
@@ -291,6 +292,7 @@ impl SimHandle {
             validation: FieldValidation::Strict,
             manager: "linnet-sim",
             subresource: None,
+            apply: false,
         };
         let namespace = object
             .pointer("/metadata/namespace")

@@ -26,6 +26,8 @@ pub struct WriteOptions<'a> {
     pub manager: &'a str,
     /// `Some("status")` for writes to the status subresource.
     pub subresource: Option<&'a str>,
+    /// A server-side apply: the object already carries its `managedFields`.
+    pub apply: bool,
 }
 
 /// The outcome of a successful create or update.
@@ -98,7 +100,12 @@ impl World {
         if desc.is_crd() {
             crd::accept(&mut object, &self.registry, &now)?;
         }
-        let object = engines::record_update(None, object, opts.manager, None, &now);
+        let object = if opts.apply {
+            object
+        } else {
+            meta::meta_mut(&mut object).remove("managedFields");
+            engines::record_update(None, &object, opts.manager, None, &now)
+        };
         if opts.dry_run {
             return Ok(Written {
                 object: Arc::new(object),
@@ -142,10 +149,12 @@ impl World {
             _ => candidate,
         };
         meta::keep_server_fields(current, &mut new);
-        match meta::meta(current).and_then(|m| m.get("managedFields")) {
-            Some(fields) => meta::meta_mut(&mut new).insert("managedFields".into(), fields.clone()),
-            None => meta::meta_mut(&mut new).remove("managedFields"),
-        };
+        if !opts.apply {
+            match meta::meta(current).and_then(|m| m.get("managedFields")) {
+                Some(fields) => meta::meta_mut(&mut new).insert("managedFields".into(), fields.clone()),
+                None => meta::meta_mut(&mut new).remove("managedFields"),
+            };
+        }
         admission::apply_defaults(desc, &mut new);
         admission::validate(desc, Some(current), &new)?;
         let now = self.now();
@@ -156,14 +165,20 @@ impl World {
             let next = meta::generation(current) + 1;
             meta::meta_mut(&mut new).insert("generation".into(), json!(next));
         }
-        if meta::same_content(current, &new) {
+        let unchanged =
+            meta::same_content(current, &new) && (!opts.apply || meta::same_ownership(current, &new));
+        if unchanged {
             return Ok(Written {
                 object: current.clone(),
                 created: false,
                 warnings,
             });
         }
-        let new = engines::record_update(Some(current), new, opts.manager, opts.subresource, &now);
+        let new = if opts.apply {
+            new
+        } else {
+            engines::record_update(Some(current), &new, opts.manager, opts.subresource, &now)
+        };
         if opts.dry_run {
             return Ok(Written {
                 object: Arc::new(new),

@@ -61,6 +61,7 @@ impl Ctx<'_> {
             validation: FieldValidation::parse(self.query.get("fieldValidation"))?,
             manager,
             subresource,
+            apply: false,
         })
     }
 

@@ -29,7 +29,9 @@ pub fn handle(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     }
     let manager = ctx.manager();
     let subresource = ctx.path.subresource.as_deref();
-    let opts = ctx.write_options(&manager, subresource)?;
+    let mut opts = ctx.write_options(&manager, subresource)?;
+    opts.apply = kind == PatchType::Apply;
+    let subject = ctx.desc.subject(ctx.name());
     let written = {
         let mut world = ctx.state.lock();
         let now = world.now();
@@ -39,14 +41,14 @@ pub fn handle(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
             .cloned();
         match current {
             None if kind == PatchType::Apply && subresource.is_none() => {
-                let object = engines::server_side_apply(None, &patch, &manager, force, &now)?;
+                let object = engines::server_side_apply(None, &patch, &manager, force, &now, &subject)?;
                 world.create(&ctx.desc, ctx.path.namespace.as_deref(), object, opts)?
             }
             None => return Err(ApiError::NotFound(ctx.desc.subject(ctx.name()))),
             Some(current) => {
                 let candidate = match kind {
                     PatchType::Apply => {
-                        engines::server_side_apply(Some(&current), &patch, &manager, force, &now)?
+                        engines::server_side_apply(Some(&current), &patch, &manager, force, &now, &subject)?
                     }
                     other => engines::apply_patch(other, &current, &patch, &ctx.desc.kind)?,
                 };

@@ -14,7 +14,10 @@ use serde_json::{Value, json};
 /// A running sim and a kube-rs client for it.
 pub struct TestSim {
     pub sim: SimHandle,
+    /// A client as controllers use it (kube's default retries of 429/5xx included).
     pub client: Client,
+    /// A client without retries, for plain requests whose every answer a test checks.
+    raw: Client,
 }
 
 pub async fn start() -> TestSim {
@@ -25,9 +28,13 @@ pub async fn start_with(opts: SimOptions) -> TestSim {
     let sim = linnet_sim::start(opts)
         .await
         .unwrap_or_else(|e| panic!("sim did not start: {e}"));
-    let url = sim.url().parse().unwrap_or_else(|e| panic!("bad sim url: {e}"));
-    let client = Client::try_from(kube::Config::new(url)).unwrap_or_else(|e| panic!("no client: {e}"));
-    TestSim { sim, client }
+    let url: hyper::Uri = sim.url().parse().unwrap_or_else(|e| panic!("bad sim url: {e}"));
+    let client =
+        Client::try_from(kube::Config::new(url.clone())).unwrap_or_else(|e| panic!("no client: {e}"));
+    let mut raw_config = kube::Config::new(url);
+    raw_config.default_retry = false;
+    let raw = Client::try_from(raw_config).unwrap_or_else(|e| panic!("no client: {e}"));
+    TestSim { sim, client, raw }
 }
 
 /// An answer to a plain HTTP request.
@@ -91,7 +98,7 @@ impl TestSim {
             .body(kube::client::Body::from(bytes))
             .unwrap_or_else(|e| panic!("bad request: {e}"));
         let response = self
-            .client
+            .raw
             .send(request)
             .await
             .unwrap_or_else(|e| panic!("request failed: {e}"));
@@ -248,7 +255,7 @@ impl TestSim {
             .body(kube::client::Body::empty())
             .unwrap_or_else(|e| panic!("bad request: {e}"));
         let response = self
-            .client
+            .raw
             .send(request)
             .await
             .unwrap_or_else(|e| panic!("watch failed: {e}"));
