@@ -9,8 +9,8 @@ use std::time::Duration;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-/// A duration written either as an integer number of seconds (`30`) or as a Go duration
-/// string (`"30s"`, `"5m"`, `"1h30m"`), as Argo accepts for `pause.duration`.
+/// A duration written either as an integer number of seconds (`30`, or the string `"30"`) or
+/// as a Go duration string (`"30s"`, `"5m"`, `"1h30m"`), as Argo accepts for `pause.duration`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum IntOrDuration {
@@ -24,6 +24,10 @@ impl IntOrDuration {
         match self {
             IntOrDuration::Seconds(s) if *s < 0 => Err(format!("{s} is negative")),
             IntOrDuration::Seconds(s) => Ok(Duration::from_secs(*s as u64)),
+            IntOrDuration::Text(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => t
+                .parse::<u64>()
+                .map(Duration::from_secs)
+                .map_err(|_| format!("{t:?} is too long a duration")),
             IntOrDuration::Text(t) => parse_go_duration(t),
         }
     }
@@ -172,5 +176,10 @@ mod tests {
         assert_eq!(serde_json::to_string(&n).unwrap(), "30");
         assert_eq!(serde_json::to_string(&t).unwrap(), "\"30s\"");
         assert!(IntOrDuration::Seconds(-1).to_duration().is_err());
+        let seconds = |d: IntOrDuration| d.to_duration().map(|d| d.as_secs());
+        assert_eq!(seconds(IntOrDuration::Text("45".into())), Ok(45));
+        assert_eq!(seconds(IntOrDuration::Text("2m".into())), Ok(120));
+        assert!(seconds(IntOrDuration::Text("2 m".into())).is_err());
+        assert!(seconds(IntOrDuration::Text("".into())).is_err());
     }
 }

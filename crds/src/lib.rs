@@ -14,6 +14,7 @@ pub mod kinds;
 pub mod lint;
 pub mod rollout;
 pub mod schema_check;
+pub mod schema_shapes;
 
 pub use findings::{FieldPath, Finding, Severity, Validate};
 pub use kinds::Kind;

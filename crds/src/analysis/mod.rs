@@ -7,7 +7,6 @@ pub mod metric;
 pub mod providers;
 pub(crate) mod resource;
 pub mod run;
-pub(crate) mod schema;
 pub mod status;
 pub mod template;
 pub mod validate;

@@ -19,8 +19,8 @@ pub use status::{
 
 use crate::analysis::Argument;
 use crate::analysis::resource::{AGE_COLUMN, KindNames, PrinterColumn, impl_resource};
-use crate::analysis::schema::pod_template_without_descriptions;
 use crate::common::{DryRun, MeasurementRetention, Metadata};
+use crate::schema_shapes::pod_template_without_descriptions;
 
 /// A limited run of one or more ReplicaSets, analysed while they run. Created by a Rollout's
 /// experiment step or by hand.

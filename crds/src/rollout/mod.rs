@@ -9,7 +9,6 @@ mod analysis_ref;
 mod bluegreen;
 mod canary;
 mod experiment_step;
-mod schema;
 mod status;
 mod steps;
 mod traffic;
@@ -117,7 +116,7 @@ pub struct RolloutSpec {
     pub selector: Option<LabelSelector>,
     /// The pods to create, as in a Deployment. Exactly one of `template` and `workloadRef` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(transform = schema::strip_nested_descriptions)]
+    #[schemars(transform = crate::schema_shapes::strip_nested_descriptions)]
     pub template: Option<PodTemplateSpec>,
     /// A Deployment (or ReplicaSet / PodTemplate) whose pod template this Rollout uses instead of
     /// `template`.

@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::schema::preserve_unknown_object;
+use crate::schema_shapes::free_form_object;
 
 /// What the controller last observed and did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -287,7 +287,7 @@ pub struct StepPluginStatus {
     pub disabled: Option<bool>,
     /// State the plugin keeps between calls, as it wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "preserve_unknown_object")]
+    #[schemars(schema_with = "free_form_object")]
     pub status: Option<serde_json::Value>,
 }
 

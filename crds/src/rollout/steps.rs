@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::analysis_ref::RolloutAnalysis;
 use super::experiment_step::RolloutExperimentStep;
-use super::schema::preserve_unknown_object;
 use crate::common::IntOrDuration;
+use crate::schema_shapes::free_form_object;
 
 /// One step of a canary update. Set exactly one field.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -195,6 +195,6 @@ pub struct PluginStep {
     pub name: String,
     /// Configuration passed to the plugin as is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "preserve_unknown_object")]
+    #[schemars(schema_with = "free_form_object")]
     pub config: Option<serde_json::Value>,
 }

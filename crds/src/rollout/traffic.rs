@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::schema::preserve_unknown_map;
+use crate::schema_shapes::free_form_object;
 
 /// The traffic routers a canary uses. Usually one is set; `plugins` may hold several.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -45,7 +45,7 @@ pub struct RolloutTrafficRouting {
     /// Traffic router plugins by name (e.g. `argoproj-labs/gatewayAPI`), each with the
     /// configuration the plugin reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "preserve_unknown_map")]
+    #[schemars(schema_with = "free_form_object")]
     pub plugins: Option<BTreeMap<String, serde_json::Value>>,
     /// The total that weights are relative to. Defaults to 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]

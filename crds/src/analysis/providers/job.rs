@@ -4,8 +4,8 @@ use k8s_openapi::api::batch::v1::JobSpec;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::schema::job_spec_without_descriptions;
 use crate::common::Metadata;
+use crate::schema_shapes::job_spec_without_descriptions;
 
 /// A Job to run for each measurement: it succeeds, the measurement is Successful; it fails,
 /// the measurement is Failed.

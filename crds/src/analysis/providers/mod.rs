@@ -30,7 +30,7 @@ pub use prometheus::{PrometheusMetric, PrometheusRangeQueryArgs};
 pub use query::{GraphiteMetric, InfluxdbMetric, NewRelicMetric, SkyWalkingMetric, WavefrontMetric};
 pub use web::{WEB_METHODS, WebMetric};
 
-use super::schema::free_form_object;
+use crate::schema_shapes::free_form_object;
 
 /// The system a metric is measured with. Exactly one field must be set.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

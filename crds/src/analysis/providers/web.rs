@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::http::{Authentication, WebMetricHeader};
-use crate::analysis::schema::free_form_object;
+use crate::schema_shapes::free_form_object;
 
 /// The HTTP methods a web metric may use.
 pub const WEB_METHODS: [&str; 3] = ["GET", "POST", "PUT"];

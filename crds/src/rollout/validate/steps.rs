@@ -2,11 +2,10 @@
 //! that parse, routing-only steps only with a router, and route names the router manages.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use super::analysis::{check_analysis, check_args};
 use super::numbers::non_negative;
-use crate::common::{IntOrDuration, parse_go_duration};
+use crate::common::parse_go_duration;
 use crate::rollout::{
     CanaryStrategy, RolloutExperimentStep, SetCanaryScale, SetHeaderRoute, SetMirrorRoute, StepAction,
     StringMatch,
@@ -53,7 +52,7 @@ pub fn check_steps(canary: &CanaryStrategy, path: &FieldPath) -> Vec<Finding> {
             ));
         }
         if let Some(duration) = step.pause.as_ref().and_then(|p| p.duration.as_ref())
-            && let Err(message) = pause_duration(duration)
+            && let Err(message) = duration.to_duration()
         {
             findings.push(Finding::error(
                 step_path.field("pause").field("duration"),
@@ -126,18 +125,6 @@ fn check_weight(weight: i32, max_weight: i32, path: &FieldPath) -> Option<Findin
         ))
     } else {
         None
-    }
-}
-
-/// Reads a pause duration as Argo does: an integer, a string of digits (both seconds), or a
-/// Go duration with a unit.
-pub fn pause_duration(duration: &IntOrDuration) -> Result<Duration, String> {
-    match duration {
-        IntOrDuration::Text(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => text
-            .parse::<u64>()
-            .map(Duration::from_secs)
-            .map_err(|_| format!("{text:?} is too long a duration")),
-        other => other.to_duration(),
     }
 }
 

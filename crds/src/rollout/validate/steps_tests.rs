@@ -2,9 +2,7 @@
 //! field) of a valid canary and expects the finding at that step.
 
 use super::super::test_support::{assert_clean, assert_finding, canary, routed_canary};
-use super::pause_duration;
 use crate::Severity::Error;
-use crate::common::IntOrDuration;
 use crate::rollout::{CanaryStep, Rollout};
 
 /// Parses one step written in YAML, as a user would write it.
@@ -212,16 +210,6 @@ fn valid_steps_give_no_findings() {
         let (rollout, _) = with_step(routed_canary, yaml);
         assert_clean(&rollout);
     }
-}
-
-#[test]
-fn pause_durations_read_as_argo_reads_them() {
-    let seconds = |d: IntOrDuration| pause_duration(&d).map(|d| d.as_secs());
-    assert_eq!(seconds(IntOrDuration::Seconds(45)), Ok(45));
-    assert_eq!(seconds(IntOrDuration::Text("45".into())), Ok(45));
-    assert_eq!(seconds(IntOrDuration::Text("2m".into())), Ok(120));
-    assert!(seconds(IntOrDuration::Text("2 m".into())).is_err());
-    assert!(seconds(IntOrDuration::Text("".into())).is_err());
 }
 
 #[test]

@@ -1,13 +1,13 @@
-//! Schema pieces the derive cannot express for the analysis and experiment kinds: free-form
-//! JSON kept as written, and Kubernetes pod templates with their descriptions removed.
+//! Schema pieces the derive cannot express: free-form objects kept as written, and
+//! Kubernetes pod templates with their descriptions removed.
 
 use k8s_openapi::api::batch::v1::JobSpec;
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::Value;
 
-/// A JSON object whose content only its consumer understands (a metric plugin's configuration,
-/// a web request's JSON body): the API server keeps it whole and lint does not look inside.
+/// A JSON object whose content only its consumer understands (a plugin's configuration, a web
+/// request's JSON body): the API server keeps it whole and lint does not look inside.
 pub fn free_form_object(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "object", "x-kubernetes-preserve-unknown-fields": true })
 }
@@ -22,18 +22,24 @@ pub fn pod_template_without_descriptions(generator: &mut SchemaGenerator) -> Sch
     without_nested_descriptions::<PodTemplateSpec>(generator)
 }
 
-/// `T`'s schema with every description below its top removed. Kubernetes' pod schema carries
-/// a paragraph for each of its hundreds of fields; kept, they would make each CRD that embeds a
-/// pod several times larger than the rest of it. The structure stays whole, so unknown fields
-/// are still found, and `kubectl explain pod.spec` documents those fields anyway.
 fn without_nested_descriptions<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     let mut schema = generator.subschema_for::<T>();
+    strip_nested_descriptions(&mut schema);
+    schema
+}
+
+/// Removes every `description` below the top of `schema`, keeping the structure intact.
+///
+/// Kubernetes' pod schema carries a paragraph for each of its hundreds of fields: kept, they
+/// make the Rollout CRD about 670 KB of YAML instead of 280 KB. The structure stays whole, so
+/// unknown fields inside a pod template are still found, and `kubectl explain pod.spec`
+/// documents those fields anyway.
+pub fn strip_nested_descriptions(schema: &mut Schema) {
     if let Some(object) = schema.as_object_mut() {
         for (keyword, value) in object.iter_mut() {
             strip_subschemas(keyword, value);
         }
     }
-    schema
 }
 
 /// Removes descriptions from the subschemas held by `value`, the value of `keyword`.
@@ -74,28 +80,26 @@ mod tests {
 
     #[test]
     fn nested_descriptions_go_and_fields_named_description_stay() {
-        let mut value = serde_json::json!({
+        let mut schema = json_schema!({
             "description": "top",
             "properties": {
                 "description": {"type": "string", "description": "a field named description"},
                 "items": {"type": "array", "items": {"type": "object", "description": "x",
-                    "properties": {"a": {"type": "string", "description": "y"}}}}
+                    "properties": {"a": {"type": "string", "description": "y"}}}},
+                "labels": {"type": "object", "additionalProperties": {"type": "string", "description": "v"}}
             },
             "anyOf": [{"description": "z"}]
         });
-        if let Some(object) = value.as_object_mut() {
-            for (keyword, child) in object.iter_mut() {
-                strip_subschemas(keyword, child);
-            }
-        }
+        strip_nested_descriptions(&mut schema);
         assert_eq!(
-            value,
-            serde_json::json!({
+            schema.as_value(),
+            &serde_json::json!({
                 "description": "top",
                 "properties": {
                     "description": {"type": "string"},
                     "items": {"type": "array", "items": {"type": "object",
-                        "properties": {"a": {"type": "string"}}}}
+                        "properties": {"a": {"type": "string"}}}},
+                    "labels": {"type": "object", "additionalProperties": {"type": "string"}}
                 },
                 "anyOf": [{}]
             })
@@ -107,7 +111,8 @@ mod tests {
         let mut generator = schemars::generate::SchemaSettings::openapi3()
             .with(|s| s.inline_subschemas = true)
             .into_generator();
-        let schema = serde_json::to_value(pod_template_without_descriptions(&mut generator)).unwrap();
+        let schema = serde_json::to_value(pod_template_without_descriptions(&mut generator))
+            .expect("a schema is JSON");
         let containers = &schema["properties"]["spec"]["properties"]["containers"];
         let image = &containers["items"]["properties"]["image"];
         assert_eq!(image["type"], "string", "pod fields are kept: {containers}");
