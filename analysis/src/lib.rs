@@ -10,3 +10,7 @@ pub mod outcome;
 
 pub use condition::{Condition, ConditionError, Env, Value};
 pub use outcome::{Outcome, judge};
+pub mod args;
+pub mod bookkeeping;
+pub mod providers;
+pub mod run_plan;
