@@ -86,8 +86,10 @@ pub fn accept(crd: &mut Value, registry: &Registry, now: &str) -> Result<(), Api
             "Invalid value: must have exactly one version marked as storage version",
         ));
     }
-    if let Some(existing) = registry.all().find(|d| d.group == group && d.plural == plural) {
-        if existing.crd_name.as_deref() != Some(name.as_str()) {
+    if let Some(existing) = registry.all().find(|d| d.group == group && d.plural == plural)
+        && existing.crd_name.as_deref() != Some(name.as_str())
+    {
+        {
             causes.push(Cause::new(
                 "FieldValueInvalid",
                 "spec.names.plural",
@@ -96,7 +98,10 @@ pub fn accept(crd: &mut Value, registry: &Registry, now: &str) -> Result<(), Api
         }
     }
     if !causes.is_empty() {
-        return Err(ApiError::Invalid { subject, causes });
+        return Err(ApiError::Invalid {
+            subject: Box::new(subject),
+            causes,
+        });
     }
     let storage_version = storage.first().copied().unwrap_or_default().to_string();
     let names = &crd["spec"]["names"];

@@ -1,8 +1,5 @@
 //! The one place the server calls the pure patch and schema engines (`crate::patch`,
 //! `crate::structural`), translating their errors into API errors.
-//!
-//! Engines that do not exist yet answer a clear 501 or, for schema work that has no engine yet,
-//! leave the object as it is.
 
 use serde_json::Value;
 
@@ -100,12 +97,14 @@ pub fn record_update(
 }
 
 /// Removes fields a CRD schema does not declare, returning their dotted paths.
-pub fn prune(_value: &mut Value, _schema: &Value) -> Vec<String> {
-    Vec::new()
+pub fn prune(value: &mut Value, schema: &Value) -> Vec<String> {
+    crate::structural::prune(value, schema)
 }
 
 /// Fills `default:` values from a CRD schema.
-pub fn apply_defaults(_value: &mut Value, _schema: &Value) {}
+pub fn apply_defaults(value: &mut Value, schema: &Value) {
+    crate::structural::apply_defaults(value, schema)
+}
 
 /// Maps an engine error onto the apiserver's answer; `subject` names the object for conflicts.
 pub fn patch_error(error: PatchError, subject: Option<&Subject>) -> ApiError {
@@ -121,7 +120,7 @@ pub fn patch_error(error: PatchError, subject: Option<&Subject>) -> ApiError {
                 .map(|c| Cause::new("FieldManagerConflict", &c.field, c.message()))
                 .collect();
             ApiError::ApplyConflict {
-                subject: subject.cloned().unwrap_or_default(),
+                subject: Box::new(subject.cloned().unwrap_or_default()),
                 message,
                 causes,
             }

@@ -56,28 +56,31 @@ impl Cause {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{} \"{}\" not found", .0.qualified_resource(), .0.name)]
-    NotFound(Subject),
+    NotFound(Box<Subject>),
     #[error("the server could not find the requested resource")]
     UnknownPath,
     #[error("{} \"{}\" already exists", .0.qualified_resource(), .0.name)]
-    AlreadyExists(Subject),
+    AlreadyExists(Box<Subject>),
     #[error(
         "Operation cannot be fulfilled on {} \"{}\": {}",
         .subject.qualified_resource(), .subject.name, .detail
     )]
-    Conflict { subject: Subject, detail: String },
+    Conflict { subject: Box<Subject>, detail: String },
     #[error("{message}")]
     ApplyConflict {
-        subject: Subject,
+        subject: Box<Subject>,
         message: String,
         causes: Vec<Cause>,
     },
     #[error("{} \"{}\" is invalid: {}", .subject.qualified_kind(), .subject.name, render_causes(.causes))]
-    Invalid { subject: Subject, causes: Vec<Cause> },
+    Invalid {
+        subject: Box<Subject>,
+        causes: Vec<Cause>,
+    },
     #[error("{0}")]
     BadRequest(String),
     #[error("{message}")]
-    Forbidden { subject: Subject, message: String },
+    Forbidden { subject: Box<Subject>, message: String },
     #[error("the server does not allow this method on the requested resource")]
     MethodNotAllowed,
     #[error("{0}")]

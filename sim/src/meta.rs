@@ -46,7 +46,7 @@ pub fn validate_name(name: &str, label_only: bool, subject: &Subject) -> Result<
     }
     let help = if label_only { LABEL_HELP } else { SUBDOMAIN_HELP };
     Err(ApiError::Invalid {
-        subject: subject.clone(),
+        subject: Box::new(subject.clone()),
         causes: vec![Cause::new(
             "FieldValueInvalid",
             "metadata.name",

@@ -80,13 +80,13 @@ impl ResourceDescriptor {
         ResourceId(Arc::from(format!("{}/{}", self.group, self.plural)))
     }
 
-    pub fn subject(&self, name: &str) -> Subject {
-        Subject {
+    pub fn subject(&self, name: &str) -> Box<Subject> {
+        Box::new(Subject {
             group: self.group.clone(),
             plural: self.plural.clone(),
             kind: self.kind.clone(),
             name: name.to_string(),
-        }
+        })
     }
 
     pub fn list_kind(&self) -> String {

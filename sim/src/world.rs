@@ -287,7 +287,7 @@ impl World {
             name: namespace.to_string(),
         };
         match self.store.get(&namespaces, "", namespace) {
-            None => Err(ApiError::NotFound(ns_subject())),
+            None => Err(ApiError::NotFound(Box::new(ns_subject()))),
             Some(ns) if meta::is_deleting(ns) => Err(ApiError::Forbidden {
                 subject: desc.subject(name),
                 message: format!(
@@ -302,7 +302,7 @@ impl World {
 }
 
 /// The 409 a stale resourceVersion gets.
-pub fn conflict(subject: Subject) -> ApiError {
+pub fn conflict(subject: Box<Subject>) -> ApiError {
     ApiError::Conflict {
         subject,
         detail: "the object has been modified; please apply your changes to the latest version and try again"

@@ -74,12 +74,12 @@ pub fn handle(ctx: &Ctx<'_>, method: &Method) -> Result<Response<Body>, ApiError
 
 fn invalid_replicas(desc: &ResourceDescriptor, name: &str, message: &str) -> ApiError {
     ApiError::Invalid {
-        subject: crate::errors::Subject {
+        subject: Box::new(crate::errors::Subject {
             group: "autoscaling".into(),
             plural: "scale".into(),
             kind: "Scale".into(),
             name: name.to_string(),
-        },
+        }),
         causes: vec![crate::errors::Cause::new(
             "FieldValueInvalid",
             "spec.replicas",

@@ -170,7 +170,7 @@ pub fn widget_crd() -> Value {
                 "name": "v1", "served": true, "storage": true,
                 "schema": {"openAPIV3Schema": {"type": "object", "properties": {
                     "spec": {"type": "object", "properties": {
-                        "replicas": {"type": "integer"}, "colour": {"type": "string"}}},
+                        "replicas": {"type": "integer"}, "colour": {"type": "string", "default": "grey"}}},
                     "status": {"type": "object", "properties": {
                         "replicas": {"type": "integer"}, "phase": {"type": "string"},
                         "selector": {"type": "string"}}}}}},
