@@ -21,6 +21,13 @@ pub fn pod_template_hash(template: &Value, collision_count: Option<i32>) -> Stri
     encode_safe(hasher.finish(), 10)
 }
 
+/// A stable 64-bit hash of a JSON value, independent of object key order.
+pub fn stable_hash(value: &Value) -> u64 {
+    let mut hasher = Fnv64::new();
+    write_canonical(value, &mut hasher);
+    hasher.finish()
+}
+
 /// Writes `value` in [`SAFE_ALPHABET`], at most `max_len` characters.
 pub fn encode_safe(mut value: u64, max_len: usize) -> String {
     let base = SAFE_ALPHABET.len() as u64;

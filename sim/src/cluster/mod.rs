@@ -7,7 +7,17 @@
 
 pub mod behaviour;
 pub mod deployment;
+pub mod endpoints;
 pub mod hash;
+pub mod job;
+pub mod kubelet;
+pub mod metrics;
 pub mod objects;
+pub mod pods;
+pub mod replicaset;
 pub mod rng;
 pub mod selector;
+pub mod traffic;
+
+#[cfg(test)]
+mod pod_fixtures;
