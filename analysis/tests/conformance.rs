@@ -216,8 +216,51 @@ fn cases() -> Vec<(&'static str, Value, Expect)> {
             Value::Nil,
             True,
         ),
+        (
+            "values(result) == [2, 1] && last(values(result)) == 1",
+            json(r#"{"a": 2, "b": 1}"#),
+            True,
+        ),
+        (
+            "trim('__x__', '_') == 'x' && hasSuffix('abc', 'bc')",
+            Value::Nil,
+            True,
+        ),
+        ("max(1, 2.5, [3, [4]]) == 4 && min(3, -1) == -1", Value::Nil, True),
+        ("mean([]) == 0 && median([1, 2, 3, 4]) == 2.5", Value::Nil, True),
+        (
+            "count([true, false, true]) == 2 && sum(result, # * 2) == 6",
+            vector(&[1.0, 2.0]),
+            True,
+        ),
+        ("none(result, # > 0.5)", vector(&[0.9]), False),
+        // A NaN met first stays the maximum, one met later never wins.
+        ("isNaN(max(result))", vector(&[nan, 1.0]), True),
+        ("max(result) == 1", vector(&[1.0, nan]), True),
+        (
+            "abs(-9223372036854775807 - 1) > 0",
+            Value::Nil,
+            EvalFails(Kind::Overflow),
+        ),
+        ("int('12') + 1 == 13 && int(-2.9) == -2", Value::Nil, True),
+        ("asInt(result) > 0", scalar(nan), EvalFails(Kind::InvalidArgument)),
+        ("result?.[0] == nil", Value::Nil, True),
+        ("result[0.9] == 1", vector(&[1.0, 2.0]), True),
+        ("result[1:5] == [2]", vector(&[1.0, 2.0]), True),
+        ("result['a'] == nil", vector(&[1.0]), EvalFails(Kind::Type)),
+        ("'abc'[0] == 'a'", Value::Nil, EvalFails(Kind::Type)),
         // Strings.
         ("string(result) == '0.5'", scalar(0.5), True),
+        (
+            "string(result) == 'map[a:1 b:[x]]'",
+            json(r#"{"a": 1, "b": ["x"]}"#),
+            True,
+        ),
+        (
+            "string(1e6) == '1e+06' && string(nil) == '<nil>'",
+            Value::Nil,
+            True,
+        ),
         ("upper(result) == 'OK' && lower('OK') == 'ok'", text("ok"), True),
         ("result contains 'err'", text("an error"), True),
         (

@@ -6,7 +6,7 @@
 
 use regex::Regex;
 
-use super::builtins::Function;
+use super::functions::Function;
 use super::value::Value;
 
 #[derive(Debug, Clone)]

@@ -11,9 +11,9 @@ use regex::Regex;
 use super::ast::{BinaryOp, LazyOp, Node, NodeKind, UnaryOp};
 use super::budget::Budget;
 use super::builtins;
-use super::builtins::Function;
 use super::env::Env;
 use super::error::ConditionError;
+use super::functions::Function;
 use super::ops;
 use super::value::Value;
 

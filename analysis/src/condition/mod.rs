@@ -37,7 +37,7 @@
 //! [`ConditionError::Unsupported`] naming them: `let` declarations, `if`/`else` expressions,
 //! `$env`, the `::` prefix, method calls (`x.Method()`), the `#acc` pointer, and the builtins
 //! for dates, JSON, base64, bit operations, sorting, grouping, `reduce` and string
-//! splitting/joining/replacing (the full list is `builtins::UNSUPPORTED_FUNCTIONS`).
+//! splitting/joining/replacing (the full list is `functions::UNSUPPORTED_FUNCTIONS`).
 //! Indexing a string (`"abc"[0]`) is an evaluation error.
 //!
 //! # Where results differ from expr-lang
@@ -62,6 +62,7 @@ mod builtins;
 mod env;
 mod error;
 mod eval;
+mod functions;
 mod lexer;
 mod ops;
 mod parse_calls;

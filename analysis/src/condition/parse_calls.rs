@@ -2,8 +2,8 @@
 //! `|` pipe), array literals and map literals. Trailing commas are allowed, as in expr-lang.
 
 use super::ast::{Node, NodeKind};
-use super::builtins::{Function, UNSUPPORTED_FUNCTIONS};
 use super::error::ConditionError;
+use super::functions::{Function, UNSUPPORTED_FUNCTIONS};
 use super::lexer::TokenKind;
 use super::parser::Parser;
 use super::value::Value;

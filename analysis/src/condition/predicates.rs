@@ -9,10 +9,10 @@
 use std::borrow::Cow;
 
 use super::ast::{BinaryOp, Node};
-use super::builtins::Function;
 use super::env::Env;
 use super::error::ConditionError;
 use super::eval::{Evaluator, Scope};
+use super::functions::Function;
 use super::ops;
 use super::value::Value;
 
