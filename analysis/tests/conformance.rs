@@ -411,3 +411,22 @@ fn an_empty_field_means_no_condition() {
         Err(ConditionError::Syntax { .. })
     ));
 }
+
+#[test]
+fn a_parsed_condition_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync + Clone>() {}
+    shareable::<Condition>();
+    let condition = Condition::parse("result matches '^ok'").map(std::sync::Arc::new);
+    let Ok(condition) = condition else {
+        panic!("the condition should parse")
+    };
+    let workers: Vec<_> = ["ok", "not ok"]
+        .into_iter()
+        .map(|text| {
+            let condition = std::sync::Arc::clone(&condition);
+            std::thread::spawn(move || condition.evaluate(&Env::with_result(Value::from(text))))
+        })
+        .collect();
+    let verdicts: Vec<_> = workers.into_iter().map(|worker| worker.join().ok()).collect();
+    assert_eq!(verdicts, [Some(Ok(true)), Some(Ok(false))]);
+}

@@ -39,6 +39,7 @@ impl fmt::Display for Position {
 /// The first group of variants comes from [`Condition::parse`](super::Condition::parse), the
 /// second from [`Condition::evaluate`](super::Condition::evaluate).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConditionError {
     /// The text is longer than [`MAX_LENGTH`](super::MAX_LENGTH) bytes.
     #[error("condition is {length} bytes long; the limit is {limit}")]
@@ -71,7 +72,8 @@ pub enum ConditionError {
         got: usize,
     },
 
-    /// A `matches` pattern that is not a valid regular expression (or is too large).
+    /// A `matches` pattern computed during evaluation that is not a valid regular expression
+    /// or compiles too large. (A literal pattern is checked by `parse`, as a syntax error.)
     #[error("invalid regular expression {pattern:?}: {message}")]
     InvalidPattern { pattern: String, message: String },
 

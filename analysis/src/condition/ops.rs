@@ -6,6 +6,8 @@
 //!   negation fail with [`ConditionError::Overflow`] instead: a wrapped number would judge
 //!   a release on nonsense.
 //! - `==` never fails: values of different types are simply unequal, NaN equals nothing.
+//!   Arrays and maps compare element by element with the same rules (Go compares maps
+//!   strictly by type, so there `{"a": 1} == {"a": 1.0}` is false; here it is true).
 //!   `<` and friends compare numbers with numbers and strings with strings, and fail on
 //!   anything else; any comparison with NaN is false.
 
