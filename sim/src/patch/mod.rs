@@ -14,6 +14,8 @@ mod json;
 mod managed_fields;
 mod merge;
 mod merge_keys;
+#[cfg(test)]
+pub(crate) mod random_json;
 mod strategic;
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod fields_v1;
 mod json;
 mod merge;
 mod patch_type;
+mod properties;
 mod strategic;
 
 use serde_json::Value;

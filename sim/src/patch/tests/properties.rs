@@ -1,0 +1,161 @@
+//! Property tests over seeded random inputs: no input makes an engine panic, and the identity
+//! and idempotence laws hold. A failure names its seed so the case can be replayed.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use serde_json::{Value, json};
+
+use crate::patch::field_walk::fields_of;
+use crate::patch::random_json::{self, Rng};
+use crate::patch::{
+    FieldSet, json_patch, merge_patch, record_update, server_side_apply, strategic_merge_patch,
+};
+use crate::structural::{apply_defaults, prune};
+
+const CASES: u64 = 3000;
+
+/// Runs `property` once per seed, reporting the seed of the first case that panics or fails.
+fn for_each_case(property: impl Fn(&mut Rng)) {
+    for seed in 0..CASES {
+        let outcome = catch_unwind(AssertUnwindSafe(|| property(&mut Rng::new(seed))));
+        if let Err(cause) = outcome {
+            let message = cause
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| cause.downcast_ref::<&str>().map(|text| text.to_string()))
+                .unwrap_or_default();
+            panic!("case with seed {seed} failed: {message}");
+        }
+    }
+}
+
+/// An apply intent: unrelated to `doc`, or a variant of it.
+fn an_intent(rng: &mut Rng, doc: &Value) -> Value {
+    if rng.chance(50) {
+        random_json::variant_of(rng, doc)
+    } else {
+        random_json::document(rng)
+    }
+}
+
+/// `doc` as stored after a write by another manager (by update or by apply), or as it is.
+fn owned_by_someone(rng: &mut Rng, doc: Value) -> Value {
+    match rng.below(3) {
+        0 => record_update(None, &doc, "creator", None, "t0"),
+        1 => server_side_apply(None, &doc, "other", false, "t0").unwrap_or(doc),
+        _ => doc,
+    }
+}
+
+#[test]
+fn no_input_makes_an_engine_panic() {
+    for_each_case(|rng| {
+        let doc = random_json::document(rng);
+        let _ = json_patch(&doc, &random_json::json_patch_for(rng, &doc));
+        let _ = merge_patch(&doc, &random_json::value(rng, 3));
+        let _ = strategic_merge_patch(&doc, &random_json::object_patch(rng), random_json::kind(rng));
+        let intent = an_intent(rng, &doc);
+        let live = owned_by_someone(rng, doc);
+        let live = rng.chance(80).then_some(&live);
+        let _ = server_side_apply(live, &intent, "m", rng.chance(50), "t");
+        let _ = record_update(live, &intent, "m", rng.chance(30).then_some("status"), "t");
+        let mut resource = random_json::document(rng);
+        let schema = random_json::schema(rng, 4);
+        let _ = prune(&mut resource, &schema);
+        apply_defaults(&mut resource, &schema);
+    });
+}
+
+#[test]
+fn merge_patch_with_an_empty_object_is_identity() {
+    for_each_case(|rng| {
+        let doc = random_json::document(rng);
+        assert_eq!(merge_patch(&doc, &json!({})), doc);
+    });
+}
+
+#[test]
+fn json_patch_with_no_operations_is_identity() {
+    for_each_case(|rng| {
+        let doc = random_json::value(rng, 4);
+        assert_eq!(json_patch(&doc, &json!([])).ok(), Some(doc));
+    });
+}
+
+#[test]
+fn strategic_merge_patch_with_an_empty_object_is_identity() {
+    for_each_case(|rng| {
+        let doc = random_json::document(rng);
+        assert_eq!(
+            strategic_merge_patch(&doc, &json!({}), random_json::kind(rng)).ok(),
+            Some(doc)
+        );
+    });
+}
+
+#[test]
+fn json_patch_testing_present_values_is_identity() {
+    for_each_case(|rng| {
+        let doc = random_json::document(rng);
+        let mut pointers = Vec::new();
+        random_json::collect_pointers(&doc, String::new(), &mut pointers);
+        let tests: Vec<Value> = pointers
+            .iter()
+            .filter(|_| rng.chance(30))
+            .filter_map(|pointer| {
+                doc.pointer(pointer)
+                    .map(|value| json!({"op": "test", "path": pointer, "value": value}))
+            })
+            .collect();
+        assert_eq!(json_patch(&doc, &Value::Array(tests)).ok(), Some(doc));
+    });
+}
+
+#[test]
+fn fields_v1_encoding_round_trips() {
+    for_each_case(|rng| {
+        let fields = fields_of(&random_json::document(rng));
+        assert_eq!(
+            FieldSet::from_fields_v1(&fields.to_fields_v1()).ok(),
+            Some(fields)
+        );
+    });
+}
+
+#[test]
+fn reapplying_an_accepted_intent_changes_nothing() {
+    for_each_case(|rng| {
+        let doc = random_json::document(rng);
+        let intent = an_intent(rng, &doc);
+        let live = owned_by_someone(rng, doc);
+        let Ok(applied) = server_side_apply(Some(&live), &intent, "m", true, "t1") else {
+            return;
+        };
+        let again = server_side_apply(Some(&applied), &intent, "m", false, "t2");
+        assert_eq!(again.ok().as_ref(), Some(&applied), "intent {intent}");
+    });
+}
+
+#[test]
+fn pruning_twice_removes_nothing_the_second_time() {
+    for_each_case(|rng| {
+        let mut resource = random_json::document(rng);
+        let schema = random_json::schema(rng, 4);
+        prune(&mut resource, &schema);
+        let once = resource.clone();
+        assert_eq!(prune(&mut resource, &schema), Vec::<String>::new());
+        assert_eq!(resource, once);
+    });
+}
+
+#[test]
+fn defaulting_twice_changes_nothing_the_second_time() {
+    for_each_case(|rng| {
+        let mut resource = random_json::document(rng);
+        let schema = random_json::schema(rng, 4);
+        apply_defaults(&mut resource, &schema);
+        let once = resource.clone();
+        apply_defaults(&mut resource, &schema);
+        assert_eq!(resource, once);
+    });
+}
