@@ -9,9 +9,9 @@ mod kubectl;
 use kubectl::Kubectl;
 
 /// A sim, a kubectl for it, and the `smoke` namespace (step 3) with the Rollout CRD (step 4).
-async fn setup() -> Option<(common::TestSim, Kubectl)> {
+async fn setup() -> (common::TestSim, Kubectl) {
     let t = common::start().await;
-    let k = Kubectl::new(t.sim.kubeconfig_path())?;
+    let k = Kubectl::new(t.sim.kubeconfig_path());
     let ns = k.file("ns.yaml", kubectl::NAMESPACE);
     k.run(&["apply", "-f", &ns]).await.ok("3: apply namespace");
     assert_eq!(
@@ -28,12 +28,12 @@ async fn setup() -> Option<(common::TestSim, Kubectl)> {
     ])
     .await
     .ok("4: wait Established");
-    Some((t, k))
+    (t, k)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steps_1_to_5_and_30_version_discovery_and_crd() {
-    let Some((_t, k)) = setup().await else { return };
+    let (_t, k) = setup().await;
     let version = k.run(&["version", "-o", "json"]).await.ok("1: version");
     let version: serde_json::Value = serde_json::from_str(&version.stdout).unwrap_or_default();
     assert_eq!(version["serverVersion"]["minor"], "32");
@@ -74,7 +74,7 @@ async fn steps_1_to_5_and_30_version_discovery_and_crd() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steps_6_8_and_10_to_20_deployment_lifecycle() {
-    let Some((t, k)) = setup().await else { return };
+    let (t, k) = setup().await;
     let n = ["-n", "smoke"];
     let args = |rest: &[&'static str]| -> Vec<&'static str> { n.iter().chain(rest).copied().collect() };
     let deploy = k.file("deploy.yaml", &kubectl::deployment("nginx:1.27"));
@@ -254,7 +254,7 @@ async fn steps_6_8_and_10_to_20_deployment_lifecycle() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steps_9_and_14_to_16_custom_resource() {
-    let Some((_t, k)) = setup().await else { return };
+    let (_t, k) = setup().await;
     let ro = k.file("ro.yaml", kubectl::ROLLOUT);
     k.run(&[
         "-n",
@@ -326,7 +326,7 @@ async fn steps_9_and_14_to_16_custom_resource() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steps_23_to_25_create_conflicts_and_finalizers() {
-    let Some((_t, k)) = setup().await else { return };
+    let (_t, k) = setup().await;
     let cm = k.file("cm.yaml", kubectl::CONFIGMAP);
     k.run(&["-n", "smoke", "create", "-f", &cm])
         .await
@@ -386,7 +386,7 @@ async fn steps_23_to_25_create_conflicts_and_finalizers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steps_26_to_29_cascade_kustomize_listing_and_namespace_deletion() {
-    let Some((_t, k)) = setup().await else { return };
+    let (_t, k) = setup().await;
     let deploy = k.file("deploy.yaml", &kubectl::deployment("nginx:1.27"));
     k.run(&["-n", "smoke", "apply", "-f", &deploy])
         .await

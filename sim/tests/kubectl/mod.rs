@@ -48,20 +48,17 @@ pub struct Kubectl {
 }
 
 impl Kubectl {
-    /// `None` when kubectl 1.32 is not installed and `LINNET_SKIP_KUBECTL=1` says that is fine.
-    pub fn new(kubeconfig: &Path) -> Option<Kubectl> {
-        if !Path::new(KUBECTL).exists() {
-            if std::env::var("LINNET_SKIP_KUBECTL").as_deref() == Ok("1") {
-                eprintln!("skipping: {KUBECTL} is not installed");
-                return None;
-            }
-            panic!("{KUBECTL} is not installed (set LINNET_SKIP_KUBECTL=1 to skip the kubectl tests)");
-        }
+    /// kubectl 1.32 is a real part of the suite: its absence fails the test.
+    pub fn new(kubeconfig: &Path) -> Kubectl {
+        assert!(
+            Path::new(KUBECTL).exists(),
+            "{KUBECTL} is not installed: the kubectl tests need it"
+        );
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        Some(Kubectl {
+        Kubectl {
             kubeconfig: kubeconfig.to_path_buf(),
             dir,
-        })
+        }
     }
 
     /// Writes a manifest (or any file) into the private directory and returns its path.
