@@ -1,0 +1,4 @@
+//! Rollouts: the pure planner that turns a Rollout and what it owns into actions, and the
+//! objects (ReplicaSets, Service selectors, traffic routes) those actions write.
+
+pub mod plan;

@@ -1,0 +1,90 @@
+//! Whether the planner may act on a Rollout at all: the spec must pass `linnet_crds`
+//! validation, the Services it names must exist, and it must use only what the planner
+//! implements. Anything else is reported, field by field, instead of being half done.
+
+use linnet_crds::{FieldPath, Finding, Validate};
+
+use super::Observed;
+
+/// Every reason not to act, each at the path of the field concerned.
+pub(super) fn problems(obs: &Observed) -> Vec<Finding> {
+    let mut problems: Vec<Finding> = obs
+        .rollout
+        .validate()
+        .into_iter()
+        .filter(Finding::is_error)
+        .collect();
+    problems.extend(missing_services(obs));
+    problems.extend(unsupported(obs));
+    problems
+}
+
+fn missing_services(obs: &Observed) -> Vec<Finding> {
+    let Some(strategy) = obs.rollout.spec.strategy.as_ref() else {
+        return Vec::new();
+    };
+    let at = FieldPath::root("spec").field("strategy");
+    let mut named: Vec<(FieldPath, &String)> = Vec::new();
+    if let Some(canary) = &strategy.canary {
+        let at = at.field("canary");
+        named.extend(
+            canary
+                .canary_service
+                .as_ref()
+                .map(|s| (at.field("canaryService"), s)),
+        );
+        named.extend(
+            canary
+                .stable_service
+                .as_ref()
+                .map(|s| (at.field("stableService"), s)),
+        );
+    }
+    if let Some(blue_green) = &strategy.blue_green {
+        let at = at.field("blueGreen");
+        named.push((at.field("activeService"), &blue_green.active_service));
+        named.extend(
+            blue_green
+                .preview_service
+                .as_ref()
+                .map(|s| (at.field("previewService"), s)),
+        );
+    }
+    named
+        .into_iter()
+        .filter(|(_, name)| !obs.services.contains_key(name.as_str()))
+        .map(|(path, name)| Finding::error(path, format!("Service \"{name}\" not found")))
+        .collect()
+}
+
+fn not_yet(path: FieldPath) -> Finding {
+    Finding::error(path, "is not supported yet")
+}
+
+fn unsupported(obs: &Observed) -> Vec<Finding> {
+    let spec = &obs.rollout.spec;
+    let root = FieldPath::root("spec");
+    let mut found = Vec::new();
+    if spec.workload_ref.is_some() {
+        found.push(not_yet(root.field("workloadRef")));
+    }
+    if spec.rollback_window.is_some() {
+        found.push(not_yet(root.field("rollbackWindow")));
+    }
+    let Some(canary) = spec.strategy.as_ref().and_then(|s| s.canary.as_ref()) else {
+        return found;
+    };
+    let at = root.field("strategy").field("canary");
+    if canary.ping_pong.is_some() {
+        found.push(not_yet(at.field("pingPong")));
+    }
+    for (i, step) in canary.steps.iter().flatten().enumerate() {
+        if step.experiment.is_some() {
+            found.push(not_yet(at.field("steps").index(i).field("experiment")));
+        }
+        if step.plugin.is_some() {
+            found.push(not_yet(at.field("steps").index(i).field("plugin")));
+        }
+    }
+    found
+}

@@ -1,0 +1,319 @@
+//! Fixtures for the Rollout planner tests: builders that read like sentences
+//! (`rollout().canary(steps).replicas(10)`, `observed(ro).with_stable_rs(..)`), and a tiny
+//! in-memory cluster that applies a plan's actions so that a test can run the planner to a
+//! fixed point.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use linnet_controller::rollout::plan::{
+    Action, AnalysisPhase, AnalysisRunState, Observed, Plan, ReplicaSetState, RouterWeights, ServiceState,
+    plan,
+};
+use linnet_crds::rollout::{CanaryStep, Rollout, RolloutStatus};
+use serde_json::{Value, json};
+
+/// The time every fixture starts at.
+pub fn t0() -> Timestamp {
+    "2026-01-01T00:00:00Z".parse().expect("fixed timestamp")
+}
+
+pub const STABLE: &str = "stable1";
+pub const NEW: &str = "new2";
+pub const STEPS: &str = "steps1";
+
+pub struct RolloutBuilder(Value);
+
+/// A Rollout named `web` with one replica and a basic canary without steps.
+pub fn rollout() -> RolloutBuilder {
+    RolloutBuilder(json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "web", "namespace": "default", "generation": 1},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "web:1"}]}
+            },
+            "strategy": {"canary": {}}
+        }
+    }))
+}
+
+impl RolloutBuilder {
+    pub fn replicas(mut self, n: i32) -> Self {
+        self.0["spec"]["replicas"] = json!(n);
+        self
+    }
+
+    pub fn canary(mut self, steps: Vec<Value>) -> Self {
+        self.0["spec"]["strategy"] = json!({"canary": {"steps": steps}});
+        self
+    }
+
+    /// Sets a field of `spec.strategy.canary`.
+    pub fn canary_field(mut self, field: &str, value: Value) -> Self {
+        self.0["spec"]["strategy"]["canary"][field] = value;
+        self
+    }
+
+    /// A routed canary (SMI) with canary and stable Services.
+    pub fn routed(self) -> Self {
+        self.canary_field("canaryService", json!("web-canary"))
+            .canary_field("stableService", json!("web-stable"))
+            .canary_field("trafficRouting", json!({"smi": {"rootService": "web"}}))
+    }
+
+    pub fn blue_green(mut self, fields: Value) -> Self {
+        let mut strategy = json!({"activeService": "web-active", "previewService": "web-preview"});
+        if let (Some(target), Some(extra)) = (strategy.as_object_mut(), fields.as_object()) {
+            target.extend(extra.clone());
+        }
+        self.0["spec"]["strategy"] = json!({"blueGreen": strategy});
+        self
+    }
+
+    pub fn spec(mut self, field: &str, value: Value) -> Self {
+        self.0["spec"][field] = value;
+        self
+    }
+
+    pub fn generation(mut self, n: i64) -> Self {
+        self.0["metadata"]["generation"] = json!(n);
+        self
+    }
+
+    pub fn build(self) -> Rollout {
+        serde_json::from_value(self.0).expect("fixture rollout")
+    }
+}
+
+pub fn set_weight(weight: i32) -> Value {
+    json!({"setWeight": weight})
+}
+
+pub fn pause() -> Value {
+    json!({"pause": {}})
+}
+
+pub fn pause_for(seconds: i64) -> Value {
+    json!({"pause": {"duration": seconds}})
+}
+
+pub fn analysis_step(template: &str) -> Value {
+    json!({"analysis": {"templates": [{"templateName": template}]}})
+}
+
+pub fn steps(steps: &[Value]) -> Vec<CanaryStep> {
+    serde_json::from_value(json!(steps)).expect("fixture steps")
+}
+
+/// An observation of `rollout` with no ReplicaSets, the Services its strategy names, at `t0`.
+pub fn observed(rollout: Rollout) -> Observed {
+    let mut services = BTreeMap::new();
+    for name in ["web-canary", "web-stable", "web-active", "web-preview"] {
+        services.insert(name.to_string(), ServiceState::default());
+    }
+    Observed {
+        rollout,
+        now: t0(),
+        pod_hash: NEW.to_string(),
+        step_hash: STEPS.to_string(),
+        replica_sets: Vec::new(),
+        services,
+        pods: Vec::new(),
+        analysis_runs: Vec::new(),
+        router_weights: None,
+    }
+}
+
+pub fn replica_set(hash: &str, revision: i64, replicas: i32) -> ReplicaSetState {
+    ReplicaSetState {
+        name: format!("web-{hash}"),
+        hash: hash.to_string(),
+        replicas,
+        current: replicas,
+        ready: replicas,
+        available: replicas,
+        revision,
+        scale_down_deadline: None,
+        created: Some(t0()),
+    }
+}
+
+pub trait ObservedExt: Sized {
+    fn with_stable_rs(self, replicas: i32) -> Self;
+    fn with_new_rs(self, replicas: i32, available: i32) -> Self;
+    fn with_status(self, edit: impl FnOnce(&mut RolloutStatus)) -> Self;
+    /// Status as it is in the middle of an update from `STABLE` to `NEW` at `step`.
+    fn updating(self, step: i32) -> Self;
+    fn with_router(self, canary: i32, stable: i32) -> Self;
+    fn with_run(self, name: &str, phase: AnalysisPhase) -> Self;
+    fn at(self, seconds: i64) -> Self;
+}
+
+impl ObservedExt for Observed {
+    fn with_stable_rs(mut self, replicas: i32) -> Self {
+        self.replica_sets.push(replica_set(STABLE, 1, replicas));
+        self
+    }
+
+    fn with_new_rs(mut self, replicas: i32, available: i32) -> Self {
+        let mut rs = replica_set(NEW, 2, replicas);
+        rs.available = available;
+        rs.ready = available;
+        self.replica_sets.push(rs);
+        self
+    }
+
+    fn with_status(mut self, edit: impl FnOnce(&mut RolloutStatus)) -> Self {
+        edit(self.rollout.status.get_or_insert_default());
+        self
+    }
+
+    fn updating(self, step: i32) -> Self {
+        self.with_status(|s| {
+            s.stable_rs = Some(STABLE.to_string());
+            s.current_pod_hash = Some(NEW.to_string());
+            s.current_step_hash = Some(STEPS.to_string());
+            s.current_step_index = Some(step);
+        })
+    }
+
+    fn with_router(mut self, canary: i32, stable: i32) -> Self {
+        self.router_weights = Some(RouterWeights { canary, stable });
+        self
+    }
+
+    fn with_run(mut self, name: &str, phase: AnalysisPhase) -> Self {
+        self.analysis_runs.push(AnalysisRunState {
+            name: name.to_string(),
+            phase,
+            message: None,
+        });
+        self
+    }
+
+    fn at(mut self, seconds: i64) -> Self {
+        self.now = t0()
+            .checked_add(jiff::SignedDuration::from_secs(seconds))
+            .expect("fixture time");
+        self
+    }
+}
+
+/// The in-test cluster: applies a plan to the observation. ReplicaSets are ready at once,
+/// AnalysisRuns start Running, and the written status becomes the Rollout's status.
+pub fn apply(mut obs: Observed, plan: &Plan) -> Observed {
+    if let Some(status) = &plan.status {
+        obs.rollout.status = Some(status.clone());
+    }
+    for action in &plan.actions {
+        match action {
+            Action::CreateReplicaSet {
+                hash,
+                revision,
+                replicas,
+            } => {
+                obs.replica_sets.push(replica_set(hash, *revision, *replicas));
+            }
+            Action::ScaleReplicaSet { name, replicas } => {
+                if let Some(rs) = obs.replica_sets.iter_mut().find(|rs| &rs.name == name) {
+                    (rs.replicas, rs.current, rs.ready, rs.available) =
+                        (*replicas, *replicas, *replicas, *replicas);
+                }
+            }
+            Action::AnnotateScaleDownDeadline { name, deadline } => {
+                if let Some(rs) = obs.replica_sets.iter_mut().find(|rs| &rs.name == name) {
+                    rs.scale_down_deadline = *deadline;
+                }
+            }
+            Action::DeleteReplicaSet { name } => obs.replica_sets.retain(|rs| &rs.name != name),
+            Action::SetServiceSelector { service, hash } => {
+                obs.services.insert(
+                    service.clone(),
+                    ServiceState {
+                        selected_hash: Some(hash.clone()),
+                    },
+                );
+            }
+            Action::SetTrafficWeight { canary, stable, .. } => {
+                obs.router_weights = Some(RouterWeights {
+                    canary: *canary,
+                    stable: *stable,
+                });
+            }
+            Action::CreateAnalysisRun { name, .. } => {
+                obs.analysis_runs.push(AnalysisRunState {
+                    name: name.clone(),
+                    phase: AnalysisPhase::Running,
+                    message: None,
+                });
+            }
+            Action::TerminateAnalysisRun { name } => {
+                if let Some(run) = obs.analysis_runs.iter_mut().find(|r| &r.name == name) {
+                    run.phase = AnalysisPhase::Successful;
+                }
+            }
+            Action::EvictPod { name } => obs.pods.retain(|p| &p.name != name),
+            Action::SetHeaderRoute(_)
+            | Action::SetMirrorRoute(_)
+            | Action::RemoveManagedRoutes
+            | Action::Event { .. } => {}
+        }
+    }
+    obs
+}
+
+/// Plans and applies until a plan changes nothing; returns the final observation and every
+/// plan made on the way. Panics if no fixed point is reached: that is a planner bug.
+pub fn settle(mut obs: Observed) -> (Observed, Vec<Plan>) {
+    let mut plans = Vec::new();
+    for _ in 0..30 {
+        let planned = plan(&obs);
+        let idle = planned.status.is_none() && planned.changes().next().is_none();
+        obs = apply(obs, &planned);
+        plans.push(planned);
+        if idle {
+            return (obs, plans);
+        }
+    }
+    panic!(
+        "the planner did not settle: last plans {:#?}",
+        &plans[plans.len() - 3..]
+    );
+}
+
+/// Scale actions of a plan as `(name, replicas)`.
+pub fn scales(plan: &Plan) -> Vec<(String, i32)> {
+    plan.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::ScaleReplicaSet { name, replicas } => Some((name.clone(), *replicas)),
+            Action::CreateReplicaSet { hash, replicas, .. } => Some((format!("web-{hash}"), *replicas)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Reasons of a plan's Events.
+pub fn events(plan: &Plan) -> Vec<String> {
+    plan.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Event { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The status a plan writes, or the one it leaves.
+pub fn status_after(obs: &Observed, plan: &Plan) -> RolloutStatus {
+    plan.status
+        .clone()
+        .or_else(|| obs.rollout.status.clone())
+        .unwrap_or_default()
+}

@@ -1,0 +1,291 @@
+//! Table tests of the Rollout planner for what users do through the kubectl plugin: pause,
+//! promote, promote full, skip, abort, retry, undo (fast rollback) and restart.
+
+#[path = "rollout_plan_fixtures/mod.rs"]
+mod fixtures;
+
+use fixtures::*;
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use linnet_controller::rollout::plan::{Action, AnalysisPhase, PodState, plan};
+use linnet_crds::rollout::{PauseCondition, PauseReason, RolloutConditionType, RolloutPhase};
+use serde_json::json;
+
+fn paused_at_step_one() -> linnet_controller::rollout::plan::Observed {
+    let ro = rollout()
+        .canary(vec![set_weight(20), pause(), set_weight(60)])
+        .replicas(10)
+        .build();
+    observed(ro)
+        .with_stable_rs(8)
+        .with_new_rs(2, 2)
+        .updating(1)
+        .with_status(|s| {
+            s.pause_conditions = Some(vec![PauseCondition {
+                reason: PauseReason::CanaryPauseStep,
+                start_time: Time(t0()),
+            }]);
+            s.controller_pause = Some(true);
+        })
+}
+
+#[test]
+fn manual_pause_holds_steps_and_reports_paused() {
+    let mut obs = paused_at_step_one().with_status(|s| s.pause_conditions = None);
+    obs.rollout.spec.paused = Some(true);
+    let status = status_after(&obs, &plan(&obs));
+    assert_eq!(status.current_step_index, Some(1));
+    assert_eq!(status.phase, Some(RolloutPhase::Paused));
+    assert_eq!(status.message.as_deref(), Some("manually paused"));
+}
+
+#[test]
+fn promote_clears_pause_conditions_and_moves_to_the_next_step() {
+    let obs = paused_at_step_one().with_status(|s| s.pause_conditions = None);
+    let planned = plan(&obs);
+    let status = status_after(&obs, &planned);
+    assert_eq!(status.current_step_index, Some(2));
+    assert_eq!(status.controller_pause, None);
+    assert!(scales(&planned).contains(&("web-new2".to_string(), 5)));
+}
+
+#[test]
+fn skip_to_the_end_completes_when_the_canary_is_full() {
+    let obs = paused_at_step_one().with_status(|s| {
+        s.pause_conditions = None;
+        s.current_step_index = Some(3);
+    });
+    let planned = plan(&obs);
+    // Weight 100 now: the canary grows first (surge 3 on 10 replicas).
+    assert!(scales(&planned).contains(&("web-new2".to_string(), 5)));
+    let (settled, _) = settle(obs);
+    let status = settled.rollout.status.expect("status");
+    assert_eq!(status.stable_rs.as_deref(), Some(NEW));
+    assert_eq!(status.phase, Some(RolloutPhase::Healthy));
+}
+
+#[test]
+fn promote_full_skips_remaining_steps() {
+    let obs = paused_at_step_one().with_status(|s| s.promote_full = Some(true));
+    let (settled, _) = settle(obs);
+    let status = settled.rollout.status.expect("status");
+    assert_eq!(status.stable_rs.as_deref(), Some(NEW));
+    assert_eq!(status.promote_full, None);
+    assert_eq!(status.current_step_index, Some(3));
+    assert_eq!(status.pause_conditions, None);
+}
+
+#[test]
+fn abort_sends_everything_back_to_stable_and_degrades() {
+    let obs = paused_at_step_one().with_status(|s| s.abort = Some(true));
+    let planned = plan(&obs);
+    let status = planned.status.clone().expect("status");
+    assert_eq!(status.aborted_at.as_ref().map(|t| t.0), Some(t0()));
+    assert_eq!(status.pause_conditions, None);
+    assert_eq!(status.current_step_index, Some(0));
+    assert_eq!(status.phase, Some(RolloutPhase::Degraded));
+    assert_eq!(
+        status.message.as_deref(),
+        Some("RolloutAborted: Rollout aborted update to revision 2")
+    );
+    assert!(events(&planned).contains(&"RolloutAborted".to_string()));
+    // Basic canary: stable grows back first, within maxSurge.
+    assert!(scales(&planned).contains(&("web-stable1".to_string(), 10)));
+    let (settled, _) = settle(obs);
+    let new_rs = settled
+        .replica_sets
+        .iter()
+        .find(|rs| rs.hash == NEW)
+        .expect("new rs");
+    assert_eq!(new_rs.replicas, 0);
+    let status = settled.rollout.status.expect("status");
+    assert_eq!(status.phase, Some(RolloutPhase::Degraded));
+}
+
+#[test]
+fn routed_abort_keeps_canary_pods_for_the_abort_delay() {
+    let ro = rollout()
+        .canary(vec![set_weight(20), pause()])
+        .routed()
+        .replicas(10)
+        .build();
+    let obs = observed(ro)
+        .with_stable_rs(10)
+        .with_new_rs(2, 2)
+        .updating(1)
+        .with_router(20, 80)
+        .with_status(|s| {
+            s.abort = Some(true);
+        });
+    let planned = plan(&obs);
+    assert!(planned.actions.contains(&Action::SetTrafficWeight {
+        canary: 0,
+        stable: 100,
+        additional: vec![]
+    }));
+    assert!(scales(&planned).is_empty());
+    assert_eq!(planned.requeue_after, Some(std::time::Duration::from_secs(30)));
+    let later = apply(obs, &planned).at(30);
+    assert_eq!(scales(&plan(&later)), vec![("web-new2".to_string(), 0)]);
+}
+
+#[test]
+fn retry_restarts_the_steps_from_the_first() {
+    let aborted = paused_at_step_one().with_status(|s| s.abort = Some(true));
+    let (settled, _) = settle(aborted);
+    let retried = settled.with_status(|s| s.abort = Some(false));
+    let planned = plan(&retried);
+    let status = status_after(&retried, &planned);
+    assert_eq!(status.abort, None);
+    assert_eq!(status.aborted_at, None);
+    assert!(events(&planned).contains(&"RolloutRetried".to_string()));
+    // Step 0 is setWeight 20 again: the canary comes back.
+    assert!(
+        scales(&planned)
+            .iter()
+            .any(|(name, n)| name == "web-new2" && *n > 0)
+    );
+    assert_ne!(status.phase, Some(RolloutPhase::Degraded));
+}
+
+#[test]
+fn undo_to_the_stable_template_is_a_fast_rollback() {
+    // The update to NEW is in flight; the template goes back to the stable one.
+    let ro = rollout()
+        .canary(vec![set_weight(20), pause(), set_weight(60)])
+        .replicas(10)
+        .build();
+    let mut obs = observed(ro).with_stable_rs(8).with_new_rs(2, 2).updating(1);
+    obs.pod_hash = STABLE.to_string();
+    let planned = plan(&obs);
+    let status = status_after(&obs, &planned);
+    assert_eq!(status.current_pod_hash.as_deref(), Some(STABLE));
+    assert_eq!(status.current_step_index, Some(3), "no steps on a rollback");
+    assert!(events(&planned).contains(&"RolloutRolledBack".to_string()));
+    let (settled, _) = settle(obs);
+    let status = settled.rollout.status.expect("status");
+    assert_eq!(status.phase, Some(RolloutPhase::Healthy));
+    let old = settled.replica_sets.iter().find(|rs| rs.hash == NEW).expect("rs");
+    assert_eq!(old.replicas, 0);
+}
+
+#[test]
+fn failed_step_analysis_aborts_and_inconclusive_pauses() {
+    let ro = rollout()
+        .canary(vec![set_weight(20), analysis_step("success-rate"), pause()])
+        .replicas(10)
+        .build();
+    let base = observed(ro).with_stable_rs(8).with_new_rs(2, 2).updating(1);
+    let created = plan(&base);
+    let name = "web-new2-2-1";
+    assert!(
+        created
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateAnalysisRun { name: n, .. } if n == name))
+    );
+    let recorded = apply(base, &created);
+    let cases = [
+        (AnalysisPhase::Running, None, Some(1)),
+        (AnalysisPhase::Successful, None, Some(2)),
+        (AnalysisPhase::Failed, Some(RolloutPhase::Degraded), Some(0)),
+        (AnalysisPhase::Error, Some(RolloutPhase::Degraded), Some(0)),
+        (AnalysisPhase::Inconclusive, Some(RolloutPhase::Paused), Some(1)),
+    ];
+    for (phase, want_phase, want_index) in cases {
+        let mut obs = recorded.clone();
+        obs.analysis_runs[0].phase = phase;
+        let status = status_after(&obs, &plan(&obs));
+        assert_eq!(status.current_step_index, want_index, "{phase:?}");
+        if let Some(want) = want_phase {
+            assert_eq!(status.phase, Some(want), "{phase:?}");
+        }
+        if phase == AnalysisPhase::Inconclusive {
+            let reason = status
+                .pause_conditions
+                .as_ref()
+                .and_then(|c| c.first())
+                .map(|c| c.reason);
+            assert_eq!(reason, Some(PauseReason::InconclusiveAnalysisRun));
+        }
+        if phase == AnalysisPhase::Failed {
+            let progressing = status
+                .conditions
+                .iter()
+                .flatten()
+                .find(|c| c.type_ == RolloutConditionType::Progressing);
+            assert!(progressing.is_some_and(|c| c.message.contains("AnalysisRun web-new2-2-1 ended Failed")));
+        }
+    }
+}
+
+#[test]
+fn background_analysis_starts_at_its_step_and_its_failure_aborts() {
+    let ro = rollout()
+        .canary(vec![set_weight(20), pause(), set_weight(60)])
+        .canary_field(
+            "analysis",
+            json!({"templates": [{"templateName": "errors"}], "startingStep": 1}),
+        )
+        .replicas(10)
+        .build();
+    let before = observed(ro.clone()).with_stable_rs(10).updating(0);
+    assert!(
+        !plan(&before)
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateAnalysisRun { .. }))
+    );
+    let at_step = observed(ro).with_stable_rs(8).with_new_rs(2, 2).updating(1);
+    let planned = plan(&at_step);
+    assert!(
+        planned
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateAnalysisRun { name, .. } if name == "web-new2-2"))
+    );
+    let mut running = apply(at_step, &planned);
+    running.analysis_runs[0].phase = AnalysisPhase::Failed;
+    let status = status_after(&running, &plan(&running));
+    assert_eq!(status.abort, Some(true));
+}
+
+#[test]
+fn restart_evicts_old_pods_within_max_unavailable_then_records_it() {
+    let restart_at: Timestamp = t0();
+    let ro = rollout()
+        .replicas(3)
+        .spec("restartAt", json!(restart_at.to_string()))
+        .build();
+    let mut obs = observed(ro).at(5).with_status(|s| {
+        s.stable_rs = Some(NEW.into());
+        s.current_pod_hash = Some(NEW.into());
+        s.current_step_hash = Some(STEPS.into());
+    });
+    obs.replica_sets.push(replica_set(NEW, 1, 3));
+    let before = t0()
+        .checked_sub(jiff::SignedDuration::from_secs(60))
+        .expect("time");
+    for i in 0..3 {
+        obs.pods.push(PodState {
+            name: format!("web-{i}"),
+            created: before,
+            ready: true,
+        });
+    }
+    // Default maxUnavailable 25% of 3 rounds down to 0: one at a time.
+    let planned = plan(&obs);
+    let evicted: Vec<_> = planned
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::EvictPod { .. }))
+        .collect();
+    assert_eq!(evicted.len(), 1);
+    assert_eq!(
+        status_after(&obs, &planned).phase,
+        Some(RolloutPhase::Progressing)
+    );
+    obs.pods.clear();
+    let done = plan(&obs);
+    assert_eq!(status_after(&obs, &done).restarted_at, Some(Time(restart_at)));
+}
