@@ -1,4 +1,5 @@
 //! Rollouts: the pure planner that turns a Rollout and what it owns into actions, and the
 //! objects (ReplicaSets, Service selectors, traffic routes) those actions write.
 
+pub mod objects;
 pub mod plan;

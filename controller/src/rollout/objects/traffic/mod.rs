@@ -1,0 +1,191 @@
+//! Traffic routers: pure edits of the objects that split requests between the stable and the
+//! canary Service (Gateway API HTTPRoutes, NGINX Ingresses, Istio VirtualServices and
+//! DestinationRules, SMI TrafficSplits).
+//!
+//! Each function takes the live object as JSON and returns the edited object (or the object to
+//! create); the executor writes it back with the resourceVersion it read, so a concurrent
+//! change makes the write fail rather than be lost.
+
+pub mod gateway;
+pub mod istio;
+pub mod nginx;
+pub mod smi;
+
+use serde_json::Value;
+
+use super::ObjectError;
+
+/// The weights to give the canary and the stable Service, out of `maxTrafficWeight`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Weights {
+    pub canary: i32,
+    pub stable: i32,
+}
+
+impl Weights {
+    /// Splits `total` (the Rollout's `maxTrafficWeight`, 100 when unset) so the canary gets
+    /// `canary` (clamped to `0..=total`) and the stable Service the rest.
+    pub fn split(canary: i32, max_traffic_weight: Option<i32>) -> Weights {
+        let total = max_traffic_weight.unwrap_or(100).max(0);
+        let canary = canary.clamp(0, total);
+        Weights {
+            canary,
+            stable: total - canary,
+        }
+    }
+
+    /// The total the two weights add up to.
+    pub fn total(self) -> i32 {
+        self.canary + self.stable
+    }
+}
+
+/// The stable and canary Service names a route splits between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backends<'a> {
+    pub stable: &'a str,
+    pub canary: &'a str,
+}
+
+/// Names an object for errors: its kind and `metadata.name`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Subject<'a> {
+    pub kind: &'static str,
+    pub name: &'a str,
+}
+
+impl<'a> Subject<'a> {
+    pub fn of(kind: &'static str, object: &'a Value) -> Subject<'a> {
+        Subject {
+            kind,
+            name: object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+        }
+    }
+
+    pub fn missing(self, field: impl Into<String>) -> ObjectError {
+        ObjectError::MissingRouteField {
+            kind: self.kind,
+            name: self.name.to_string(),
+            field: field.into(),
+        }
+    }
+
+    pub fn no_route(self, route: &str) -> ObjectError {
+        ObjectError::RouteNotFound {
+            kind: self.kind,
+            name: self.name.to_string(),
+            route: route.to_string(),
+        }
+    }
+
+    pub fn unsupported(self, what: impl Into<String>) -> ObjectError {
+        ObjectError::Unsupported {
+            kind: self.kind,
+            name: self.name.to_string(),
+            what: what.into(),
+        }
+    }
+}
+
+/// The array at `pointer` inside `object`, or an error naming `field`.
+pub(crate) fn array_mut<'v>(
+    object: &'v mut Value,
+    pointer: &str,
+    subject: Subject<'_>,
+    field: &str,
+) -> Result<&'v mut Vec<Value>, ObjectError> {
+    object
+        .pointer_mut(pointer)
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| subject.missing(field))
+}
+
+/// A regular expression matching strings that start with `prefix`, for routers that only
+/// know exact and regex matches.
+pub(crate) fn prefix_regex(prefix: &str) -> String {
+    let mut regex = String::from("^");
+    for ch in prefix.chars() {
+        if "\\.+*?()|[]{}^$".contains(ch) {
+            regex.push('\\');
+        }
+        regex.push(ch);
+    }
+    regex.push_str(".*");
+    regex
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_split_the_total() {
+        let cases = [
+            (
+                0,
+                None,
+                Weights {
+                    canary: 0,
+                    stable: 100,
+                },
+            ),
+            (
+                20,
+                None,
+                Weights {
+                    canary: 20,
+                    stable: 80,
+                },
+            ),
+            (
+                100,
+                None,
+                Weights {
+                    canary: 100,
+                    stable: 0,
+                },
+            ),
+            (
+                150,
+                None,
+                Weights {
+                    canary: 100,
+                    stable: 0,
+                },
+            ),
+            (
+                -5,
+                None,
+                Weights {
+                    canary: 0,
+                    stable: 100,
+                },
+            ),
+            (
+                20,
+                Some(1000),
+                Weights {
+                    canary: 20,
+                    stable: 980,
+                },
+            ),
+        ];
+        for (canary, max, expected) in cases {
+            assert_eq!(
+                Weights::split(canary, max),
+                expected,
+                "canary {canary} of {max:?}"
+            );
+        }
+        assert_eq!(Weights::split(20, Some(1000)).total(), 1000);
+    }
+
+    #[test]
+    fn prefix_regex_escapes_metacharacters() {
+        assert_eq!(prefix_regex("v1.2"), r"^v1\.2.*");
+        assert_eq!(prefix_regex("a+b"), r"^a\+b.*");
+    }
+}
