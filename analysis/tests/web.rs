@@ -154,3 +154,26 @@ fn kubernetes_style_paths_become_json_paths() {
     );
     assert!(pick(&document, "$.[").is_err());
 }
+
+#[tokio::test]
+async fn the_registry_picks_the_provider_and_refuses_the_rest() {
+    let providers = linnet_analysis::providers::Providers::new();
+    let server = Server::start(|_| Response::json(200, r#"{"ok": true}"#)).await;
+    let web = web_metric(server.url("/"), Some("{$.ok}"), "result");
+    assert_eq!(providers.for_metric(&web).unwrap().kind(), "web");
+    assert_eq!(
+        providers.measure(&web, &MeasureContext::default()).await.phase,
+        Successful
+    );
+    let mut datadog = web_metric(server.url("/"), None, "true");
+    datadog.provider = MetricProvider {
+        datadog: Some(Default::default()),
+        ..Default::default()
+    };
+    let measurement = providers.measure(&datadog, &MeasureContext::default()).await;
+    assert_eq!(measurement.phase, Error);
+    assert_eq!(
+        measurement.message.as_deref(),
+        Some("metric \"health\": no supported provider (has datadog)")
+    );
+}

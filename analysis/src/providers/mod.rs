@@ -12,6 +12,7 @@ mod http;
 pub mod job;
 mod judging;
 pub mod prometheus;
+mod registry;
 pub mod web;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ use linnet_crds::analysis::{Measurement, Metric};
 pub use error::ProviderError;
 pub use judging::{error_measurement, judged_measurement};
 pub use prometheus::PrometheusProvider;
+pub use registry::Providers;
 pub use web::WebProvider;
 
 /// The environment variable that gives Prometheus metrics without an `address` one.
