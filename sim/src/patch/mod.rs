@@ -11,6 +11,7 @@ mod equality;
 mod field_walk;
 mod fields_v1;
 mod json;
+mod list_order;
 mod managed_fields;
 mod merge;
 mod merge_keys;

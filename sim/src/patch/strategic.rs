@@ -12,12 +12,13 @@
 //! Item order follows the apiserver: items named in the patch take the patch's order (or the
 //! `$setElementOrder` list's), and items only on the server keep their place relative to them.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
 use super::PatchError;
 use super::equality::json_equal;
+use super::list_order::{itself, order_items};
 use super::merge_keys::{ListKind, Shape};
 
 const PATCH: &str = "$patch";
@@ -236,57 +237,8 @@ fn merge_key_value<'a>(fields: &'a Map<String, Value>, key: &str) -> Result<&'a 
         .ok_or_else(|| PatchError::Invalid(format!("list item {fields:?} is missing its merge key {key:?}")))
 }
 
-/// The identity of an item of a list of scalars: the item itself.
-fn itself(item: &Value) -> Option<&Value> {
-    Some(item)
-}
-
 fn has_key_value(item: &Value, key: &str, wanted: &Value) -> bool {
     item.get(key).is_some_and(|value| json_equal(value, wanted))
-}
-
-/// Puts `merged` in the order the apiserver gives it: items named in `patch_order` in that
-/// order, interleaved with the other items, which keep their order from `server_order`.
-/// `identity` gives what an item is compared by (its merge key value, or itself).
-fn order_items(
-    merged: Vec<Value>,
-    patch_order: &[&Value],
-    server_order: &[&Value],
-    identity: impl Fn(&Value) -> Option<&Value>,
-) -> Vec<Value> {
-    let position = |order: &[&Value], item: &Value| {
-        identity(item).and_then(|id| order.iter().position(|candidate| json_equal(candidate, id)))
-    };
-    let (mut from_patch, mut server_only): (Vec<Value>, Vec<Value>) = merged
-        .into_iter()
-        .partition(|item| position(patch_order, item).is_some());
-    from_patch.sort_by_key(|item| position(patch_order, item));
-    server_only.sort_by_key(|item| position(server_order, item).unwrap_or(usize::MAX));
-
-    let with_place = |items: Vec<Value>| -> VecDeque<(Option<usize>, Value)> {
-        items
-            .into_iter()
-            .map(|item| (position(server_order, &item), item))
-            .collect()
-    };
-    let (mut left, mut right) = (with_place(server_only), with_place(from_patch));
-    let mut ordered = Vec::with_capacity(left.len() + right.len());
-    loop {
-        // A server-only item goes first only when both are on the server and it came first there.
-        let take_left = match (left.front(), right.front()) {
-            (Some((Some(a), _)), Some((Some(b), _))) => a < b,
-            (Some(_), Some(_)) | (None, Some(_)) => false,
-            (Some(_), None) => true,
-            (None, None) => break,
-        };
-        let next = if take_left {
-            left.pop_front()
-        } else {
-            right.pop_front()
-        };
-        ordered.extend(next.map(|(_, item)| item));
-    }
-    ordered
 }
 
 /// `$retainKeys`: drop every field of `original` not named in the list.
