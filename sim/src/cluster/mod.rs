@@ -6,8 +6,12 @@
 //! of the server's internals.
 
 pub mod behaviour;
+pub mod cache;
 pub mod deployment;
+pub mod driver;
 pub mod endpoints;
+pub mod errors;
+pub mod handle;
 pub mod hash;
 pub mod job;
 pub mod kubelet;
@@ -18,6 +22,12 @@ pub mod replicaset;
 pub mod rng;
 pub mod selector;
 pub mod traffic;
+pub mod view;
+pub mod writes;
+
+pub use errors::ClusterError;
+pub use handle::{ClusterHandle, ClusterOptions, start_cluster};
+pub use metrics::exposition::{SeriesStats, Stats, UnroutedStats};
 
 #[cfg(test)]
 mod pod_fixtures;

@@ -31,6 +31,12 @@ pub fn controller_reference(api_version: &str, kind: &str, owner: &ObjectMeta) -
     })
 }
 
+/// The object's resourceVersion as a number (the sim's are), to compare what a cache shows
+/// with what a write returned.
+pub fn resource_version(meta: &ObjectMeta) -> Option<u64> {
+    meta.resource_version.as_deref()?.parse().ok()
+}
+
 /// Oldest first, then by name: the order the upstream controllers use to pick among peers.
 pub fn by_creation(a: &ObjectMeta, b: &ObjectMeta) -> Ordering {
     a.creation_timestamp

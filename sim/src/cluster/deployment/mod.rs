@@ -2,6 +2,7 @@
 //! rolling updates within maxSurge/maxUnavailable, Recreate, revisions and the status that
 //! `kubectl rollout status` reads.
 
+pub mod controller;
 pub mod plan;
 pub mod rolling;
 pub mod status;

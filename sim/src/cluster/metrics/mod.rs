@@ -5,3 +5,4 @@
 pub mod exposition;
 pub mod registry;
 pub mod series;
+pub mod server;

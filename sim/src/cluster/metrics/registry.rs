@@ -43,6 +43,15 @@ impl Registry {
         id
     }
 
+    /// How many series exist.
+    pub fn len(&self) -> usize {
+        self.lock().keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Adds one tick's counts: `deltas[id]` for every id in `touched`, and unrouted counts.
     pub fn merge(&self, deltas: &[Counts], touched: &[usize], unrouted: &[(SourceKey, u64)]) {
         let mut inner = self.lock();
