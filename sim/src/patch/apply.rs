@@ -218,17 +218,18 @@ fn check_lists(value: &Value, shape: Shape, path: &mut Vec<PathElement>) -> Resu
 }
 
 /// The intent merged into the live object: objects member by member, keyed and set lists
-/// item by item (live items first, new ones after, in the intent's order), the rest replaced.
+/// item by item (live items first, new ones after, in the intent's order), the rest (atomic
+/// objects included) replaced.
 fn merge_value(live: &Value, applied: &Value, shape: Shape, list: ListKind) -> Value {
     match (live, applied) {
         (Value::Object(live_fields), Value::Object(applied_fields)) => {
             let mut merged = live_fields.clone();
             for (key, applied_child) in applied_fields {
                 let child = match live_fields.get(key) {
-                    Some(live_child) => {
+                    Some(live_child) if !shape.is_atomic_object(key) => {
                         merge_value(live_child, applied_child, shape.field(key), shape.list(key))
                     }
-                    None => applied_child.clone(),
+                    _ => applied_child.clone(),
                 };
                 merged.insert(key.clone(), child);
             }

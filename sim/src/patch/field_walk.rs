@@ -1,6 +1,6 @@
 //! Walking an object along field paths: the set of fields it sets, the value at a path, and
 //! removing a path. Keyed lists are walked item by item by key, set lists by value; every other
-//! list, like every scalar, is one field.
+//! list, like every scalar and atomic object, is one field.
 
 use std::collections::BTreeSet;
 
@@ -56,7 +56,7 @@ fn walk_map(fields: &serde_json::Map<String, Value>, shape: Shape, path: &mut Fi
         }
         path.push(PathElement::Field(key.clone()));
         match value {
-            Value::Object(children) if !children.is_empty() => {
+            Value::Object(children) if !children.is_empty() && !shape.is_atomic_object(key) => {
                 walk_map(children, shape.field(key), path, set)
             }
             Value::Array(items) if !items.is_empty() => {

@@ -49,10 +49,6 @@ impl FieldSet {
         self.0.is_empty()
     }
 
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
     /// The paths in order: a path always comes right before the paths below it.
     pub fn iter(&self) -> impl Iterator<Item = &FieldPath> {
         self.0.iter()

@@ -156,6 +156,12 @@ impl Shape {
         }
     }
 
+    /// Whether the object in `field` is owned and applied as one value rather than member by
+    /// member (Go's `+structType=atomic`); only server-side apply makes that distinction.
+    pub(crate) fn is_atomic_object(self, field: &str) -> bool {
+        matches!((self, field), (Shape::WorkloadSpec, "selector"))
+    }
+
     /// How the list in `field` merges.
     pub(crate) fn list(self, field: &str) -> ListKind {
         match (self, field) {
@@ -274,6 +280,25 @@ mod tests {
         );
         assert_eq!(list_at("ConfigMap", &["spec"], "containers"), ListKind::Atomic);
         assert_eq!(list_at("Deployment", &["spec"], "ports"), ListKind::Atomic);
+    }
+
+    #[test]
+    fn workload_selectors_are_atomic_objects() {
+        assert!(
+            Shape::for_kind("Deployment")
+                .field("spec")
+                .is_atomic_object("selector")
+        );
+        assert!(
+            !Shape::for_kind("Service")
+                .field("spec")
+                .is_atomic_object("selector")
+        );
+        assert!(
+            !Shape::for_kind("Deployment")
+                .field("spec")
+                .is_atomic_object("template")
+        );
     }
 
     #[test]

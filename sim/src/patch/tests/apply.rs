@@ -416,6 +416,26 @@ fn container_ports_are_keyed_by_port_and_protocol() {
 }
 
 #[test]
+fn workload_selector_is_owned_and_replaced_whole() {
+    let intent = spec_only(json!({"selector": {"matchLabels": {"app": "web", "tier": "a"}}}));
+    let created = apply(None, &intent, "a", T1);
+    assert_eq!(
+        entry(&created, "a", "Apply").and_then(|e| e.pointer("/fieldsV1/f:spec")),
+        Some(&json!({"f:selector": {}}))
+    );
+    let narrowed = apply(
+        Some(&created),
+        &spec_only(json!({"selector": {"matchLabels": {"app": "web"}}})),
+        "a",
+        T2,
+    );
+    assert_eq!(
+        narrowed.pointer("/spec/selector"),
+        Some(&json!({"matchLabels": {"app": "web"}}))
+    );
+}
+
+#[test]
 fn apply_records_apply_entries_before_update_entries() {
     let created = record_update(
         None,
