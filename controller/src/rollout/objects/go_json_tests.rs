@@ -263,3 +263,59 @@ fn experiment_steps_are_reported_not_guessed() {
     let error = canary_steps_hash(Some(&steps)).unwrap_err();
     assert!(error.to_string().contains("experiment"), "{error}");
 }
+
+/// Step hashes recorded by real Argo Rollouts controllers in the status of the Rollouts kept
+/// as fixtures in argo-rollouts' `pkg/kubectl-argo-rollouts/info/testdata`:
+/// `canary/canary-rollout.yaml` (`currentStepHash: f64cdc9d`, recorded while pause durations
+/// were integers of seconds) and `rollout-aborted/rollout.yaml` (`currentStepHash: 849b756fd4`).
+#[test]
+fn step_hashes_recorded_by_argo_controllers() {
+    use linnet_crds::rollout::CanaryStep;
+    let cases = [
+        (
+            json!([{"setWeight": 20}, {"pause": {}}, {"setWeight": 40}, {"pause": {"duration": 10}},
+                   {"setWeight": 60}, {"pause": {"duration": 10}}, {"setWeight": 80}, {"pause": {"duration": 10}}]),
+            "f64cdc9d",
+        ),
+        (json!([{"setWeight": 10}, {"pause": {}}]), "849b756fd4"),
+    ];
+    for (steps, expected) in cases {
+        let steps: Vec<CanaryStep> = serde_json::from_value(steps).unwrap();
+        assert_eq!(canary_steps_hash(Some(&steps)).unwrap(), expected);
+    }
+    // The same steps with "10s" instead of 10 encode differently, so they hash differently.
+    let with_units: Vec<CanaryStep> =
+        serde_json::from_value(json!([{"setWeight": 10}, {"pause": {"duration": "10s"}}])).unwrap();
+    let with_ints: Vec<CanaryStep> =
+        serde_json::from_value(json!([{"setWeight": 10}, {"pause": {"duration": 10}}])).unwrap();
+    assert_ne!(
+        canary_steps_hash(Some(&with_units)).unwrap(),
+        canary_steps_hash(Some(&with_ints)).unwrap()
+    );
+}
+
+#[test]
+fn step_hash_is_empty_for_blue_green_and_hashes_canary_steps() {
+    use linnet_crds::rollout::Rollout;
+    let rollout = |strategy: Value| -> Rollout {
+        serde_json::from_value(json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "web"}, "spec": {"strategy": strategy}}))
+        .unwrap()
+    };
+    assert_eq!(
+        super::step_hash(&rollout(json!({"blueGreen": {"activeService": "web"}}))).unwrap(),
+        ""
+    );
+    assert_eq!(
+        super::step_hash(&rollout(
+            json!({"canary": {"steps": [{"setWeight": 10}, {"pause": {}}]}})
+        ))
+        .unwrap(),
+        "849b756fd4"
+    );
+    // A canary without steps hashes Go's nil slice.
+    assert_eq!(
+        super::step_hash(&rollout(json!({"canary": {}}))).unwrap(),
+        super::hash::hash_bytes(b"null", None)
+    );
+}

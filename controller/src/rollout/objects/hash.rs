@@ -4,6 +4,11 @@
 //! Both are FNV-32a over the Go JSON encoding of a spec fragment (see [`super::go_json`]); the
 //! template hash then mixes in `status.collisionCount`. The 32-bit sum is written in decimal
 //! and each digit mapped into Kubernetes' safe alphabet (`rand.SafeEncodeString`).
+//!
+//! The template's `metadata.creationTimestamp` is encoded as `null` in its struct position,
+//! which is what controllers up to Argo Rollouts 1.8 wrote. Later versions re-insert it at the
+//! start of `metadata` instead; the two agree unless the template's metadata sets one of the
+//! fields Go declares before it (`name`, `generateName`, `namespace`, `uid`, ...).
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use linnet_crds::rollout::{CanaryStep, Rollout};
