@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use linnet_analysis::providers::{MeasureContext, PrometheusProvider, Provider};
 use linnet_crds::analysis::AnalysisPhase::{Error, Failed, Successful};
+use linnet_crds::analysis::providers::PrometheusRangeQueryArgs;
 use linnet_crds::analysis::{Measurement, Metric};
 use support::http_server::{Response, Server};
 use support::prometheus_server::{Prometheus, free_port};
@@ -51,6 +52,15 @@ fn query_metric(address: &str, query: &str, success: &str) -> Metric {
     m
 }
 
+/// The one number of a vector printed `[x]`.
+fn only_sample(measurement: &Measurement) -> f64 {
+    let printed = measurement.value.as_deref().unwrap_or_default();
+    let inner = printed.strip_prefix('[').and_then(|p| p.strip_suffix(']'));
+    inner
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("not a one-sample vector: {printed:?}"))
+}
+
 async fn measure(metric: &Metric) -> Measurement {
     PrometheusProvider::new()
         .run(metric, &MeasureContext::default())
@@ -87,7 +97,7 @@ async fn measurements_against_a_real_prometheus() {
     ))
     .await;
     assert_eq!(bad.phase, Failed, "{bad:?}");
-    assert!(bad.value.as_deref().unwrap().starts_with("[0.8"), "{bad:?}");
+    assert!((only_sample(&bad) - 0.8).abs() < 1e-9, "{bad:?}");
 
     let empty = measure(&query_metric(
         address,
@@ -147,6 +157,22 @@ async fn measurements_against_a_real_prometheus() {
     assert_eq!(
         matrix.phase, Successful,
         "a matrix is flattened to its samples: {matrix:?}"
+    );
+
+    let mut ranged = query_metric(
+        address,
+        "app_requests_total{version=\"stable\",code=\"500\"}",
+        "len(result) >= 2",
+    );
+    ranged.provider.prometheus.as_mut().unwrap().range_query = Some(PrometheusRangeQueryArgs {
+        start: Some("now() - duration(\"4s\")".into()),
+        end: Some("now()".into()),
+        step: Some("1s".into()),
+    });
+    let over_range = measure(&ranged).await;
+    assert_eq!(
+        over_range.phase, Successful,
+        "a range query's matrix is flattened: {over_range:?}"
     );
 
     let broken = measure(&query_metric(address, "sum(", "true")).await;
@@ -257,4 +283,37 @@ async fn a_slow_server_times_out_as_an_error() {
             .contains("timed out after 1s"),
         "{measurement:?}"
     );
+}
+
+#[test]
+fn range_query_windows_are_read_from_now_and_durations() {
+    use linnet_analysis::providers::prometheus::range::{instant, window};
+    let now = t0();
+    assert_eq!(instant("now()", now).unwrap(), now);
+    assert_eq!(instant("now() - duration(\"5m\")", now).unwrap(), at(-300));
+    assert_eq!(instant("now()+duration('1h')", now).unwrap(), at(3600));
+    for refused in [
+        "yesterday",
+        "now() * 2",
+        "now() - 5m",
+        "now() - duration(\"5 minutes\")",
+    ] {
+        assert!(instant(refused, now).is_err(), "{refused}");
+    }
+    let args = PrometheusRangeQueryArgs {
+        start: Some("now() - duration(\"10m\")".into()),
+        end: None,
+        step: None,
+    };
+    let resolved = window(&args, now).unwrap();
+    assert_eq!(
+        (resolved.start, resolved.end, resolved.step),
+        (at(-600), now, Duration::from_secs(60))
+    );
+    let backwards = PrometheusRangeQueryArgs {
+        start: None,
+        end: Some("now() - duration(\"1m\")".into()),
+        step: None,
+    };
+    assert_eq!(window(&backwards, now).unwrap_err().0, "rangeQuery.end");
 }

@@ -1,7 +1,9 @@
-//! The Prometheus provider: an instant query to `/api/v1/query`, whose numbers the metric's
-//! conditions judge. The resolved query is recorded in the metric's metadata.
+//! The Prometheus provider: an instant query to `/api/v1/query` (or a range query to
+//! `/api/v1/query_range`), whose numbers the metric's conditions judge. The resolved query is
+//! recorded in the metric's metadata.
 
 pub mod answer;
+pub mod range;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -58,9 +60,6 @@ impl PrometheusProvider {
             .prometheus
             .as_ref()
             .ok_or_else(|| missing("prometheus"))?;
-        if spec.range_query.is_some() {
-            return Err(caller.not_implemented("rangeQuery"));
-        }
         let query = spec.query.as_deref().ok_or_else(|| missing("query"))?;
         let address = spec
             .address
@@ -74,10 +73,31 @@ impl PrometheusProvider {
             Some(seconds) if seconds > 0 => Duration::from_secs(seconds.unsigned_abs()),
             _ => DEFAULT_TIMEOUT,
         };
-        let endpoint = format!("{}/api/v1/query", address.trim_end_matches('/'));
-        let time = format!("{:.3}", now.as_millisecond() as f64 / 1000.0);
-        let url = Url::parse_with_params(&endpoint, [("query", query), ("time", time.as_str())])
-            .map_err(|error| caller.invalid("address", format!("{address:?}: {error}")))?;
+        let address = address.trim_end_matches('/');
+        let url = match &spec.range_query {
+            None => {
+                let endpoint = format!("{address}/api/v1/query");
+                Url::parse_with_params(&endpoint, [("query", query), ("time", &range::api_time(now))])
+            }
+            Some(args) => {
+                let window =
+                    range::window(args, now).map_err(|(field, reason)| caller.invalid(field, reason))?;
+                let endpoint = format!("{address}/api/v1/query_range");
+                let step = format!("{:.3}", window.step.as_secs_f64());
+                let start = range::api_time(window.start);
+                let end = range::api_time(window.end);
+                Url::parse_with_params(
+                    &endpoint,
+                    [
+                        ("query", query),
+                        ("start", &start),
+                        ("end", &end),
+                        ("step", &step),
+                    ],
+                )
+            }
+        }
+        .map_err(|error| caller.invalid("address", format!("{address:?}: {error}")))?;
         let shown = http::shown(&url);
         let client = spec.insecure.unwrap_or(false);
         let client = self
