@@ -38,44 +38,52 @@ pub fn server_side_apply(
 
     let mut merged = merge_value(&live, &applied, root_shape(&applied), ListKind::Atomic);
     let changed = changed_fields(&live, &merged, &intent);
-    let conflicts: Vec<FieldConflict> = managed
-        .others(&id)
-        .flat_map(|entry| {
-            let field_conflict = |path: &Vec<PathElement>| FieldConflict {
-                manager: entry.id.manager.clone(),
-                field: path_string(path),
-            };
-            entry
-                .fields
-                .intersection(&changed)
-                .iter()
-                .map(field_conflict)
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let conflicts = conflicts_with_others(&managed, &id, &changed);
     if !conflicts.is_empty() {
         if !force {
             return Err(PatchError::Conflict(conflicts));
         }
         managed.release_from_others(&id, &changed);
     }
-
-    let kept = managed.owned_by_others(&id).union(&intent);
     let previously_owned = previous
         .as_ref()
         .map(|entry| entry.fields.clone())
         .unwrap_or_default();
-    for path in previously_owned.difference(&intent).iter() {
-        // An item someone still owns part of stays, and so do the key fields that name it.
-        if !kept.contains(path) && !kept.has_descendant(path) && !is_item_key_field(path) {
-            remove_at(&mut merged, path);
-        }
-    }
+    let dropped = previously_owned.difference(&intent);
+    remove_dropped_fields(
+        &mut merged,
+        &dropped,
+        &managed.owned_by_others(&id).union(&intent),
+    );
 
     let api_version = applied.get("apiVersion").or_else(|| live.get("apiVersion"));
     managed.put(updated_entry(id, previous, intent, api_version, now));
     managed.write_into(&mut merged);
     Ok(merged)
+}
+
+/// One conflict per field the apply changes that another manager owns.
+fn conflicts_with_others(managed: &ManagedFields, id: &ManagerId, changed: &FieldSet) -> Vec<FieldConflict> {
+    let mut conflicts = Vec::new();
+    for entry in managed.others(id) {
+        for path in entry.fields.intersection(changed).iter() {
+            conflicts.push(FieldConflict {
+                manager: entry.id.manager.clone(),
+                field: path_string(path),
+            });
+        }
+    }
+    conflicts
+}
+
+/// Removes the fields a manager no longer applies, except those still `kept` by someone.
+fn remove_dropped_fields(object: &mut Value, dropped: &FieldSet, kept: &FieldSet) {
+    for path in dropped.iter() {
+        // An item someone still owns part of stays, and so do the key fields that name it.
+        if !kept.contains(path) && !kept.has_descendant(path) && !is_item_key_field(path) {
+            remove_at(object, path);
+        }
+    }
 }
 
 /// Records a write that was not an apply (create, update, patch) by `manager`: it now owns the
