@@ -148,7 +148,12 @@ fn before_promotion(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft) -> b
             .map(|c| c.start_time.0);
         let outcome = match began {
             None if analysis::promoted(&draft.status) => Outcome::Advance,
-            None => Outcome::Pause(PauseReason::BlueGreenPause),
+            None => {
+                if auto {
+                    draft.wake_at(after_seconds(ctx.now(), seconds));
+                }
+                Outcome::Pause(PauseReason::BlueGreenPause)
+            }
             Some(start) if auto && ctx.now() >= after_seconds(start, seconds) => Outcome::Advance,
             Some(start) if auto => Outcome::Wait(Some(after_seconds(start, seconds))),
             Some(_) => Outcome::Wait(None),

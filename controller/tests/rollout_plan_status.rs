@@ -1,0 +1,302 @@
+//! Table tests of the status the Rollout planner writes: invalid and unsupported specs,
+//! conditions and their transition times, the progress deadline, and phase derivation.
+
+#[path = "rollout_plan_fixtures/mod.rs"]
+mod fixtures;
+
+use fixtures::*;
+use linnet_controller::rollout::plan::{Action, EventType, plan};
+use linnet_crds::rollout::{RolloutConditionType, RolloutPhase, RolloutStatus};
+use serde_json::json;
+
+fn condition(status: &RolloutStatus, kind: RolloutConditionType) -> (String, String, String) {
+    let c = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == kind)
+        .expect("condition");
+    (c.status.clone(), c.reason.clone(), c.message.clone())
+}
+
+#[test]
+fn invalid_or_unsupported_specs_degrade_without_acting() {
+    // (name, rollout, field the message must name)
+    let cases = [
+        (
+            "missing service",
+            rollout()
+                .canary(vec![set_weight(10)])
+                .canary_field("canaryService", json!("nope"))
+                .build(),
+            "spec.strategy.canary.canaryService",
+        ),
+        (
+            "validation error",
+            rollout().canary(vec![set_weight(10)]).replicas(-1).build(),
+            "spec.replicas",
+        ),
+        (
+            "experiment step",
+            rollout()
+                .canary(vec![
+                    json!({"experiment": {"templates": [{"name": "a", "specRef": "canary"}]}}),
+                ])
+                .build(),
+            "spec.strategy.canary.steps[0].experiment",
+        ),
+        (
+            "workloadRef",
+            rollout()
+                .spec("template", json!(null))
+                .spec(
+                    "workloadRef",
+                    json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}),
+                )
+                .build(),
+            "spec.workloadRef",
+        ),
+        (
+            "ping pong",
+            rollout()
+                .routed()
+                .canary_field("pingPong", json!({"pingService": "a", "pongService": "b"}))
+                .build(),
+            "spec.strategy.canary.pingPong",
+        ),
+    ];
+    for (name, ro, field) in cases {
+        let obs = observed(ro).with_stable_rs(1);
+        let planned = plan(&obs);
+        assert_eq!(planned.changes().count(), 0, "{name}: no scale or switch");
+        let status = planned.status.clone().expect("status");
+        assert_eq!(status.phase, Some(RolloutPhase::Degraded), "{name}");
+        let (value, reason, message) = condition(&status, RolloutConditionType::InvalidSpec);
+        assert_eq!(
+            (value.as_str(), reason.as_str()),
+            ("True", "InvalidSpec"),
+            "{name}"
+        );
+        assert!(message.contains(field), "{name}: {message}");
+        assert!(
+            status
+                .message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("InvalidSpec: ")),
+            "{name}"
+        );
+        assert!(planned.actions.iter().any(|a| matches!(a, Action::Event { event_type: EventType::Warning, reason, .. } if reason == "InvalidSpec")));
+        // Planning again after the status is written: no new Event.
+        let again = plan(&apply(obs, &planned));
+        assert_eq!(again.actions, vec![], "{name}");
+    }
+}
+
+#[test]
+fn fixing_the_spec_clears_invalid_spec() {
+    let bad = rollout()
+        .canary(vec![set_weight(10)])
+        .canary_field("canaryService", json!("nope"))
+        .build();
+    let obs = observed(bad).with_stable_rs(1);
+    let mut fixed = apply(obs.clone(), &plan(&obs));
+    fixed.services.insert("nope".into(), Default::default());
+    let status = status_after(&fixed, &plan(&fixed));
+    assert!(
+        !status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|c| c.type_ == RolloutConditionType::InvalidSpec)
+    );
+    assert_ne!(status.phase, Some(RolloutPhase::Degraded));
+}
+
+#[test]
+fn conditions_keep_transition_time_while_status_is_unchanged() {
+    let ro = rollout()
+        .canary(vec![set_weight(50), pause_for(100)])
+        .replicas(4)
+        .build();
+    let obs = observed(ro).with_stable_rs(4).updating(0);
+    let planned = plan(&obs);
+    let first = apply(obs, &planned);
+    let progressing = |s: &RolloutStatus| {
+        s.conditions
+            .iter()
+            .flatten()
+            .find(|c| c.type_ == RolloutConditionType::Progressing)
+            .cloned()
+            .expect("cond")
+    };
+    let before = progressing(first.rollout.status.as_ref().expect("status"));
+    assert_eq!(before.reason, "ReplicaSetUpdated");
+    // Pods move 5 seconds later: update time moves, transition time stays.
+    let mut moved = first.at(5);
+    for rs in &mut moved.replica_sets {
+        rs.available = rs.replicas;
+        rs.ready = rs.replicas;
+        rs.current = rs.replicas;
+    }
+    let moved_status = status_after(&moved, &plan(&moved));
+    let after = progressing(&moved_status);
+    assert_eq!(after.last_transition_time, before.last_transition_time);
+    assert!(after.last_update_time.0 > before.last_update_time.0 || after.reason != before.reason);
+}
+
+#[test]
+fn progress_deadline_exceeded_degrades_and_may_abort() {
+    let ro = rollout()
+        .canary(vec![set_weight(50), pause()])
+        .replicas(4)
+        .spec("progressDeadlineSeconds", json!(60))
+        .build();
+    let stuck = observed(ro).with_stable_rs(2).with_new_rs(2, 0).updating(0);
+    let first = plan(&stuck);
+    assert_eq!(first.requeue_after, Some(std::time::Duration::from_secs(60)));
+    let later = apply(stuck, &first).at(61);
+    let planned = plan(&later);
+    let status = status_after(&later, &planned);
+    let (value, reason, message) = condition(&status, RolloutConditionType::Progressing);
+    assert_eq!(
+        (value.as_str(), reason.as_str()),
+        ("False", "ProgressDeadlineExceeded")
+    );
+    assert_eq!(message, "ReplicaSet \"web-new2\" has timed out progressing.");
+    assert_eq!(status.phase, Some(RolloutPhase::Degraded));
+    assert_eq!(status.abort, None);
+    assert!(events(&planned).contains(&"ProgressDeadlineExceeded".to_string()));
+
+    let mut aborting = later.clone();
+    aborting.rollout.spec.progress_deadline_abort = Some(true);
+    let status = status_after(&aborting, &plan(&aborting));
+    assert_eq!(status.abort, Some(true));
+    assert!(
+        status
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("RolloutAborted: "))
+    );
+}
+
+#[test]
+fn progress_deadline_is_not_counted_while_paused() {
+    let ro = rollout()
+        .canary(vec![set_weight(50), pause()])
+        .replicas(4)
+        .spec("progressDeadlineSeconds", json!(60))
+        .build();
+    let obs = observed(ro).with_stable_rs(2).with_new_rs(2, 2).updating(1);
+    let (paused, _) = settle(obs);
+    let hours_later = paused.at(7200);
+    let status = status_after(&hours_later, &plan(&hours_later));
+    let (value, reason, _) = condition(&status, RolloutConditionType::Progressing);
+    assert_eq!((value.as_str(), reason.as_str()), ("Unknown", "RolloutPaused"));
+    assert_eq!(status.phase, Some(RolloutPhase::Paused));
+}
+
+#[test]
+fn phase_messages_in_argo_order() {
+    let ro = rollout()
+        .canary(vec![set_weight(50), pause()])
+        .replicas(4)
+        .build();
+    // (name, observation, phase, message)
+    let cases = [
+        (
+            "more replicas",
+            observed(ro.clone()).with_stable_rs(4).updating(0),
+            RolloutPhase::Progressing,
+            Some("more replicas need to be updated"),
+        ),
+        (
+            "healthy",
+            observed(ro.clone()).with_new_rs(4, 4).with_status(|s| {
+                s.stable_rs = Some(NEW.into());
+                s.current_pod_hash = Some(NEW.into());
+                s.current_step_hash = Some(STEPS.into());
+                s.current_step_index = Some(2);
+            }),
+            RolloutPhase::Healthy,
+            None,
+        ),
+        (
+            "becoming available",
+            observed(ro.clone()).with_new_rs(4, 1).with_status(|s| {
+                s.stable_rs = Some(NEW.into());
+                s.current_pod_hash = Some(NEW.into());
+            }),
+            RolloutPhase::Progressing,
+            Some("updated replicas are still becoming available"),
+        ),
+        (
+            "steps",
+            observed(ro)
+                .with_stable_rs(0)
+                .with_new_rs(4, 4)
+                .updating(1)
+                .with_status(|s| {
+                    s.pause_conditions = None;
+                }),
+            RolloutPhase::Paused,
+            Some("CanaryPauseStep"),
+        ),
+    ];
+    for (name, obs, phase, message) in cases {
+        let status = status_after(&obs, &plan(&obs));
+        assert_eq!(status.phase, Some(phase), "{name}");
+        assert_eq!(status.message.as_deref(), message, "{name}");
+        let healthy = condition(&status, RolloutConditionType::Healthy).0;
+        assert_eq!(healthy == "True", phase == RolloutPhase::Healthy, "{name}");
+    }
+}
+
+#[test]
+fn observed_generation_is_a_string_and_counts_are_reported() {
+    let ro = rollout()
+        .canary(vec![set_weight(50)])
+        .replicas(4)
+        .generation(7)
+        .build();
+    let obs = observed(ro).with_stable_rs(2).with_new_rs(2, 1).updating(0);
+    let status = status_after(&obs, &plan(&obs));
+    assert_eq!(status.observed_generation.as_deref(), Some("7"));
+    assert_eq!(
+        (
+            status.replicas,
+            status.updated_replicas,
+            status.ready_replicas,
+            status.available_replicas
+        ),
+        (Some(4), Some(2), Some(3), Some(3))
+    );
+    assert_eq!(status.hpa_replicas, Some(4));
+    let json = serde_json::to_value(&status).expect("json");
+    assert_eq!(json["observedGeneration"], json!("7"));
+    assert_eq!(json["HPAReplicas"], json!(4));
+}
+
+#[test]
+fn history_limit_deletes_the_oldest_idle_replica_sets() {
+    let ro = rollout()
+        .replicas(1)
+        .spec("revisionHistoryLimit", json!(1))
+        .build();
+    let mut obs = observed(ro).with_new_rs(1, 1).with_status(|s| {
+        s.stable_rs = Some(NEW.into());
+        s.current_pod_hash = Some(NEW.into());
+    });
+    for (hash, revision) in [("old-a", 1), ("old-b", 3)] {
+        obs.replica_sets.push(replica_set(hash, revision, 0));
+    }
+    let planned = plan(&obs);
+    let deleted: Vec<_> = planned
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::DeleteReplicaSet { name } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deleted, vec!["web-old-a"]);
+}
