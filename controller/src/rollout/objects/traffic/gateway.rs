@@ -72,6 +72,19 @@ impl GatewayApiConfig {
         let many = self.http_routes.iter().flatten().map(|route| route.name.as_str());
         single.chain(many).collect()
     }
+
+    /// The HTTPRoutes that take header routes: `httpRoute`, and the `httpRoutes` entries with
+    /// `useHeaderRoutes: true`.
+    pub fn header_route_names(&self) -> Vec<&str> {
+        let single = self.http_route.as_deref().into_iter();
+        let many = self
+            .http_routes
+            .iter()
+            .flatten()
+            .filter(|route| route.use_header_routes == Some(true))
+            .map(|route| route.name.as_str());
+        single.chain(many).collect()
+    }
 }
 
 /// Sets the stable and canary backend weights in every rule the controller does not manage.

@@ -168,6 +168,13 @@ fn plugin_config_lists_routes() {
     .unwrap();
     let config = GatewayApiConfig::of(&rollout).unwrap().unwrap();
     assert_eq!(config.route_names(), vec!["main", "second"]);
+    assert_eq!(config.header_route_names(), vec!["main", "second"]);
+    let without: GatewayApiConfig = serde_json::from_value(
+        json!({"httpRoutes": [{"name": "a"}, {"name": "b", "useHeaderRoutes": true}]}),
+    )
+    .unwrap();
+    assert_eq!(without.route_names(), vec!["a", "b"]);
+    assert_eq!(without.header_route_names(), vec!["b"]);
     assert_eq!(config.namespace.as_deref(), Some("shop"));
 
     let broken: Rollout = serde_json::from_value(json!({
