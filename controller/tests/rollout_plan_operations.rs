@@ -289,3 +289,26 @@ fn restart_evicts_old_pods_within_max_unavailable_then_records_it() {
     let done = plan(&obs);
     assert_eq!(status_after(&obs, &done).restarted_at, Some(Time(restart_at)));
 }
+
+#[test]
+fn skipping_past_an_analysis_step_stops_its_run_and_starts_the_next() {
+    let ro = rollout()
+        .canary(vec![set_weight(20), analysis_step("a"), analysis_step("b")])
+        .replicas(10)
+        .build();
+    let at_first = observed(ro).with_stable_rs(8).with_new_rs(2, 2).updating(1);
+    let created = plan(&at_first);
+    let running = apply(at_first, &created);
+    // The user skips the current step: the index moves, the recorded run stays in status.
+    let skipped = running.with_status(|s| s.current_step_index = Some(2));
+    let planned = plan(&skipped);
+    assert!(planned.actions.contains(&Action::TerminateAnalysisRun {
+        name: "web-new2-2-1".into()
+    }));
+    assert!(
+        planned
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateAnalysisRun { name, .. } if name == "web-new2-2-2"))
+    );
+}

@@ -300,3 +300,33 @@ fn history_limit_deletes_the_oldest_idle_replica_sets() {
         .collect();
     assert_eq!(deleted, vec!["web-old-a"]);
 }
+
+#[test]
+fn a_long_scale_down_delay_is_not_a_missed_deadline() {
+    let ro = rollout()
+        .canary(vec![set_weight(50)])
+        .routed()
+        .canary_field("scaleDownDelaySeconds", json!(3600))
+        .replicas(2)
+        .build();
+    let obs = observed(ro)
+        .with_stable_rs(2)
+        .with_new_rs(2, 2)
+        .updating(1)
+        .with_router(100, 0);
+    let (completed, _) = settle(obs);
+    let old = completed
+        .replica_sets
+        .iter()
+        .find(|rs| rs.hash == STABLE)
+        .expect("old");
+    assert_eq!(old.replicas, 2, "still waiting out its delay");
+    let later = completed.at(1200);
+    let status = status_after(&later, &plan(&later));
+    assert_eq!(status.phase, Some(RolloutPhase::Healthy));
+    let (value, reason, _) = condition(&status, RolloutConditionType::Progressing);
+    assert_eq!(
+        (value.as_str(), reason.as_str()),
+        ("True", "NewReplicaSetAvailable")
+    );
+}

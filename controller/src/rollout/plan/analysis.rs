@@ -74,16 +74,28 @@ pub(super) fn forget(status: &mut RolloutStatus, kind: AnalysisKind) {
     }
 }
 
-/// A name for a new run of this gate: `<rollout>-<hash>-<revision>[-<step>|-pre|-post]`, with
-/// `.N` added when an earlier attempt already took the name.
-fn new_name(ctx: &Ctx, kind: AnalysisKind, step: usize) -> String {
+/// The name of this gate's first run: `<rollout>-<hash>-<revision>[-<step>|-pre|-post]`.
+fn base_name(ctx: &Ctx, kind: AnalysisKind, step: usize) -> String {
     let base = format!("{}-{}-{}", ctx.name, ctx.obs.pod_hash, ctx.revision);
-    let base = match kind {
+    match kind {
         AnalysisKind::Step => format!("{base}-{step}"),
         AnalysisKind::Background => base,
         AnalysisKind::PrePromotion => format!("{base}-pre"),
         AnalysisKind::PostPromotion => format!("{base}-post"),
-    };
+    }
+}
+
+/// Whether `name` is the base name or a later attempt (`base.N`) of it.
+fn belongs(name: &str, base: &str) -> bool {
+    name.strip_prefix(base).is_some_and(|rest| {
+        rest.is_empty() || rest.strip_prefix('.').is_some_and(|n| n.parse::<u32>().is_ok())
+    })
+}
+
+/// A name for a new run of this gate: the base name, with `.N` added when an earlier attempt
+/// already took it.
+fn new_name(ctx: &Ctx, kind: AnalysisKind, step: usize) -> String {
+    let base = base_name(ctx, kind, step);
     let taken = |name: &str| ctx.analysis_run(name).is_some();
     if !taken(&base) {
         return base;
@@ -102,9 +114,15 @@ pub(super) fn judge(
     analysis: &RolloutAnalysis,
     step: usize,
 ) -> Outcome {
+    let fresh = new_name(ctx, kind, step);
     let name = match recorded(&draft.status, kind) {
-        Some(run) => run.name.clone(),
-        None => new_name(ctx, kind, step),
+        Some(run) if belongs(&run.name, &base_name(ctx, kind, step)) => run.name.clone(),
+        // A run recorded for another step or revision (the user skipped steps): stop it.
+        Some(_) => {
+            terminate(ctx, draft, kind);
+            fresh
+        }
+        None => fresh,
     };
     let Some(run) = ctx.analysis_run(&name) else {
         draft.act(Action::CreateAnalysisRun {

@@ -44,10 +44,8 @@ pub(super) fn progress(ctx: &Ctx, draft: &mut Draft) {
         );
         return;
     }
-    if ctx.complete
-        && scaling::fully_available(ctx.new_rs, ctx.replicas)
-        && ctx.older.iter().all(|rs| rs.current == 0)
-    {
+    // Older ReplicaSets waiting out a scale-down delay are not progress still to be made.
+    if ctx.complete && scaling::fully_available(ctx.new_rs, ctx.replicas) {
         let message = format!("ReplicaSet \"{rs_name}\" has successfully progressed.");
         status::set(
             &mut draft.status,
