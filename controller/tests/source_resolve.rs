@@ -4,7 +4,7 @@
 mod support;
 
 use linnet_controller::source::{CommitId, RepoCredentials, SourceError};
-use support::{GitHttpServer, GitRepo, ServerAuth, TestCache};
+use support::{GitDaemon, GitHttpServer, GitRepo, ServerAuth, TestCache};
 
 fn none() -> RepoCredentials {
     RepoCredentials::default()
@@ -187,4 +187,56 @@ fn checks_out_a_commit_once_and_reuses_it() {
         "a: 1\n"
     );
     assert!(!older.root().join("app/b.yaml").exists());
+}
+
+#[test]
+fn resolves_over_git_daemon() {
+    let h = history();
+    let daemon = GitDaemon::serve(&h.repo.parent());
+    let url = daemon.url(&h.repo.name());
+    let cache = TestCache::new();
+    assert_eq!(
+        cache.cache.resolve(&url, "dev", &none()).unwrap().to_string(),
+        h.dev
+    );
+    assert_eq!(
+        cache.cache.resolve(&url, "v2", &none()).unwrap().to_string(),
+        h.second
+    );
+}
+
+#[test]
+fn a_deleted_branch_no_longer_resolves() {
+    let h = history();
+    let cache = TestCache::new();
+    let url = h.repo.path().display().to_string();
+    assert_eq!(
+        cache.cache.resolve(&url, "dev", &none()).unwrap().to_string(),
+        h.dev
+    );
+    h.repo.git(&["branch", "-D", "dev"]);
+    let err = cache.cache.resolve(&url, "dev", &none()).unwrap_err();
+    assert!(matches!(err, SourceError::RevisionNotFound { .. }), "{err:?}");
+    // The commit itself stays in the cache: a full SHA still resolves without the network.
+    assert_eq!(
+        cache.cache.resolve(&url, &h.dev, &none()).unwrap().to_string(),
+        h.dev
+    );
+}
+
+#[test]
+fn concurrent_resolves_of_one_repository_agree() {
+    let h = history();
+    let cache = TestCache::new();
+    let url = h.repo.path().display().to_string();
+    let results: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| cache.cache.resolve(&url, "dev", &none()).map(|c| c.to_string())))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread").expect("resolve"))
+            .collect()
+    });
+    assert!(results.iter().all(|r| *r == h.dev), "{results:?}");
 }

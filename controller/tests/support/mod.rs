@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod daemon;
 pub mod git;
 pub mod http;
 
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use linnet_controller::source::{CommitId, RepoCache, RepoCredentials, Worktree};
 use tempfile::TempDir;
 
+pub use daemon::GitDaemon;
 pub use git::GitRepo;
 pub use http::{GitHttpServer, ServerAuth};
 
