@@ -240,3 +240,23 @@ fn concurrent_resolves_of_one_repository_agree() {
     });
     assert!(results.iter().all(|r| *r == h.dev), "{results:?}");
 }
+
+#[test]
+fn pruning_keeps_only_the_named_commits() {
+    let h = history();
+    let cache = TestCache::new();
+    let url = h.repo.path().display().to_string();
+    let checkout = |sha: &str| {
+        cache
+            .cache
+            .checkout(&url, &CommitId::parse(sha).unwrap(), &none())
+            .unwrap()
+    };
+    let (first, second, dev) = (checkout(&h.first), checkout(&h.second), checkout(&h.dev));
+    let keep = [CommitId::parse(&h.dev).unwrap()];
+    assert_eq!(cache.cache.prune_worktrees(&url, &keep).unwrap(), 2);
+    assert!(!first.root().exists() && !second.root().exists());
+    assert!(dev.root().join("app/b.yaml").is_file());
+    // A pruned commit is checked out again on demand.
+    assert!(checkout(&h.first).root().join("app/a.yaml").is_file());
+}

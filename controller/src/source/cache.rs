@@ -131,6 +131,37 @@ impl RepoCache {
         ))
     }
 
+    /// Deletes the checked-out commits of `url` other than those in `keep`, and any checkout
+    /// left half-written by a crash; returns how many directories went. A [`Worktree`] handed
+    /// out earlier for a deleted commit must not be read afterwards.
+    pub fn prune_worktrees(&self, url: &str, keep: &[CommitId]) -> Result<usize, SourceError> {
+        let url = RepoUrl::parse(url)?;
+        let dir = self.dir.join("worktrees").join(url.cache_key());
+        let cache_err = |source| SourceError::Cache {
+            repo: url.display().to_string(),
+            dir: dir.clone(),
+            source,
+        };
+        self.locked(&url, || {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+                Err(e) => return Err(cache_err(e)),
+            };
+            let mut removed = 0;
+            for entry in entries {
+                let entry = entry.map_err(cache_err)?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let kept = CommitId::parse(&name).is_some_and(|commit| keep.contains(&commit));
+                if !kept {
+                    std::fs::remove_dir_all(entry.path()).map_err(cache_err)?;
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+    }
+
     /// Fetches a commit that no branch or tag reaches; `RevisionNotFound` if the server has
     /// no such commit or will not serve it.
     fn fetch_unadvertised(
