@@ -239,6 +239,20 @@ fn inject_anti_affinity(affinity: &mut Affinity, rule: &AntiAffinity, avoid: &st
 /// and removes the keys only its counterpart role set (canary ↔ stable, preview ↔ active).
 /// `None` when neither role has metadata.
 pub fn role_metadata_patch(rollout: &Rollout, role: ReplicaSetRole) -> Option<Value> {
+    let metadata = role_metadata(rollout, role)?;
+    Some(json!({"spec": {"template": {"metadata": metadata}}}))
+}
+
+/// The same change for a live pod of that ReplicaSet (`metadata` of the Pod itself), so pods
+/// that change role are relabelled without being restarted.
+pub fn pod_role_metadata_patch(rollout: &Rollout, role: ReplicaSetRole) -> Option<Value> {
+    let metadata = role_metadata(rollout, role)?;
+    Some(json!({"metadata": metadata}))
+}
+
+/// `{"labels": {...}, "annotations": {...}}` setting the role's keys and clearing the
+/// counterpart's other keys.
+fn role_metadata(rollout: &Rollout, role: ReplicaSetRole) -> Option<Value> {
     let wanted = role.metadata(rollout);
     let previous = role.counterpart().metadata(rollout);
     if wanted.is_none() && previous.is_none() {
@@ -260,7 +274,7 @@ pub fn role_metadata_patch(rollout: &Rollout, role: ReplicaSetRole) -> Option<Va
     };
     let labels = section(|metadata| metadata.labels.as_ref());
     let annotations = section(|metadata| metadata.annotations.as_ref());
-    Some(json!({"spec": {"template": {"metadata": {"labels": labels, "annotations": annotations}}}}))
+    Some(json!({"labels": labels, "annotations": annotations}))
 }
 
 /// The merge patch that sets (or, with `None`, removes) a ReplicaSet's `scale-down-deadline`

@@ -164,7 +164,12 @@ fn role_patch_swaps_canary_for_stable_metadata() {
             "annotations": {"phase": null}
         }}}})
     );
+    assert_eq!(
+        pod_role_metadata_patch(&rollout(canary_strategy()), ReplicaSetRole::Canary).unwrap(),
+        json!({"metadata": {"labels": {"role": "canary"}, "annotations": {"phase": "trial"}}})
+    );
     let plain = rollout(json!({"canary": {}}));
+    assert_eq!(pod_role_metadata_patch(&plain, ReplicaSetRole::Stable), None);
     assert_eq!(role_metadata_patch(&plain, ReplicaSetRole::Canary), None);
 }
 
