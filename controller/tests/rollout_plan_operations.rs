@@ -312,3 +312,20 @@ fn skipping_past_an_analysis_step_stops_its_run_and_starts_the_next() {
             .any(|a| matches!(a, Action::CreateAnalysisRun { name, .. } if name == "web-new2-2-2"))
     );
 }
+
+#[test]
+fn paused_at_creation_does_not_scale_up_until_resumed() {
+    let ro = rollout().replicas(3).spec("paused", json!(true)).build();
+    let (settled, _) = settle(observed(ro));
+    let rs = settled
+        .replica_sets
+        .iter()
+        .find(|rs| rs.hash == NEW)
+        .expect("created");
+    assert_eq!(rs.replicas, 0);
+    let status = settled.rollout.status.clone().expect("status");
+    assert_eq!(status.phase, Some(RolloutPhase::Paused));
+    let mut resumed = settled;
+    resumed.rollout.spec.paused = Some(false);
+    assert_eq!(scales(&plan(&resumed)), vec![("web-new2".to_string(), 3)]);
+}

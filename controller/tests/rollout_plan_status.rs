@@ -330,3 +330,29 @@ fn a_long_scale_down_delay_is_not_a_missed_deadline() {
         ("True", "NewReplicaSetAvailable")
     );
 }
+
+#[test]
+fn extreme_numbers_never_panic() {
+    let extremes = [i32::MIN, -1, 0, 1, 3, i32::MAX];
+    let strategies = [
+        rollout().canary(vec![set_weight(50), pause_for(5)]).build(),
+        rollout().canary(vec![set_weight(50)]).routed().build(),
+        rollout().blue_green(json!({"previewReplicaCount": 2})).build(),
+    ];
+    for ro in strategies {
+        for &n in &extremes {
+            let mut obs = observed(ro.clone())
+                .with_stable_rs(n)
+                .with_new_rs(n, n)
+                .updating(n);
+            obs.rollout.spec.replicas = Some(n);
+            obs.rollout.spec.progress_deadline_seconds = Some(n);
+            if let Some(rs) = obs.replica_sets.first_mut() {
+                (rs.current, rs.available, rs.revision) = (n, i32::MIN, i64::MAX);
+            }
+            // Whatever the numbers, planning returns and reports a phase.
+            let planned = plan(&obs);
+            assert!(status_after(&obs, &planned).phase.is_some(), "{n}");
+        }
+    }
+}

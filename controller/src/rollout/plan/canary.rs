@@ -263,7 +263,12 @@ fn retire_older(ctx: &Ctx, canary: &Canary, draft: &mut Draft, before: Stage) {
         return;
     }
     let min_available = ctx.replicas - fence(ctx, canary).max_unavailable;
-    let available: i32 = ctx.obs.replica_sets.iter().map(|rs| rs.available).sum();
+    let available = ctx
+        .obs
+        .replica_sets
+        .iter()
+        .map(|rs| rs.available)
+        .fold(0, i32::saturating_add);
     let older: Vec<Pods> = ctx
         .older
         .iter()

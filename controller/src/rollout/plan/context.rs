@@ -98,7 +98,10 @@ impl<'a> Ctx<'a> {
     /// Every ReplicaSet that is neither the new one nor the stable one is drained; this is
     /// what is left of them.
     pub fn older_replicas(&self) -> i32 {
-        self.older.iter().map(|rs| rs.replicas).sum()
+        self.older
+            .iter()
+            .fold(0i32, |sum, rs| sum.saturating_add(rs.replicas))
+            .min(super::replicas::MAX_PODS)
     }
 }
 

@@ -233,6 +233,7 @@ pub fn plan(observed: &Observed) -> Plan {
         status::invalid_spec(observed, &problems, &mut draft);
         return draft.into_plan(&old, observed.now);
     }
+    let observed = &clamped(observed);
     operations::observe_user_intent(observed, &mut draft);
     let ctx = context::Ctx::new(observed, &draft.status);
     operations::user_abort(&ctx, &mut draft);
@@ -247,4 +248,23 @@ pub fn plan(observed: &Observed) -> Plan {
     deadline::progress(&ctx, &mut draft);
     status::finish(&ctx, &mut draft);
     draft.into_plan(&old, observed.now)
+}
+
+/// The observation with every count clamped to `0..=MAX_PODS`: a corrupt or hostile number
+/// must not make the arithmetic overflow.
+fn clamped(observed: &Observed) -> Observed {
+    let clamp = |n: i32| n.clamp(0, replicas::MAX_PODS);
+    let mut observed = observed.clone();
+    let spec = &mut observed.rollout.spec;
+    spec.replicas = spec.replicas.map(clamp);
+    for rs in &mut observed.replica_sets {
+        (rs.replicas, rs.current, rs.ready, rs.available) = (
+            clamp(rs.replicas),
+            clamp(rs.current),
+            clamp(rs.ready),
+            clamp(rs.available),
+        );
+        rs.revision = rs.revision.clamp(0, i64::from(i32::MAX));
+    }
+    observed
 }

@@ -4,6 +4,10 @@
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+/// More pods than any ReplicaSet holds; every count the planner reads is clamped to it, so
+/// that no sum of counts can overflow.
+pub const MAX_PODS: i32 = 1 << 24;
+
 /// Argo's default for `maxSurge` and for the canary's `maxUnavailable`.
 const DEFAULT_FENCEPOST: &str = "25%";
 
@@ -45,8 +49,8 @@ pub fn fenceposts(
     replicas: i32,
 ) -> Fenceposts {
     let default = IntOrString::String(DEFAULT_FENCEPOST.to_string());
-    let max_surge = scaled_value(surge.unwrap_or(&default), replicas, true);
-    let mut max_unavailable = scaled_value(unavailable.unwrap_or(&default), replicas, false);
+    let max_surge = scaled_value(surge.unwrap_or(&default), replicas, true).min(MAX_PODS);
+    let mut max_unavailable = scaled_value(unavailable.unwrap_or(&default), replicas, false).min(MAX_PODS);
     if max_surge == 0 && max_unavailable == 0 {
         max_unavailable = 1;
     }

@@ -9,6 +9,13 @@ use super::{Action, EventType, ReplicaSetState};
 
 /// Creates the new ReplicaSet at `replicas`, or resizes it.
 pub(super) fn size_new(ctx: &Ctx, draft: &mut Draft, replicas: i32) {
+    // Paused before any pod ran (`spec.paused` at creation): nothing scales up from zero.
+    let untouched = ctx.obs.replica_sets.iter().all(|rs| rs.replicas == 0);
+    let replicas = if ctx.paused_by_user() && untouched {
+        0
+    } else {
+        replicas
+    };
     match ctx.new_rs {
         None => {
             draft.act(Action::CreateReplicaSet {

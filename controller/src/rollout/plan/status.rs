@@ -25,11 +25,15 @@ pub(super) struct Counts {
 impl Counts {
     pub fn of(ctx: &Ctx) -> Counts {
         let sets = &ctx.obs.replica_sets;
+        let sum = |count: fn(&super::ReplicaSetState) -> i32| {
+            sets.iter()
+                .fold(0i32, |total, rs| total.saturating_add(count(rs)))
+        };
         Counts {
-            replicas: sets.iter().map(|rs| rs.current).sum(),
+            replicas: sum(|rs| rs.current),
             updated: ctx.new_rs.map_or(0, |rs| rs.current),
-            ready: sets.iter().map(|rs| rs.ready).sum(),
-            available: sets.iter().map(|rs| rs.available).sum(),
+            ready: sum(|rs| rs.ready),
+            available: sum(|rs| rs.available),
         }
     }
 }
@@ -128,7 +132,7 @@ pub(super) fn finish(ctx: &Ctx, draft: &mut Draft) {
             .iter()
             .filter(|rs| &rs.hash == hash)
             .map(|rs| rs.current)
-            .sum(),
+            .fold(0, i32::saturating_add),
         _ => counts.replicas,
     });
     status.selector = selector(ctx, active.as_deref().filter(|_| blue_green));
@@ -188,7 +192,7 @@ fn availability(ctx: &Ctx, status: &mut RolloutStatus, counts: &Counts, blue_gre
             .iter()
             .filter(|rs| Some(&rs.hash) == active.as_ref())
             .map(|rs| rs.available)
-            .sum()
+            .fold(0, i32::saturating_add)
     } else {
         counts.available
     };
