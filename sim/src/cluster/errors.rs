@@ -22,7 +22,7 @@ pub enum ClusterError {
         namespace: String,
         name: String,
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
     #[error("cannot encode {what}: {source}")]
     Encode {
@@ -45,13 +45,13 @@ impl ClusterError {
             kind,
             namespace: namespace.to_string(),
             name: name.to_string(),
-            source,
+            source: Box::new(source),
         }
     }
 
     /// An API error with this HTTP status code.
     pub fn is_status(&self, code: u16) -> bool {
-        matches!(self, ClusterError::Api { source: kube::Error::Api(status), .. } if status.code == code)
+        matches!(self, ClusterError::Api { source, .. } if has_status(source, code))
     }
 }
 

@@ -128,13 +128,12 @@ impl TestCluster {
             self.namespace.as_str(),
         ];
         full.extend_from_slice(args);
-        let output = tokio::process::Command::new(KUBECTL)
+        tokio::process::Command::new(KUBECTL)
             .args(&full)
             .kill_on_drop(true)
             .output()
             .await
-            .unwrap_or_else(|e| panic!("cannot run kubectl: {e}"));
-        output
+            .unwrap_or_else(|e| panic!("cannot run kubectl: {e}"))
     }
 
     /// GETs a path on the metrics listener.

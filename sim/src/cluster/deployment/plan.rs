@@ -95,7 +95,7 @@ pub fn plan(observed: &Observed<'_>) -> Result<Plan, PlanError> {
     let old: Vec<&ReplicaSet> = sets
         .iter()
         .copied()
-        .filter(|rs| !new_rs.is_some_and(|n| n.metadata.name == rs.metadata.name))
+        .filter(|rs| new_rs.is_none_or(|n| n.metadata.name != rs.metadata.name))
         .collect();
     let max_old_revision = old.iter().map(|rs| revision_of(rs)).max().unwrap_or(0);
     let new_revision = match new_rs.map(revision_of) {

@@ -27,9 +27,12 @@ pub const ENDPOINTS_MANAGER: &str = "endpoint-controller";
 /// A resolved port: (name, number, protocol).
 type Port = (Option<String>, i32, String);
 
+/// Pods with their IPs.
+type Addressed<'a> = Vec<(&'a str, &'a Pod)>;
+
 /// The Service's endpoints grouped by resolved port set: ready and not-ready pods, by IP.
 struct Groups<'a> {
-    by_ports: BTreeMap<Vec<Port>, (Vec<(&'a str, &'a Pod)>, Vec<(&'a str, &'a Pod)>)>,
+    by_ports: BTreeMap<Vec<Port>, (Addressed<'a>, Addressed<'a>)>,
 }
 
 fn group<'a>(service: &Service, pods_in_namespace: &[&'a Pod]) -> Groups<'a> {
@@ -38,7 +41,7 @@ fn group<'a>(service: &Service, pods_in_namespace: &[&'a Pod]) -> Groups<'a> {
         .as_ref()
         .and_then(|s| s.publish_not_ready_addresses)
         .unwrap_or(false);
-    let mut by_ports: BTreeMap<Vec<Port>, (Vec<(&str, &Pod)>, Vec<(&str, &Pod)>)> = BTreeMap::new();
+    let mut by_ports: BTreeMap<Vec<Port>, (Addressed<'a>, Addressed<'a>)> = BTreeMap::new();
     for pod in pods_in_namespace
         .iter()
         .copied()

@@ -48,7 +48,7 @@ pub(super) fn compile(out: &mut Compiled<'_>) {
             }
         }
         // Stable sort: more header matches first, rule order otherwise.
-        ranked.sort_by(|a, b| b.0.cmp(&a.0));
+        ranked.sort_by_key(|(headers, _)| std::cmp::Reverse(*headers));
         let spec = SourceSpec {
             kind: "HTTPRoute",
             meta: &route.metadata,

@@ -137,8 +137,11 @@ fn subset_labels(
         .map(|s| serde_json::from_value(s.get("labels").cloned().unwrap_or_default()).unwrap_or_default())
 }
 
+/// A test on a string value.
+type Accepts = Box<dyn Fn(&str) -> bool>;
+
 /// Whether an Istio StringMatch accepts a value; `None` for a kind the sim does not know.
-fn string_match(matcher: &Value) -> Option<Box<dyn Fn(&str) -> bool>> {
+fn string_match(matcher: &Value) -> Option<Accepts> {
     if let Some(exact) = matcher.get("exact").and_then(Value::as_str) {
         let exact = exact.to_string();
         return Some(Box::new(move |v| v == exact));
