@@ -148,6 +148,11 @@ fn fetches_over_http_incrementally() {
         cache.cache.resolve(&url, "v1", &none()).unwrap().to_string(),
         h.first
     );
+    assert_eq!(
+        cache.cache.resolve(&url, "HEAD", &none()).unwrap().to_string(),
+        newest,
+        "the remote's HEAD is read from the ref advertisement"
+    );
     assert!(server.requests() > 0);
 }
 

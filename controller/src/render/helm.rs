@@ -254,13 +254,14 @@ pub(crate) fn render_helm(
     let stdout = process::run(&command, config.timeout, config.limits.max_render_bytes)
         .map_err(|failure| tool_error(&at, path, "helm template", &program, failure, config))?;
     let text = String::from_utf8_lossy(&stdout);
-    let label = format!("{} (helm template)", if path.is_empty() { "." } else { path });
+    let shown = if path.is_empty() { "." } else { path };
+    let label = format!("{shown} (helm template)");
     let objects = objects_from_yaml(&text).map_err(|e| document_error(&at, &label, e, false))?;
     Ok(objects
         .into_iter()
         .map(|object| Manifest {
             object,
-            file: path.to_string(),
+            file: shown.to_string(),
         })
         .collect())
 }

@@ -70,13 +70,14 @@ pub(crate) fn render_kustomize(
     let stdout = process::run(&command, config.timeout, config.limits.max_render_bytes)
         .map_err(|failure| tool_error(&at, path, "kubectl kustomize", &config.kubectl, failure, config))?;
     let text = String::from_utf8_lossy(&stdout);
-    let label = format!("{} (kustomize build)", if path.is_empty() { "." } else { path });
+    let shown = if path.is_empty() { "." } else { path };
+    let label = format!("{shown} (kustomize build)");
     let objects = objects_from_yaml(&text).map_err(|e| document_error(&at, &label, e, false))?;
     Ok(objects
         .into_iter()
         .map(|object| Manifest {
             object,
-            file: path.to_string(),
+            file: shown.to_string(),
         })
         .collect())
 }
@@ -96,11 +97,12 @@ fn edit_kustomization(
         field: "*".into(),
         message: "no kustomization.yaml, kustomization.yml or Kustomization to apply the options to".into(),
     })?;
-    let shown = format!(
-        "{}/{}",
-        path,
-        file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
-    );
+    let name = file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let shown = if path.is_empty() {
+        name.into_owned()
+    } else {
+        format!("{path}/{name}")
+    };
     let text = std::fs::read(&file).map_err(|source| RenderError::Scratch {
         at: at.clone(),
         path: shown.clone(),
