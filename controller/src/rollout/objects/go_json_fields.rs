@@ -93,6 +93,7 @@ pub static POD_SPEC: GoType = GoType {
         f("os", PtrStruct(&POD_OS)),
         f("hostUsers", Ptr),
         f("schedulingGates", List(&POD_SCHEDULING_GATE)),
+        f("resourceClaims", List(&POD_RESOURCE_CLAIM)),
         f("resources", PtrStruct(&RESOURCE_REQUIREMENTS)),
     ],
 };
@@ -532,6 +533,15 @@ pub static TOPOLOGY_SPREAD_CONSTRAINT: GoType = GoType {
         f("nodeAffinityPolicy", Ptr),
         f("nodeTaintsPolicy", Ptr),
         f("matchLabelKeys", StrList),
+    ],
+};
+
+pub static POD_RESOURCE_CLAIM: GoType = GoType {
+    name: "PodResourceClaim",
+    fields: &[
+        f("name", StrAlways),
+        f("resourceClaimName", Ptr),
+        f("resourceClaimTemplateName", Ptr),
     ],
 };
 

@@ -319,3 +319,18 @@ fn step_hash_is_empty_for_blue_green_and_hashes_canary_steps() {
         super::hash::hash_bytes(b"null", None)
     );
 }
+
+#[test]
+fn resource_claims_follow_scheduling_gates() {
+    let value = json!({"spec": {"containers": [{"name": "ml"}],
+        "resourceClaims": [{"name": "gpu", "resourceClaimTemplateName": "gpu-template"}],
+        "schedulingGates": [{"name": "quota"}]}});
+    assert_eq!(
+        go_json(value).unwrap(),
+        concat!(
+            r#"{"metadata":{"creationTimestamp":null},"spec":{"containers":[{"name":"ml","resources":{}}],"#,
+            r#""schedulingGates":[{"name":"quota"}],"#,
+            r#""resourceClaims":[{"name":"gpu","resourceClaimTemplateName":"gpu-template"}]}}"#,
+        )
+    );
+}

@@ -4,7 +4,7 @@
 //! extra HTTP routes of header and mirror steps.
 
 use linnet_crds::rollout::{
-    IstioDestinationRule, IstioVirtualService, SetHeaderRoute, SetMirrorRoute, StringMatch,
+    IstioDestinationRule, IstioVirtualService, ManagedRoute, SetHeaderRoute, SetMirrorRoute, StringMatch,
 };
 use serde_json::{Map, Value, json};
 
@@ -278,6 +278,24 @@ pub fn remove_managed_routes(virtual_service: &Value, names: &[&str]) -> Value {
                 .and_then(Value::as_str)
                 .is_some_and(|name| names.contains(&name))
         });
+    }
+    edited
+}
+
+/// Moves the managed routes present in the VirtualService to the front, in the order of the
+/// Rollout's `managedRoutes` (their precedence), ahead of the user's routes.
+pub fn order_managed_routes(virtual_service: &Value, managed: &[ManagedRoute]) -> Value {
+    let mut edited = virtual_service.clone();
+    if let Some(routes) = edited.pointer_mut("/spec/http").and_then(Value::as_array_mut) {
+        let rank = |route: &Value| {
+            let name = route.get("name").and_then(Value::as_str);
+            managed
+                .iter()
+                .position(|m| Some(m.name.as_str()) == name)
+                .unwrap_or(managed.len())
+        };
+        // A stable sort keeps the user's routes in their own order behind the managed ones.
+        routes.sort_by_key(rank);
     }
     edited
 }

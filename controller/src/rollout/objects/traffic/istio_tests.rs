@@ -1,7 +1,9 @@
 //! Table tests of VirtualService and DestinationRule edits on objects shaped like Argo's
 //! Istio examples.
 
-use linnet_crds::rollout::{IstioDestinationRule, IstioVirtualService, SetHeaderRoute, SetMirrorRoute};
+use linnet_crds::rollout::{
+    IstioDestinationRule, IstioVirtualService, ManagedRoute, SetHeaderRoute, SetMirrorRoute,
+};
 use serde_json::{Value, json};
 
 use super::*;
@@ -199,4 +201,32 @@ fn header_and_mirror_routes_go_first_and_come_out_again() {
     );
     assert_eq!(both["spec"]["http"].as_array().unwrap().len(), 4);
     assert_eq!(remove_managed_routes(&both, &["hdr", "mir"]), virtual_service());
+}
+
+#[test]
+fn managed_routes_follow_their_declared_precedence() {
+    let header = |name: &str| -> SetHeaderRoute {
+        serde_json::from_value(
+            json!({"name": name, "match": [{"headerName": "x", "headerValue": {"exact": name}}]}),
+        )
+        .unwrap()
+    };
+    let first = set_header_route(&virtual_service(), Split::Host(BACKENDS), "web", &header("a")).unwrap();
+    let both = set_header_route(&first, Split::Host(BACKENDS), "web", &header("b")).unwrap();
+    let names = |vs: &Value| -> Vec<String> {
+        vs["spec"]["http"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The route set last went to the front...
+    assert_eq!(names(&both), vec!["b", "a", "primary", "other"]);
+    // ...and the declared order puts "a" before "b", leaving the user's routes in place.
+    let managed: Vec<ManagedRoute> = serde_json::from_value(json!([{"name": "a"}, {"name": "b"}])).unwrap();
+    assert_eq!(
+        names(&order_managed_routes(&both, &managed)),
+        vec!["a", "b", "primary", "other"]
+    );
 }
