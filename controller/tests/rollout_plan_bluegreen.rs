@@ -207,3 +207,38 @@ fn abort_keeps_active_on_stable_and_scales_preview_down_after_delay() {
         Some(3)
     );
 }
+
+#[test]
+fn undo_within_the_scale_down_delay_keeps_the_old_pods() {
+    // NEW was promoted; STABLE (the previous version) waits out its delay with 3 pods.
+    let ro = rollout()
+        .blue_green(json!({"scaleDownDelaySeconds": 60}))
+        .replicas(3)
+        .build();
+    let mut obs = observed(ro).with_new_rs(3, 3).with_status(|s| {
+        s.stable_rs = Some(NEW.into());
+        s.current_pod_hash = Some(NEW.into());
+        s.blue_green.get_or_insert_default().active_selector = Some(NEW.into());
+    });
+    let mut old = replica_set(STABLE, 1, 3);
+    old.scale_down_deadline = Some(
+        t0().checked_add(jiff::SignedDuration::from_secs(60))
+            .expect("time"),
+    );
+    obs.replica_sets.push(old);
+    // Undo: the template is the previous one again.
+    obs.pod_hash = STABLE.to_string();
+    let planned = plan(&obs);
+    assert!(planned.actions.contains(&Action::AnnotateScaleDownDeadline {
+        name: "web-stable1".into(),
+        deadline: None
+    }));
+    assert!(!scales(&planned).contains(&("web-stable1".to_string(), 0)));
+    let (settled, _) = settle(obs);
+    assert_eq!(
+        settled.services["web-active"].selected_hash.as_deref(),
+        Some(STABLE)
+    );
+    let status = settled.rollout.status.expect("status");
+    assert_eq!(status.stable_rs.as_deref(), Some(STABLE));
+}

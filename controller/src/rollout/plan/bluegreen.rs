@@ -83,6 +83,7 @@ fn aborted(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft) {
 /// One pass of an update in flight; true when the new ReplicaSet has just become stable.
 fn update(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft) -> bool {
     if let Some(rs) = ctx.stable_rs {
+        scaling::keep(draft, rs);
         scaling::size(draft, rs, ctx.replicas);
     }
     let promoted = draft

@@ -202,6 +202,7 @@ fn size_replica_sets(ctx: &Ctx, canary: &Canary, draft: &mut Draft, stage: Stage
     };
     scaling::size_new(ctx, draft, next_canary);
     if let Some(stable) = ctx.stable_rs {
+        scaling::keep(draft, stable);
         scaling::size(draft, stable, next_stable);
     }
     retire_older(ctx, canary, draft, before);

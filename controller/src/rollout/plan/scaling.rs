@@ -30,7 +30,21 @@ pub(super) fn size_new(ctx: &Ctx, draft: &mut Draft, replicas: i32) {
             );
             draft.event(EventType::Normal, "NewReplicaSetCreated", message);
         }
-        Some(rs) => size(draft, rs, replicas),
+        Some(rs) => {
+            keep(draft, rs);
+            size(draft, rs, replicas);
+        }
+    }
+}
+
+/// A ReplicaSet back in use (the new or stable one) loses any scale-down deadline it was
+/// given while it was old, e.g. when an undo brings it back.
+pub(super) fn keep(draft: &mut Draft, rs: &ReplicaSetState) {
+    if rs.scale_down_deadline.is_some() {
+        draft.act(Action::AnnotateScaleDownDeadline {
+            name: rs.name.clone(),
+            deadline: None,
+        });
     }
 }
 
