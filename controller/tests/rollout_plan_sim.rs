@@ -122,3 +122,41 @@ fn after_settling_planning_again_asks_for_nothing() {
         assert_eq!(status.phase, Some(RolloutPhase::Healthy));
     }
 }
+
+#[test]
+fn canary_without_steps_is_a_rolling_update_within_surge_and_unavailability() {
+    // 8 replicas, maxSurge 2, maxUnavailable 1.
+    let ro = rollout()
+        .replicas(8)
+        .canary_field("maxSurge", serde_json::json!(2))
+        .canary_field("maxUnavailable", serde_json::json!(1))
+        .build();
+    let mut obs = observed(ro).with_stable_rs(8).with_status(|s| {
+        s.stable_rs = Some(STABLE.into());
+        s.current_pod_hash = Some(STABLE.into());
+        s.current_step_hash = Some(STEPS.into());
+    });
+    let mut passes = 0;
+    loop {
+        let planned = plan(&obs);
+        if planned.status.is_none() && planned.changes().next().is_none() {
+            break;
+        }
+        // New pods come up unready first: apply the plan, then count before they are ready.
+        obs = apply(obs, &planned);
+        let total: i32 = obs.replica_sets.iter().map(|rs| rs.replicas).sum();
+        assert!(
+            total <= 10,
+            "pass {passes}: {total} pods exceed replicas + maxSurge"
+        );
+        passes += 1;
+        assert!(passes < 30, "did not finish");
+    }
+    let status = obs.rollout.status.expect("status");
+    assert_eq!(status.stable_rs.as_deref(), Some(NEW));
+    assert_eq!(status.phase, Some(RolloutPhase::Healthy));
+    assert!(
+        passes > 3,
+        "took several passes ({passes}), as surge allows only 2 extra pods"
+    );
+}
