@@ -8,6 +8,7 @@
 mod go_json;
 mod go_json_fields;
 mod go_json_steps;
+mod go_json_volumes;
 pub mod hash;
 mod quantity;
 pub mod replicaset;
