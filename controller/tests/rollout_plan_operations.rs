@@ -329,3 +329,38 @@ fn paused_at_creation_does_not_scale_up_until_resumed() {
     resumed.rollout.spec.paused = Some(false);
     assert_eq!(scales(&plan(&resumed)), vec![("web-new2".to_string(), 3)]);
 }
+
+#[test]
+fn analysis_arguments_from_pod_template_hashes_are_filled_in() {
+    let step = json!({"analysis": {
+        "templates": [{"templateName": "compare"}],
+        "args": [
+            {"name": "stable-hash", "valueFrom": {"podTemplateHashValue": "Stable"}},
+            {"name": "canary-hash", "valueFrom": {"podTemplateHashValue": "Latest"}},
+            {"name": "service", "value": "web"}
+        ]
+    }});
+    let ro = rollout().canary(vec![step]).replicas(2).build();
+    let obs = observed(ro).with_stable_rs(2).updating(0);
+    let planned = plan(&obs);
+    let args = planned
+        .actions
+        .iter()
+        .find_map(|a| match a {
+            Action::CreateAnalysisRun { args, .. } => Some(args.clone()),
+            _ => None,
+        })
+        .expect("an analysis run");
+    let values: Vec<_> = args
+        .iter()
+        .map(|a| (a.name.as_str(), a.value.as_deref(), a.value_from.is_some()))
+        .collect();
+    assert_eq!(
+        values,
+        vec![
+            ("stable-hash", Some(STABLE), false),
+            ("canary-hash", Some(NEW), false),
+            ("service", Some("web"), false)
+        ]
+    );
+}

@@ -5,7 +5,10 @@
 //! The run of each gate is named in status (`canary.currentStepAnalysisRunStatus`, ...), so a
 //! retry, which clears those entries, gets a fresh run instead of reading the failed one.
 
-use linnet_crds::rollout::{PauseReason, RolloutAnalysis, RolloutAnalysisRunStatus, RolloutStatus};
+use linnet_crds::rollout::{
+    AnalysisRunArgument, PauseReason, PodTemplateHashSource, RolloutAnalysis, RolloutAnalysisRunStatus,
+    RolloutStatus,
+};
 
 use super::context::{Ctx, Draft};
 use super::steps::Outcome;
@@ -129,7 +132,7 @@ pub(super) fn judge(
             name: name.clone(),
             kind,
             templates: analysis.templates.clone().unwrap_or_default(),
-            args: analysis.args.clone().unwrap_or_default(),
+            args: resolve_hash_args(ctx, &draft.status, analysis.args.as_deref().unwrap_or_default()),
         });
         let status = RolloutAnalysisRunStatus {
             name,
@@ -178,4 +181,28 @@ pub(super) fn terminate(ctx: &Ctx, draft: &mut Draft, kind: AnalysisKind) {
             name: run.name.clone(),
         });
     }
+}
+
+/// Fills in the arguments taken from a pod-template hash (`valueFrom.podTemplateHashValue`),
+/// which only the planner knows; other arguments are passed on as written.
+fn resolve_hash_args(
+    ctx: &Ctx,
+    status: &RolloutStatus,
+    args: &[AnalysisRunArgument],
+) -> Vec<AnalysisRunArgument> {
+    args.iter()
+        .map(|arg| {
+            let source = arg.value_from.as_ref().and_then(|v| v.pod_template_hash_value);
+            let hash = match source {
+                Some(PodTemplateHashSource::Stable) => status.stable_rs.clone(),
+                Some(PodTemplateHashSource::Latest) => Some(ctx.obs.pod_hash.clone()),
+                None => return arg.clone(),
+            };
+            AnalysisRunArgument {
+                name: arg.name.clone(),
+                value: hash,
+                value_from: None,
+            }
+        })
+        .collect()
 }
