@@ -364,3 +364,30 @@ fn analysis_arguments_from_pod_template_hashes_are_filled_in() {
         ]
     );
 }
+
+#[test]
+fn dynamic_stable_scale_abort_shrinks_the_canary_with_its_traffic() {
+    let ro = rollout()
+        .canary(vec![set_weight(60), pause()])
+        .routed()
+        .canary_field("dynamicStableScale", json!(true))
+        .replicas(10)
+        .build();
+    let obs = observed(ro)
+        .with_stable_rs(4)
+        .with_new_rs(6, 6)
+        .updating(1)
+        .with_router(60, 40);
+    let aborted = obs.with_status(|s| s.abort = Some(true));
+    let planned = plan(&aborted);
+    // Stable returns to full size at once; traffic goes back; the canary keeps its share
+    // until the router has moved.
+    assert_eq!(scales(&planned), vec![("web-stable1".to_string(), 10)]);
+    assert!(planned.actions.contains(&Action::SetTrafficWeight {
+        canary: 0,
+        stable: 100,
+        additional: vec![]
+    }));
+    let moved = apply(aborted, &planned);
+    assert_eq!(scales(&plan(&moved)), vec![("web-new2".to_string(), 0)]);
+}

@@ -224,11 +224,20 @@ fn basic_sizes(ctx: &Ctx, canary: &Canary, stage: Stage) -> (i32, i32) {
 }
 
 /// With a router the canary is sized at once; after an abort it keeps its pods for
-/// `abortScaleDownDelaySeconds` (0: for good) so that a retry is quick.
+/// `abortScaleDownDelaySeconds` (0: for good) so that a retry is quick, unless
+/// `dynamicStableScale`, when it shrinks with its traffic.
 fn routed_sizes(ctx: &Ctx, canary: &Canary, draft: &mut Draft, stage: Stage) -> (i32, i32) {
     let (want_canary, want_stable) = target(ctx, canary, stage);
     if stage != Stage::Aborted {
         return (want_canary, want_stable);
+    }
+    if canary.spec.dynamic_stable_scale == Some(true) {
+        // The canary shrinks as traffic leaves it; stable is back at full size first.
+        let routed = ctx.obs.router_weights.as_ref().map_or(0, |w| w.canary);
+        return (
+            replicas::share(ctx.replicas, routed, canary.max_weight),
+            ctx.replicas,
+        );
     }
     let current = ctx.new_rs.map_or(0, |rs| rs.replicas);
     let delay = canary
