@@ -242,3 +242,34 @@ fn undo_within_the_scale_down_delay_keeps_the_old_pods() {
     let status = settled.rollout.status.expect("status");
     assert_eq!(status.stable_rs.as_deref(), Some(STABLE));
 }
+
+#[test]
+fn preview_count_holds_through_the_pause_and_full_size_comes_after_promotion() {
+    let (paused, _) = settle(updating(
+        json!({"previewReplicaCount": 1, "autoPromotionEnabled": false}),
+        0,
+    ));
+    let size = |obs: &Observed| {
+        obs.replica_sets
+            .iter()
+            .find(|rs| rs.hash == NEW)
+            .map(|rs| rs.replicas)
+    };
+    assert_eq!(size(&paused), Some(1));
+    let status = paused.rollout.status.clone().expect("status");
+    assert_eq!(status.phase, Some(RolloutPhase::Paused));
+    assert_eq!(paused.services["web-preview"].selected_hash.as_deref(), Some(NEW));
+    assert_eq!(
+        paused.services["web-active"].selected_hash.as_deref(),
+        Some(STABLE)
+    );
+    let (done, _) = settle(paused.with_status(|s| s.pause_conditions = None));
+    assert_eq!(size(&done), Some(3));
+    assert_eq!(done.services["web-active"].selected_hash.as_deref(), Some(NEW));
+    let status = done.rollout.status.expect("status");
+    assert_eq!(status.stable_rs.as_deref(), Some(NEW));
+    assert_eq!(
+        status.blue_green.and_then(|b| b.scale_up_preview_check_point),
+        None
+    );
+}
