@@ -356,3 +356,29 @@ fn extreme_numbers_never_panic() {
         }
     }
 }
+
+#[test]
+fn replica_failure_is_reported_and_cleared() {
+    use linnet_controller::rollout::plan::ReplicaFailure;
+    let ro = rollout().canary(vec![set_weight(50)]).replicas(2).build();
+    let mut obs = observed(ro).with_stable_rs(2).with_new_rs(1, 0).updating(0);
+    obs.replica_sets[1].failure = Some(ReplicaFailure {
+        reason: "FailedCreate".into(),
+        message: "pods \"web-new2-x\" is forbidden: exceeded quota".into(),
+    });
+    let planned = plan(&obs);
+    let status = status_after(&obs, &planned);
+    let (value, reason, message) = condition(&status, RolloutConditionType::ReplicaFailure);
+    assert_eq!((value.as_str(), reason.as_str()), ("True", "FailedCreate"));
+    assert!(message.contains("exceeded quota"));
+    let mut healed = apply(obs, &planned);
+    healed.replica_sets[1].failure = None;
+    let status = status_after(&healed, &plan(&healed));
+    assert!(
+        !status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|c| c.type_ == RolloutConditionType::ReplicaFailure)
+    );
+}

@@ -141,6 +141,7 @@ pub fn replica_set(hash: &str, revision: i64, replicas: i32) -> ReplicaSetState 
         revision,
         scale_down_deadline: None,
         created: Some(t0()),
+        failure: None,
     }
 }
 

@@ -73,6 +73,16 @@ pub struct ReplicaSetState {
     /// Its `scale-down-deadline` annotation, when set.
     pub scale_down_deadline: Option<Timestamp>,
     pub created: Option<Timestamp>,
+    /// Its `ReplicaFailure` condition when True: pods it could not create or delete.
+    pub failure: Option<ReplicaFailure>,
+}
+
+/// Why a ReplicaSet could not create or delete pods (its `ReplicaFailure` condition).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplicaFailure {
+    /// E.g. `FailedCreate`.
+    pub reason: String,
+    pub message: String,
 }
 
 /// A Service a strategy names.

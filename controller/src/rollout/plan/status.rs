@@ -138,6 +138,7 @@ pub(super) fn finish(ctx: &Ctx, draft: &mut Draft) {
     status.selector = selector(ctx, active.as_deref().filter(|_| blue_green));
     let now = ctx.now();
     availability(ctx, status, &counts, blue_green, now);
+    replica_failure(ctx, status, now);
     pause_and_completion(ctx, status, now);
     let (phase, message) = phase(ctx, status, blue_green);
     let healthy = phase == RolloutPhase::Healthy;
@@ -210,6 +211,22 @@ fn availability(ctx: &Ctx, status: &mut RolloutStatus, counts: &Counts, blue_gre
         now,
         false,
     );
+}
+
+/// Reports the first ReplicaSet that cannot create or delete pods, as Argo copies it.
+fn replica_failure(ctx: &Ctx, status: &mut RolloutStatus, now: Timestamp) {
+    match ctx.obs.replica_sets.iter().find_map(|rs| rs.failure.as_ref()) {
+        Some(failure) => set(
+            status,
+            RolloutConditionType::ReplicaFailure,
+            "True",
+            &failure.reason,
+            &failure.message,
+            now,
+            false,
+        ),
+        None => remove(status, RolloutConditionType::ReplicaFailure),
+    }
 }
 
 fn pause_and_completion(ctx: &Ctx, status: &mut RolloutStatus, now: Timestamp) {
