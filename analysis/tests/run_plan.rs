@@ -102,3 +102,21 @@ fn planning_twice_at_the_same_time_changes_nothing() {
     again.status = Some(first.new_status.clone());
     assert_eq!(plan_run(&again, at(30)), first);
 }
+
+#[test]
+fn a_run_whose_arguments_cannot_be_resolved_ends_in_error_once() {
+    let r = run(vec![metric("m")]);
+    let status = linnet_analysis::run_plan::errored_status(&r, "argument \"token\": Secret not found", t0());
+    assert_eq!(status.phase, Some(Error));
+    assert_eq!(
+        status.message.as_deref(),
+        Some("argument \"token\": Secret not found")
+    );
+    let mut done = r.clone();
+    done.status = Some(status.clone());
+    assert_eq!(
+        linnet_analysis::run_plan::errored_status(&done, "other", at(9)),
+        status,
+        "a completed run keeps its status"
+    );
+}

@@ -187,6 +187,20 @@ fn views<'p>(planned: &'p [Planned<'_>], assessments: &'p [Assessment]) -> Vec<r
         .collect()
 }
 
+/// The status of a run that cannot be measured at all (an argument that cannot be resolved,
+/// a spec that cannot be planned): Error, with `reason` as its message, completed at `now`.
+pub fn errored_status(run: &AnalysisRun, reason: &str, now: Timestamp) -> AnalysisRunStatus {
+    let mut status = run.status.clone().unwrap_or_default();
+    if status.phase.is_some_and(AnalysisPhase::is_completed) {
+        return status;
+    }
+    status.started_at.get_or_insert(Time(now));
+    status.phase = Some(AnalysisPhase::Error);
+    status.message = Some(reason.to_string());
+    status.completed_at = Some(Time(now));
+    status
+}
+
 fn invalid(mut status: AnalysisRunStatus, error: &BookkeepingError, now: Timestamp) -> RunPlan {
     status.phase = Some(AnalysisPhase::Error);
     status.message = Some(format!("Analysis spec invalid: {error}"));
