@@ -138,3 +138,49 @@ fn a_measurement_follows_its_job_until_it_finishes() {
     assert_eq!(done.phase, Successful);
     assert_eq!(done.finished_at.map(|t| t.0), Some(at(20)));
 }
+
+#[test]
+fn a_terminated_job_measurement_is_successful_and_a_finished_one_unchanged() {
+    let running = started_measurement(&Job::default(), t0());
+    let stopped = linnet_analysis::providers::job::terminated_measurement(running, at(5));
+    assert_eq!(
+        (stopped.phase, stopped.message.as_deref()),
+        (Successful, Some("Metric Terminated"))
+    );
+    let failed = resumed_measurement(
+        &with_condition("Failed", "True"),
+        started_measurement(&Job::default(), t0()),
+        at(3),
+    );
+    let kept = linnet_analysis::providers::job::terminated_measurement(failed.clone(), at(5));
+    assert_eq!(kept, failed);
+}
+
+#[test]
+fn old_jobs_of_the_metric_are_collected_newest_kept() {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    let r = started(run(vec![job_metric()]));
+    let uid = r.metadata.uid.clone().unwrap();
+    let jobs: Vec<Job> = (1..=4)
+        .map(|n| {
+            let mut job = build_job(&r, &job_metric()).unwrap();
+            job.metadata.name = Some(format!("{uid}.smoke.{n}"));
+            job.metadata.creation_timestamp = Some(Time(at(n)));
+            job
+        })
+        .chain(std::iter::once({
+            let mut other = build_job(&r, &job_metric()).unwrap();
+            other.metadata.name = Some("other-metric".into());
+            other
+                .metadata
+                .annotations
+                .as_mut()
+                .unwrap()
+                .insert(METRIC_NAME_ANNOTATION.into(), "latency".into());
+            other
+        }))
+        .collect();
+    let collected = linnet_analysis::providers::job::jobs_to_collect(&jobs, &uid, "smoke", 2);
+    assert_eq!(collected, [format!("{uid}.smoke.2"), format!("{uid}.smoke.1")]);
+    assert!(linnet_analysis::providers::job::jobs_to_collect(&jobs, "another-run", "smoke", 0).is_empty());
+}

@@ -138,3 +138,42 @@ pub fn resumed_measurement(job: &Job, mut measurement: Measurement, now: Timesta
     }
     measurement
 }
+
+/// `measurement` stopped because the run is terminating: Successful, as Argo Rollouts marks
+/// a terminated Job measurement. The reconciler deletes the Job.
+pub fn terminated_measurement(mut measurement: Measurement, now: Timestamp) -> Measurement {
+    if !measurement.phase.is_completed() {
+        measurement.phase = AnalysisPhase::Successful;
+        measurement.message = Some("Metric Terminated".to_string());
+        measurement.finished_at = Some(Time(now));
+    }
+    measurement
+}
+
+/// The names of `metric`'s Jobs beyond the `keep` newest (by creation time, then name), for
+/// the reconciler to delete. Jobs of other metrics or runs are left alone.
+pub fn jobs_to_collect(jobs: &[Job], run_uid: &str, metric: &str, keep: usize) -> Vec<String> {
+    let mut own: Vec<&Job> = jobs
+        .iter()
+        .filter(|job| {
+            let labels = job.metadata.labels.as_ref();
+            let annotations = job.metadata.annotations.as_ref();
+            labels
+                .and_then(|l| l.get(RUN_UID_LABEL))
+                .is_some_and(|uid| uid == run_uid)
+                && annotations
+                    .and_then(|a| a.get(METRIC_NAME_ANNOTATION))
+                    .is_some_and(|name| name == metric)
+        })
+        .collect();
+    own.sort_by(|a, b| {
+        let created = |job: &Job| job.metadata.creation_timestamp.as_ref().map(|time| time.0);
+        created(b)
+            .cmp(&created(a))
+            .then_with(|| b.metadata.name.cmp(&a.metadata.name))
+    });
+    own.into_iter()
+        .skip(keep)
+        .filter_map(|job| job.metadata.name.clone())
+        .collect()
+}
