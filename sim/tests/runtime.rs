@@ -123,6 +123,39 @@ async fn controller_reconciles_and_relists_after_history_expired() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controller_keeps_reconciling_while_its_watches_are_dropped() {
+    let t = common::start().await;
+    t.namespace("rt").await;
+    t.widget_crd().await;
+    t.sim.set_faults(Faults {
+        drop_watches_after_secs: Some(1),
+        ..Faults::default()
+    });
+    let api: Api<DynamicObject> = Api::namespaced_with(t.client.clone(), "rt", &widget_resource());
+    let _controller = start_controller(api);
+    for (i, colour) in ["red", "green", "blue"].iter().enumerate() {
+        // Each widget arrives after the previous watch was cut.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        t.post(
+            "/apis/demo.example.io/v1/namespaces/rt/widgets",
+            widget(&format!("d{i}"), colour),
+        )
+        .await;
+        wait_for_phase(&t, &format!("d{i}"), &format!("Ready-{colour}")).await;
+    }
+    let watches = t
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/widgets") && r.query.contains("watch=true"))
+        .count();
+    assert!(
+        watches >= 3,
+        "the controller re-watched after each drop: {watches} watch requests"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn controller_converges_despite_injected_errors_and_throttling() {
     let t = common::start_with(linnet_sim::SimOptions {
         seed: Some(42),
