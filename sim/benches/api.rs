@@ -1,34 +1,35 @@
 //! How fast the sim answers the API, as a multiple of a bare HTTP round trip measured in the same run.
 //!
-//! Run it with `cargo bench -p linnet-sim --bench api` (release build; about 20 s on 2 cores).
+//! Run it with `cargo bench -p linnet-sim --bench api` (release build; about 30 s on 2 cores).
 //!
 //! The baseline is a minimal hyper server in the same process answering every request with a fixed
 //! 80-byte JSON body. The sim and the baseline are reached by the same raw hyper HTTP/1.1 client over
 //! loopback, one keep-alive connection per client, in the same tokio runtime, so the client's cost is
-//! the same on both sides. Machines are shared and noisy, so the sim's figures are taken in rounds
-//! that alternate with blocks of baseline round trips, and each ratio divides by the baseline p50 of
-//! the blocks interleaved with that figure (the `bare p50` column); the `bare round trip` row pools
-//! every baseline block.
+//! the same on both sides. Machines are shared and noisy, so every timed sim request is paired with a
+//! baseline round trip just before it (five for each LIST), and each ratio divides the figure's p50 by
+//! the p50 of its own paired baseline (the `bare p50` column); the `bare round trip` row pools them all.
 //!
 //! Before timing, the sim is filled with 10,000 ConfigMaps in 4 namespaces (2,500 each) by 4
-//! concurrent clients, then 100 raw watch streams on `/api/v1/configmaps?watch=true&resourceVersion=<now>`
-//! are opened and read for the rest of the run; every write below reaches all 100 of them.
+//! concurrent clients. Then 100 raw watch streams on
+//! `/api/v1/configmaps?watch=true&resourceVersion=<now>` are opened and read for the rest of the run,
+//! so every write after that reaches all 100 of them.
 //!
-//! The figures:
-//! - `bare round trip`: GET to the baseline server, request sent to whole body read.
-//! - `GET one object`: GET of one ConfigMap chosen at random, request sent to whole body read.
-//! - `LIST one namespace`: GET of the 2,500 ConfigMaps of one namespace, to whole body read.
-//! - `merge PATCH`: a merge patch that sets one label on a random ConfigMap, to whole body read;
-//!   the 100 watch streams carry each event meanwhile, so their fan-out is part of the cost.
-//! - `watch delivery, last/first of 100`: from the moment a PATCH's response is fully read to the
-//!   moment its event (matched by resourceVersion) arrives at the last (first) of the 100 watchers;
-//!   one patch at a time, each waiting for its event everywhere. An event that arrives before the
-//!   response counts as 0.
-//! - `create`: 10,000 ConfigMaps POSTed by 4 concurrent clients, objects per second of wall time.
-//! - `merge PATCH throughput`: 4 concurrent clients patching random ConfigMaps for a fixed time,
-//!   answered patches per second, beside the baseline's round trips per second with the same 4
-//!   clients; `watchers caught up` is how long after the last answer the last watcher had the last
-//!   event.
+//! The figures (latencies are from sending the request to having read the whole response body):
+//! - `bare round trip`: GET to the baseline server.
+//! - `GET one object`: GET of one ConfigMap chosen at random. Its ratio is the headline.
+//! - `LIST 2500 objects`: GET of the ConfigMaps of one namespace.
+//! - `merge PATCH, one label`: a merge patch setting one label on a random ConfigMap, with the 100
+//!   watchers open; one patch at a time, each waiting until all watchers have its event.
+//! - `merge PATCH, before the watchers`: the same, measured before the watch streams exist, so the
+//!   difference between the two rows is what 100 watchers add to a write.
+//! - `watch: answer to last watcher`: from the PATCH's response being read to its event (matched by
+//!   resourceVersion) having arrived at all 100 watchers; 0 when every watcher had it first.
+//! - `watch: PATCH sent to last/first watcher`: from sending the PATCH to its event arriving at the
+//!   last (first) of the 100 watchers: a write's whole path to every watcher (to the quickest one).
+//! - `create 10000 ConfigMaps`: POSTs from 4 concurrent clients, objects per second of wall time.
+//! - `merge PATCH, 4 clients`: 4 concurrent clients patching random ConfigMaps back to back for 3 s,
+//!   answered patches per second, beside the baseline's round trips per second from 4 clients;
+//!   `watchers caught up` is how long after the last answer the last watcher had the last event.
 //!
 //! The closing line is the headline: GET p50 / bare p50 (the aim is within 3×).
 
@@ -54,8 +55,10 @@ const OBJECTS: usize = 10_000;
 const NAMESPACES: usize = 4;
 const WATCHERS: usize = 100;
 const WRITERS: usize = 4;
-/// Rounds of (baseline block, sim block) for each latency figure.
-const ROUNDS: usize = 10;
+/// Samples of each latency figure; each is paired with a baseline round trip just before it.
+const GETS: usize = 6_000;
+const LISTS: usize = 80;
+const PATCHES: usize = 1_000;
 const THROUGHPUT_TIME: Duration = Duration::from_secs(3);
 const STALL: Duration = Duration::from_secs(20);
 
@@ -86,20 +89,30 @@ async fn run() {
     }
 
     let created = fill(sim.addr()).await;
-    let mut deliveries = Deliveries::open(sim.addr(), sim.resource_version()).await;
     let mut picker = Picker(0x9e37_79b9_7f4a_7c15);
+    let mut seq = 0;
+
+    let mut bare_quiet = Samples::default();
+    let mut quiet = Samples::default();
+    for _ in 0..PATCHES {
+        bare_quiet.push(bare_once(&mut bare).await);
+        seq += 1;
+        let started = Instant::now();
+        api.patch_label(picker.pick(OBJECTS), seq).await;
+        quiet.push(started.elapsed());
+    }
+
+    let mut deliveries = Deliveries::open(sim.addr(), sim.resource_version()).await;
 
     let mut bare_get = Samples::default();
     let mut get = Samples::default();
     let mut get_bytes = 0;
-    for _ in 0..ROUNDS {
-        bare_block(&mut bare, 300, &mut bare_get).await;
-        for _ in 0..600 {
-            let path = object_path(picker.pick(OBJECTS));
-            let started = Instant::now();
-            get_bytes = api.get(&path).await.len();
-            get.push(started.elapsed());
-        }
+    for _ in 0..GETS {
+        bare_get.push(bare_once(&mut bare).await);
+        let path = object_path(picker.pick(OBJECTS));
+        let started = Instant::now();
+        get_bytes = api.get(&path).await.len();
+        get.push(started.elapsed());
     }
     report.latency(&format!("GET one object ({get_bytes} B)"), &get, &bare_get);
     report.headline = get.percentile(50) / bare_get.percentile(50);
@@ -107,13 +120,13 @@ async fn run() {
     let mut bare_list = Samples::default();
     let mut list = Samples::default();
     let mut list_bytes = 0;
-    for _ in 0..ROUNDS {
-        bare_block(&mut bare, 100, &mut bare_list).await;
-        for _ in 0..8 {
-            let started = Instant::now();
-            list_bytes = api.get("/api/v1/namespaces/bench-0/configmaps").await.len();
-            list.push(started.elapsed());
+    for _ in 0..LISTS {
+        for _ in 0..5 {
+            bare_list.push(bare_once(&mut bare).await);
         }
+        let started = Instant::now();
+        list_bytes = api.get("/api/v1/namespaces/bench-0/configmaps").await.len();
+        list.push(started.elapsed());
     }
     let per_namespace = OBJECTS / NAMESPACES;
     let name = format!("LIST {per_namespace} objects ({:.1} MB)", list_bytes as f64 / 1e6);
@@ -121,37 +134,28 @@ async fn run() {
 
     let mut bare_patch = Samples::default();
     let mut patch = Samples::default();
-    let mut seq = 0;
-    for _ in 0..ROUNDS {
-        bare_block(&mut bare, 200, &mut bare_patch).await;
-        let mut last = 0;
-        for _ in 0..150 {
-            seq += 1;
-            let started = Instant::now();
-            last = api.patch_label(picker.pick(OBJECTS), seq).await;
-            patch.push(started.elapsed());
-        }
-        deliveries.wait_for(last).await;
-    }
-    report.latency("merge PATCH, one label", &patch, &bare_patch);
-
-    let mut bare_watch = Samples::default();
+    let mut after_answer = Samples::default();
     let mut last_watcher = Samples::default();
     let mut first_watcher = Samples::default();
-    for _ in 0..ROUNDS {
-        bare_block(&mut bare, 100, &mut bare_watch).await;
-        for _ in 0..40 {
-            seq += 1;
-            let revision = api.patch_label(picker.pick(OBJECTS), seq).await;
-            let answered = Instant::now();
-            let arrivals = deliveries.wait_for(revision).await;
-            let since = |at: &Instant| at.saturating_duration_since(answered);
-            last_watcher.push(arrivals.iter().map(since).max().unwrap_or_default());
-            first_watcher.push(arrivals.iter().map(since).min().unwrap_or_default());
-        }
+    for _ in 0..PATCHES {
+        bare_patch.push(bare_once(&mut bare).await);
+        seq += 1;
+        let sent = Instant::now();
+        let revision = api.patch_label(picker.pick(OBJECTS), seq).await;
+        let answered = Instant::now();
+        patch.push(answered - sent);
+        let arrivals = deliveries.wait_for(revision).await;
+        let last = arrivals.iter().max().copied().unwrap_or(answered);
+        let first = arrivals.iter().min().copied().unwrap_or(answered);
+        after_answer.push(last.saturating_duration_since(answered));
+        last_watcher.push(last.saturating_duration_since(sent));
+        first_watcher.push(first.saturating_duration_since(sent));
     }
-    report.latency("watch delivery, last of 100", &last_watcher, &bare_watch);
-    report.latency("watch delivery, first of 100", &first_watcher, &bare_watch);
+    report.latency("merge PATCH, one label", &patch, &bare_patch);
+    report.latency("merge PATCH, before the watchers", &quiet, &bare_quiet);
+    report.latency("watch: answer to last watcher", &after_answer, &bare_patch);
+    report.latency("watch: PATCH sent to last watcher", &last_watcher, &bare_patch);
+    report.latency("watch: PATCH sent to first watcher", &first_watcher, &bare_patch);
 
     let bare_rate = bare_throughput(bare_server.0).await;
     let (patch_rate, last_revision) = patch_throughput(sim.addr(), seq).await;
@@ -159,7 +163,7 @@ async fn run() {
     deliveries.wait_for(last_revision).await;
     let caught_up = finished.elapsed();
 
-    for samples in [bare_get, bare_list, bare_patch, bare_watch] {
+    for samples in [bare_quiet, bare_get, bare_list, bare_patch] {
         report.bare.0.extend(samples.0);
     }
     report.print(created, patch_rate, bare_rate, caught_up);
@@ -167,13 +171,11 @@ async fn run() {
     drop(sim);
 }
 
-/// Runs `n` baseline round trips and records each.
-async fn bare_block(bare: &mut Client, n: usize, samples: &mut Samples) {
-    for _ in 0..n {
-        let started = Instant::now();
-        bare.get("/").await;
-        samples.push(started.elapsed());
-    }
+/// One timed baseline round trip.
+async fn bare_once(bare: &mut Client) -> Duration {
+    let started = Instant::now();
+    bare.get("/").await;
+    started.elapsed()
 }
 
 /// Creates the namespaces and the ConfigMaps; returns objects per second.
