@@ -1,6 +1,6 @@
 //! How fast the sim answers the API, as a multiple of a bare HTTP round trip measured in the same run.
 //!
-//! Run it with `cargo bench -p linnet-sim --bench api` (release build; about 30 s on 2 cores).
+//! Run it with `cargo bench -p linnet-sim --bench api` (release build; 10 to 30 s on 2 cores, by load).
 //!
 //! The baseline is a minimal hyper server in the same process answering every request with a fixed
 //! 80-byte JSON body. The sim and the baseline are reached by the same raw hyper HTTP/1.1 client over
