@@ -206,3 +206,6 @@ fn spec_of(object: &DynamicObject) -> &serde_json::Value {
 fn annotations(meta: &kube::api::ObjectMeta) -> BTreeMap<String, String> {
     meta.annotations.clone().unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests;
