@@ -4,6 +4,17 @@
 //! Every part is an ordinary API client of the server (kube-rs reflectors and requests to the
 //! server's own address), so the cluster exercises the API as any client would and needs none
 //! of the server's internals.
+//!
+//! Start it after the server: `start_cluster(&sim.url(), ClusterOptions::default())`; the
+//! returned [`ClusterHandle`] stops everything when dropped. What runs:
+//!
+//! - [`deployment`], [`replicaset`], [`job`]: the workload controllers, each a pure planner
+//!   plus a thin executor;
+//! - [`kubelet`]: pod lifecycles driven by the annotations in [`behaviour`];
+//! - [`endpoints`]: `Endpoints` and `EndpointSlice`s of selector Services;
+//! - [`traffic`]: synthetic requests (`sim.linnet.dev/rps`, `sim.linnet.dev/request-headers`)
+//!   through Services, NGINX canary Ingresses, HTTPRoutes, VirtualServices and TrafficSplits;
+//! - [`metrics`]: their counts as `/metrics` (Prometheus text) and `/stats` (JSON).
 
 pub mod behaviour;
 pub mod cache;

@@ -57,18 +57,21 @@ async fn pass(client: &Client, view: &ClusterView, runtime: &mut Runtime) -> Nex
         let Some(uid) = pod.metadata.uid.as_deref() else {
             continue;
         };
+        let mut terminating = false;
         if let Some(deletion) = pod.metadata.deletion_timestamp.as_ref() {
-            let due = deletion.0 <= wall;
-            if due && runtime.first_delete(uid) {
-                writes.push(Write::Remove { pod: pod.clone() });
-            } else if !due {
-                let left = wall
-                    .duration_until(deletion.0)
-                    .try_into()
-                    .unwrap_or(Duration::ZERO);
-                next.merge(Some(left));
+            if deletion.0 <= wall {
+                if runtime.first_delete(uid) {
+                    writes.push(Write::Remove { pod: pod.clone() });
+                }
+                continue;
             }
-            continue;
+            // Still in its grace period: containers stop, the pod is no longer Ready.
+            terminating = true;
+            let left = wall
+                .duration_until(deletion.0)
+                .try_into()
+                .unwrap_or(Duration::ZERO);
+            next.merge(Some(left));
         }
         let (started_at, started) = runtime.start(uid, pod, now, wall);
         let (behaviour, problems) = PodBehaviour::from_annotations(pod.metadata.annotations.as_ref());
@@ -83,7 +86,7 @@ async fn pass(client: &Client, view: &ClusterView, runtime: &mut Runtime) -> Nex
         let elapsed = now.duration_since(started_at);
         let (stage, change_at) = stage_at(&behaviour, restart_policy != "Always", elapsed);
         next.merge(change_at.map(|at| at.saturating_sub(elapsed)));
-        let desired = pod_status(pod, &started, stage, false);
+        let desired = pod_status(pod, &started, stage, terminating);
         if pod.status.as_ref() != Some(&desired) {
             writes.push(Write::Status {
                 pod: pod.clone(),
