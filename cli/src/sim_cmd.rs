@@ -1,4 +1,5 @@
-//! `linnet sim`: run the in-memory Kubernetes API server in the foreground until SIGINT/SIGTERM.
+//! `linnet sim`: run the in-memory Kubernetes API server and its simulated cluster (controllers,
+//! kubelet, traffic, metrics) in the foreground until SIGINT/SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,16 +7,20 @@ use std::process::ExitCode;
 
 use clap::Args;
 use linnet_sim::SimOptions;
+use linnet_sim::cluster::ClusterOptions;
 
 #[derive(Args)]
 pub struct SimArgs {
-    /// Address to listen on; port 0 picks a free port and the printed line says which.
+    /// Address of the API; port 0 picks a free port and the printed line says which.
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
     /// Where to write a kubeconfig for kubectl and kube-rs (plain HTTP on loopback).
     #[arg(long, value_name = "FILE")]
     kubeconfig: Option<PathBuf>,
-    /// Seed for uids and generated names, for reproducible runs.
+    /// Address to serve the simulated traffic's `/metrics` (Prometheus text) and `/stats` on.
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
+    /// Seed for uids, generated names and traffic, for reproducible runs.
     #[arg(long)]
     seed: Option<u64>,
 }
@@ -27,7 +32,12 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         ..SimOptions::default()
     };
+    let cluster = ClusterOptions {
+        metrics_listen: args.metrics_listen,
+        seed: args.seed,
+        ..ClusterOptions::default()
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(linnet_sim::run_until_signal(opts))?;
+    runtime.block_on(linnet_sim::run_until_signal(opts, cluster))?;
     Ok(ExitCode::SUCCESS)
 }

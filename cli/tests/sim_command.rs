@@ -1,5 +1,5 @@
-//! `linnet sim` as a user starts it: it prints its address, answers, writes a kubeconfig,
-//! and stops cleanly on SIGTERM.
+//! `linnet sim` as a user starts it: it prints its addresses, answers, writes a kubeconfig,
+//! serves the simulated cluster's metrics, and stops cleanly on SIGTERM.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -36,7 +36,14 @@ fn sim_starts_on_a_free_port_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = dir.path().join("kubeconfig");
     let child = Command::new(env!("CARGO_BIN_EXE_linnet"))
-        .args(["sim", "--listen", "127.0.0.1:0", "--kubeconfig"])
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--kubeconfig",
+        ])
         .arg(&kubeconfig)
         .stdout(Stdio::piped())
         .spawn()
@@ -53,6 +60,16 @@ fn sim_starts_on_a_free_port_and_stops_on_sigterm() {
     assert!(version.contains("\"minor\":\"32\""), "{version}");
     let written = std::fs::read_to_string(&kubeconfig).expect("kubeconfig written");
     assert!(written.contains(&url), "{written}");
+
+    // The simulated cluster's metrics are served too.
+    let _kubeconfig_line = lines.next().expect("a line").expect("utf-8");
+    let metrics_line = lines.next().expect("a metrics line").expect("utf-8");
+    let metrics_url = metrics_line.rsplit(' ').next().expect("an address");
+    let metrics_addr = metrics_url
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics");
+    let metrics = http_get(metrics_addr, "/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
 
     let pid = sim.0.id().to_string();
     assert!(

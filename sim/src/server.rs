@@ -69,6 +69,8 @@ pub enum SimError {
     Signal(std::io::Error),
     #[error("cannot seed the initial objects: {0}")]
     Seed(ApiError),
+    #[error("cannot start the simulated cluster: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// State shared by every connection.
@@ -320,17 +322,26 @@ impl Drop for SimHandle {
     }
 }
 
-/// Runs a sim until SIGINT or SIGTERM, printing where it listens and its kubeconfig path.
-pub async fn run_until_signal(opts: SimOptions) -> Result<(), SimError> {
+/// Runs a sim and its simulated cluster until SIGINT or SIGTERM, printing where the API and
+/// the metrics listen and the kubeconfig path.
+pub async fn run_until_signal(
+    opts: SimOptions,
+    cluster: crate::cluster::ClusterOptions,
+) -> Result<(), SimError> {
     let handle = start(opts).await?;
+    let cluster = crate::cluster::start_cluster(&handle.url(), cluster).await?;
     println!("linnet sim listening on {}", handle.url());
     println!("kubeconfig: {}", handle.kubeconfig_path().display());
+    if let Some(metrics) = cluster.metrics_addr() {
+        println!("metrics: http://{metrics}/metrics");
+    }
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(SimError::Signal)?;
     tokio::select! {
         result = tokio::signal::ctrl_c() => result.map_err(SimError::Signal)?,
         _ = terminate.recv() => {}
     }
+    drop(cluster);
     handle.stop().await;
     Ok(())
 }
