@@ -1,6 +1,7 @@
 //! linnet's controller crate: rollout planning and execution, the reconcilers, and the sync core
 //! that keeps clusters equal to applications declared in Git.
 
+pub mod analysis_run;
 pub mod render;
 pub mod rollout;
 pub mod source;
