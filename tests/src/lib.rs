@@ -1,1 +1,5 @@
-//! End-to-end tests live in `tests/tests/`; this library is empty on purpose.
+//! Support for the end-to-end tests in `tests/tests/`: real parts started on loopback and
+//! stopped when the test ends, also when it fails.
+
+pub mod http;
+pub mod prometheus;
