@@ -1,16 +1,22 @@
-//! The kubectl 1.32 smoke test of the API-surface notes, step by step against a sim. Each step
-//! checks the exit code and the field it is about; steps 14, 23, 24 and 25 must fail the way a
-//! real apiserver makes them fail. Steps 21, 22 and the pod half of 26 need running pods and
-//! wait for the simulated kubelet.
+//! The kubectl 1.32 smoke test of the API-surface notes, step by step against a sim with its
+//! simulated cluster running beside it. Each step checks the exit code and the field it is
+//! about; steps 14, 23, 24 and 25 must fail the way a real apiserver makes them fail. Steps 21,
+//! 22 and the pod half of 26 run against real pods: the cluster's Deployment and ReplicaSet
+//! controllers create them and its kubelet makes them Ready (after the default second).
 
 mod common;
 mod kubectl;
 
 use kubectl::Kubectl;
+use linnet_sim::cluster::{ClusterHandle, ClusterOptions, start_cluster};
 
-/// A sim, a kubectl for it, and the `smoke` namespace (step 3) with the Rollout CRD (step 4).
-async fn setup() -> (common::TestSim, Kubectl) {
+/// A sim, its simulated cluster (hold it: dropping it stops the controllers and the kubelet),
+/// a kubectl for it, and the `smoke` namespace (step 3) with the Rollout CRD (step 4).
+async fn setup() -> (common::TestSim, ClusterHandle, Kubectl) {
     let t = common::start().await;
+    let cluster = start_cluster(&t.sim.url(), ClusterOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("cluster did not start: {e}"));
     let k = Kubectl::new(t.sim.kubeconfig_path());
     let ns = k.file("ns.yaml", kubectl::NAMESPACE);
     k.run(&["apply", "-f", &ns]).await.ok("3: apply namespace");
@@ -28,12 +34,12 @@ async fn setup() -> (common::TestSim, Kubectl) {
     ])
     .await
     .ok("4: wait Established");
-    (t, k)
+    (t, cluster, k)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steps_1_to_5_and_30_version_discovery_and_crd() {
-    let (_t, k) = setup().await;
+    let (_t, _cluster, k) = setup().await;
     let version = k.run(&["version", "-o", "json"]).await.ok("1: version");
     let version: serde_json::Value = serde_json::from_str(&version.stdout).unwrap_or_default();
     assert_eq!(version["serverVersion"]["minor"], "32");
@@ -73,8 +79,8 @@ async fn steps_1_to_5_and_30_version_discovery_and_crd() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn steps_6_8_and_10_to_20_deployment_lifecycle() {
-    let (t, k) = setup().await;
+async fn steps_6_8_and_10_to_22_deployment_lifecycle() {
+    let (t, _cluster, k) = setup().await;
     let n = ["-n", "smoke"];
     let args = |rest: &[&'static str]| -> Vec<&'static str> { n.iter().chain(rest).copied().collect() };
     let deploy = k.file("deploy.yaml", &kubectl::deployment("nginx:1.27"));
@@ -113,7 +119,13 @@ async fn steps_6_8_and_10_to_20_deployment_lifecycle() {
     );
     assert_eq!(k.jsonpath(&get_web, "{.metadata.generation}").await, "2");
 
-    let before = k.jsonpath(&get_web, "{.metadata.resourceVersion}").await;
+    // The cluster keeps writing the Deployment's status and revision annotation while it rolls
+    // out, so "nothing persisted" compares what an apply would write (spec, generation and the
+    // last-applied annotation) rather than the resourceVersion.
+    let applied = "{.metadata.generation} {.spec} \
+        {.metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration}";
+    let before = k.jsonpath(&get_web, applied).await;
+    assert!(before.contains("nginx:1.28"), "8: {before}");
     k.file("deploy.yaml", &kubectl::deployment("nginx:1.29"));
     let diff = k
         .run(&[&args(&["diff", "-f"])[..], &[deploy.as_str()]].concat())
@@ -125,7 +137,7 @@ async fn steps_6_8_and_10_to_20_deployment_lifecycle() {
         diff.stdout
     );
     assert_eq!(
-        k.jsonpath(&get_web, "{.metadata.resourceVersion}").await,
+        k.jsonpath(&get_web, applied).await,
         before,
         "8: nothing persisted"
     );
@@ -250,11 +262,61 @@ async fn steps_6_8_and_10_to_20_deployment_lifecycle() {
         )
         .await;
     assert!(!restarted.is_empty(), "20: restartedAt set");
+
+    let status = k
+        .run(&args(&["rollout", "status", "deploy/web", "--timeout=30s"]))
+        .await
+        .ok("21: rollout status");
+    assert!(
+        status
+            .stdout
+            .contains("deployment \"web\" successfully rolled out"),
+        "21: {status:?}"
+    );
+    let generation = k.jsonpath(&get_web, "{.metadata.generation}").await;
+    assert_eq!(
+        k.jsonpath(&get_web, "{.status.observedGeneration}").await,
+        generation,
+        "21: the controller saw the last change"
+    );
+    for field in ["updatedReplicas", "readyReplicas", "availableReplicas"] {
+        let path = format!("{{.status.{field}}}");
+        assert_eq!(k.jsonpath(&get_web, &path).await, "5", "21: {field}");
+    }
+
+    let available = k
+        .run(&args(&[
+            "wait",
+            "--for=condition=Available",
+            "deploy/web",
+            "--timeout=30s",
+        ]))
+        .await
+        .ok("22: wait Available");
+    assert!(
+        available.stdout.contains("deployment.apps/web condition met"),
+        "22: {available:?}"
+    );
+    assert_eq!(
+        k.jsonpath(&get_web, "{.status.conditions[?(@.type==\"Available\")].status}")
+            .await,
+        "True"
+    );
+    let ready_pods = k
+        .jsonpath(
+            &args(&["get", "pods", "-l", "app=web"]),
+            "{.items[*].status.conditions[?(@.type==\"Ready\")].status}",
+        )
+        .await;
+    assert!(
+        ready_pods.split_whitespace().filter(|s| *s == "True").count() >= 5,
+        "22: ready pods {ready_pods:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn steps_9_and_14_to_16_custom_resource() {
-    let (_t, k) = setup().await;
+async fn steps_9_14_to_16_and_22_custom_resource() {
+    let (_t, _cluster, k) = setup().await;
     let ro = k.file("ro.yaml", kubectl::ROLLOUT);
     k.run(&[
         "-n",
@@ -313,6 +375,23 @@ async fn steps_9_and_14_to_16_custom_resource() {
             .await,
         generation
     );
+    let healthy = k
+        .run(&[
+            "-n",
+            "smoke",
+            "wait",
+            "--for=jsonpath={.status.phase}=Healthy",
+            "ro/ro1",
+            "--timeout=10s",
+        ])
+        .await
+        .ok("22: wait for the Healthy phase");
+    assert!(
+        healthy
+            .stdout
+            .contains("rollout.demo.example.io/ro1 condition met"),
+        "22: {healthy:?}"
+    );
 
     k.run(&["-n", "smoke", "scale", "ro", "ro1", "--replicas=2"])
         .await
@@ -326,7 +405,7 @@ async fn steps_9_and_14_to_16_custom_resource() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steps_23_to_25_create_conflicts_and_finalizers() {
-    let (_t, k) = setup().await;
+    let (_t, _cluster, k) = setup().await;
     let cm = k.file("cm.yaml", kubectl::CONFIGMAP);
     k.run(&["-n", "smoke", "create", "-f", &cm])
         .await
@@ -386,11 +465,29 @@ async fn steps_23_to_25_create_conflicts_and_finalizers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steps_26_to_29_cascade_kustomize_listing_and_namespace_deletion() {
-    let (_t, k) = setup().await;
+    let (_t, _cluster, k) = setup().await;
     let deploy = k.file("deploy.yaml", &kubectl::deployment("nginx:1.27"));
     k.run(&["-n", "smoke", "apply", "-f", &deploy])
         .await
         .ok("26: setup");
+    k.run(&["-n", "smoke", "rollout", "status", "deploy/web", "--timeout=30s"])
+        .await
+        .ok("26: setup rolled out");
+    let before = k
+        .run(&["-n", "smoke", "get", "rs,pods", "-l", "app=web", "-o", "name"])
+        .await
+        .ok("26: list rs and pods before");
+    let rs = before
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("replicaset.apps/web-"))
+        .count();
+    let pods = before
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("pod/web-"))
+        .count();
+    assert_eq!((rs, pods), (1, 2), "26: before the delete: {}", before.stdout);
     k.run(&[
         "-n",
         "smoke",
@@ -406,10 +503,10 @@ async fn steps_26_to_29_cascade_kustomize_listing_and_namespace_deletion() {
         .await
         .fails_with("26: deployment gone", "NotFound");
     let left = k
-        .run(&["-n", "smoke", "get", "rs", "-l", "app=web", "-o", "name"])
+        .run(&["-n", "smoke", "get", "rs,pods", "-l", "app=web", "-o", "name"])
         .await
-        .ok("26: list rs");
-    assert_eq!(left.stdout.trim(), "");
+        .ok("26: list rs and pods");
+    assert_eq!(left.stdout.trim(), "", "26: garbage collected");
 
     k.file("kdir/cm.yaml", kubectl::CONFIGMAP);
     k.file(
