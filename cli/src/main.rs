@@ -1,5 +1,6 @@
 //! The `linnet` command. Each subcommand lives in its own module; `main` only dispatches.
 
+mod controller_cmd;
 mod crds_cmd;
 mod lint_cmd;
 mod sim_cmd;
@@ -18,6 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the Rollout controller against the current cluster until SIGINT/SIGTERM.
+    Controller(controller_cmd::ControllerArgs),
     /// Print the CustomResourceDefinitions linnet serves, as one YAML stream.
     Crds(crds_cmd::CrdsArgs),
     /// Check manifests offline: types, validation rules and unknown fields.
@@ -29,6 +32,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Controller(args) => controller_cmd::run(args),
         Command::Crds(args) => crds_cmd::run(args),
         Command::Lint(args) => lint_cmd::run(args),
         Command::Sim(args) => sim_cmd::run(args),

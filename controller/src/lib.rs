@@ -4,5 +4,6 @@
 pub mod analysis_run;
 pub mod render;
 pub mod rollout;
+pub mod run;
 pub mod source;
 pub mod sync;

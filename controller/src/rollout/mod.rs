@@ -1,5 +1,8 @@
 //! Rollouts: the pure planner that turns a Rollout and what it owns into actions, and the
 //! objects (ReplicaSets, Service selectors, traffic routes) those actions write.
 
+pub mod execute;
 pub mod objects;
+pub mod observe;
 pub mod plan;
+pub mod reconcile;

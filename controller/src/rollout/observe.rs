@@ -1,0 +1,151 @@
+//! Observation: reads what the planner needs about one Rollout from the cluster (the
+//! ReplicaSets it owns, the Services its strategy names) and computes the template and step
+//! hashes, yielding the [`Observed`] snapshot `plan()` takes.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::Service;
+use kube::api::{Api, ListParams};
+use kube::{Client, ResourceExt};
+use linnet_crds::rollout::Rollout;
+
+use super::objects::{self, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
+use super::plan::{Observed, ReplicaFailure, ReplicaSetState, ServiceState};
+use super::reconcile::Error;
+
+/// Reads the Rollout's ReplicaSets and Services and returns the planner's input.
+///
+/// Fails with [`Error::Kube`] when the API cannot be read, and with [`Error::Hash`] when the
+/// template cannot be hashed as Argo Rollouts does.
+pub async fn observe(client: &Client, rollout: &Rollout, now: Timestamp) -> Result<Observed, Error> {
+    let name = rollout.name_any();
+    let namespace = rollout.namespace().unwrap_or_default();
+    let collision_count = rollout.status.as_ref().and_then(|s| s.collision_count);
+    let pod_hash = match &rollout.spec.template {
+        Some(template) => {
+            objects::pod_template_hash(template, collision_count).map_err(|source| Error::Hash {
+                rollout: name.clone(),
+                source,
+            })?
+        }
+        None => String::new(),
+    };
+    let step_hash = objects::step_hash(rollout).map_err(|source| Error::Hash {
+        rollout: name.clone(),
+        source,
+    })?;
+    let replica_sets = owned_replica_sets(client, rollout, &namespace).await?;
+    let services = named_services(client, rollout, &namespace).await?;
+    Ok(Observed {
+        rollout: rollout.clone(),
+        now,
+        pod_hash,
+        step_hash,
+        replica_sets,
+        services,
+        pods: Vec::new(),
+        analysis_runs: Vec::new(),
+        router_weights: None,
+    })
+}
+
+/// The ReplicaSets in the Rollout's namespace whose controller owner is the Rollout.
+async fn owned_replica_sets(
+    client: &Client,
+    rollout: &Rollout,
+    namespace: &str,
+) -> Result<Vec<ReplicaSetState>, Error> {
+    let uid = rollout.uid().unwrap_or_default();
+    let api: Api<ReplicaSet> = Api::namespaced(client.clone(), namespace);
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .map_err(|source| Error::Kube {
+            rollout: rollout.name_any(),
+            what: "list ReplicaSets".to_string(),
+            source,
+        })?;
+    Ok(list
+        .items
+        .iter()
+        .filter(|rs| rs.owner_references().iter().any(|o| o.uid == uid))
+        .map(replica_set_state)
+        .collect())
+}
+
+/// The planner's view of one ReplicaSet.
+pub fn replica_set_state(rs: &ReplicaSet) -> ReplicaSetState {
+    let status = rs.status.as_ref();
+    let failure = status
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c.type_ == "ReplicaFailure" && c.status == "True")
+        })
+        .map(|c| ReplicaFailure {
+            reason: c.reason.clone().unwrap_or_default(),
+            message: c.message.clone().unwrap_or_default(),
+        });
+    ReplicaSetState {
+        name: rs.name_any(),
+        hash: rs
+            .labels()
+            .get(POD_TEMPLATE_HASH_LABEL)
+            .cloned()
+            .unwrap_or_default(),
+        replicas: rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+        current: status.map_or(0, |s| s.replicas),
+        ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
+        available: status.and_then(|s| s.available_replicas).unwrap_or(0),
+        revision: rs
+            .annotations()
+            .get(REVISION_ANNOTATION)
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0),
+        scale_down_deadline: objects::scale_down_deadline(rs),
+        created: rs.metadata.creation_timestamp.as_ref().map(|t| t.0),
+        failure,
+    }
+}
+
+/// The names of the Services the Rollout's strategy refers to.
+pub fn service_names(rollout: &Rollout) -> Vec<String> {
+    let Some(strategy) = rollout.spec.strategy.as_ref() else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    if let Some(canary) = &strategy.canary {
+        names.extend(canary.stable_service.clone());
+        names.extend(canary.canary_service.clone());
+    }
+    if let Some(blue_green) = &strategy.blue_green {
+        names.push(blue_green.active_service.clone());
+        names.extend(blue_green.preview_service.clone());
+    }
+    names.retain(|n| !n.is_empty());
+    names
+}
+
+/// The named Services that exist, with the hash each selects.
+async fn named_services(
+    client: &Client,
+    rollout: &Rollout,
+    namespace: &str,
+) -> Result<BTreeMap<String, ServiceState>, Error> {
+    let api: Api<Service> = Api::namespaced(client.clone(), namespace);
+    let mut services = BTreeMap::new();
+    for name in service_names(rollout) {
+        let found = api.get_opt(&name).await.map_err(|source| Error::Kube {
+            rollout: rollout.name_any(),
+            what: format!("get Service {name}"),
+            source,
+        })?;
+        if let Some(service) = found {
+            let selected_hash = objects::selected_hash(&service).map(str::to_string);
+            services.insert(name, ServiceState { selected_hash });
+        }
+    }
+    Ok(services)
+}

@@ -1,0 +1,132 @@
+//! The Rollout reconciler: a kube-runtime `Controller` over Rollouts that owns their
+//! ReplicaSets. Each pass observes, plans with the pure planner, applies the actions in order
+//! and writes the status last, then looks again when the plan's next deadline comes.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use kube::runtime::controller::Action as Requeue;
+use kube::runtime::events::Recorder;
+use kube::{Client, ResourceExt};
+use linnet_crds::rollout::Rollout;
+use tracing::{debug, warn};
+
+use super::execute::{Executor, action_name};
+use super::objects::ObjectError;
+use super::observe::observe;
+use super::plan::{self, EventType};
+
+/// How long to wait before looking again at a Rollout that asks for something not implemented.
+const NOT_IMPLEMENTED_RETRY: Duration = Duration::from_secs(300);
+/// Backoff after a failed API call.
+const TRANSIENT_RETRY: Duration = Duration::from_secs(5);
+
+/// Why a reconcile of a Rollout failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An API call failed.
+    #[error("Rollout {rollout}: cannot {what}: {source}")]
+    Kube {
+        rollout: String,
+        what: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// The template or steps cannot be hashed as Argo Rollouts does.
+    #[error("Rollout {rollout}: {source}")]
+    Hash {
+        rollout: String,
+        #[source]
+        source: ObjectError,
+    },
+    /// An object the Rollout manages cannot be built or edited.
+    #[error("Rollout {rollout}: {source}")]
+    Object {
+        rollout: String,
+        #[source]
+        source: ObjectError,
+    },
+    /// The status cannot be turned into JSON.
+    #[error("Rollout {rollout}: cannot serialize status: {reason}")]
+    Serialize { rollout: String, reason: String },
+    /// The plan asks for an action this controller cannot perform yet.
+    #[error("Rollout {rollout}: action {action} is not implemented yet; the rollout waits")]
+    NotImplemented { rollout: String, action: &'static str },
+}
+
+impl Error {
+    /// Whether retrying soon may succeed (API errors), as opposed to waiting for a change.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Kube { .. })
+    }
+}
+
+/// What every reconcile shares.
+pub struct Context {
+    pub client: Client,
+    pub recorder: Recorder,
+    /// (Rollout uid, action) pairs already logged as not implemented, so each is logged once.
+    /// Only logging reads this: no decision depends on it.
+    pub reported: Mutex<HashSet<(String, &'static str)>>,
+}
+
+/// One pass over one Rollout: observe, plan, apply, write status.
+pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Requeue, Error> {
+    let now = Timestamp::now();
+    let observed = observe(&ctx.client, &rollout, now).await?;
+    let plan = plan::plan(&observed);
+    debug!(rollout = %rollout.name_any(), actions = ?plan.actions.iter().map(action_name).collect::<Vec<_>>(), "planned");
+    let executor = Executor {
+        client: &ctx.client,
+        recorder: &ctx.recorder,
+        rollout: &rollout,
+    };
+    for action in &plan.actions {
+        if let Err(error) = executor.apply(action).await {
+            if let Error::NotImplemented { action, .. } = &error {
+                report_not_implemented(&ctx, &executor, action).await;
+            }
+            return Err(error);
+        }
+    }
+    if let Some(status) = &plan.status {
+        executor.write_status(status).await?;
+    }
+    Ok(match plan.requeue_after {
+        Some(after) => Requeue::requeue(after),
+        None => Requeue::await_change(),
+    })
+}
+
+/// Logs a not-implemented action once per Rollout and records a Warning Event naming it.
+async fn report_not_implemented(ctx: &Context, executor: &Executor<'_>, action: &'static str) {
+    let rollout = executor.rollout;
+    let key = (rollout.uid().unwrap_or_default(), action);
+    let first = ctx
+        .reported
+        .lock()
+        .map(|mut seen| seen.insert(key))
+        .unwrap_or(true);
+    if first {
+        warn!(rollout = %rollout.name_any(), action, "action not implemented; the rollout waits");
+    }
+    let message = format!("linnet cannot perform {action} yet; the rollout does not progress");
+    executor
+        .publish(EventType::Warning, "NotImplemented", &message)
+        .await;
+}
+
+/// What to do after a failed reconcile: back off on API errors, wait long otherwise.
+pub fn error_policy(rollout: Arc<Rollout>, error: &Error, _ctx: Arc<Context>) -> Requeue {
+    if error.is_transient() {
+        warn!(rollout = %rollout.name_any(), %error, "reconcile failed; retrying");
+        Requeue::requeue(TRANSIENT_RETRY)
+    } else {
+        if !matches!(error, Error::NotImplemented { .. }) {
+            warn!(rollout = %rollout.name_any(), %error, "reconcile failed");
+        }
+        Requeue::requeue(NOT_IMPLEMENTED_RETRY)
+    }
+}

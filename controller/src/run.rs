@@ -1,0 +1,152 @@
+//! Running the controllers: the Rollout controller over one namespace or all, restricted to
+//! the Rollouts of one controller instance, until a shutdown signal. Leader election is not
+//! done here: run one replica.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use kube::runtime::controller::Controller;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::watcher;
+use kube::{Api, Client};
+use linnet_crds::rollout::Rollout;
+use tracing::{info, warn};
+
+use crate::rollout::reconcile::{Context, error_policy, reconcile};
+
+/// Label that assigns an object to one controller instance, as in Argo Rollouts.
+pub const INSTANCE_ID_LABEL: &str = "argo-rollouts.argoproj.io/controller-instance-id";
+
+/// Where and for which instance the controller runs.
+#[derive(Clone, Debug, Default)]
+pub struct ControllerOptions {
+    /// Watch only this namespace; `None` watches all.
+    pub namespace: Option<String>,
+    /// Handle only Rollouts labelled with this instance id; `None` handles only unlabelled ones.
+    pub instance_id: Option<String>,
+}
+
+impl ControllerOptions {
+    /// The label selector that picks this instance's Rollouts.
+    pub fn label_selector(&self) -> String {
+        match &self.instance_id {
+            Some(id) => format!("{INSTANCE_ID_LABEL}={id}"),
+            None => format!("!{INSTANCE_ID_LABEL}"),
+        }
+    }
+}
+
+/// Why the controller stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The instance id cannot be a label value.
+    #[error("--instance-id {0:?} is not a valid label value")]
+    InvalidInstanceId(String),
+}
+
+/// Runs the Rollout controller until SIGINT or SIGTERM.
+pub async fn run(client: Client, opts: ControllerOptions) -> Result<(), Error> {
+    run_until(client, opts, shutdown_signal()).await
+}
+
+/// Runs the Rollout controller until `shutdown` completes.
+pub async fn run_until(
+    client: Client,
+    opts: ControllerOptions,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) -> Result<(), Error> {
+    if let Some(id) = &opts.instance_id
+        && !valid_label_value(id)
+    {
+        return Err(Error::InvalidInstanceId(id.clone()));
+    }
+    let (rollouts, replica_sets): (Api<Rollout>, Api<ReplicaSet>) = match &opts.namespace {
+        Some(ns) => (
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client.clone(), ns),
+        ),
+        None => (Api::all(client.clone()), Api::all(client.clone())),
+    };
+    let selector = opts.label_selector();
+    info!(namespace = ?opts.namespace, %selector, "starting the Rollout controller");
+    let context = Arc::new(Context {
+        client: client.clone(),
+        recorder: Recorder::new(client, Reporter::from("linnet")),
+        reported: Mutex::new(HashSet::new()),
+    });
+    Controller::new(rollouts, watcher::Config::default().labels(&selector))
+        .owns(replica_sets, watcher::Config::default())
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, context)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "reconcile ended with an error");
+            }
+        })
+        .await;
+    info!("the Rollout controller stopped");
+    Ok(())
+}
+
+/// A label value: at most 63 characters, alphanumerics with `-`, `_`, `.` inside.
+fn valid_label_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let inner = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    bytes.len() <= 63
+        && bytes.iter().all(inner)
+        && bytes.first().is_none_or(u8::is_ascii_alphanumeric)
+        && bytes.last().is_none_or(u8::is_ascii_alphanumeric)
+}
+
+/// Completes on SIGINT, or on SIGTERM where there is one.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(error) => {
+                warn!(%error, "cannot listen for SIGTERM; stopping on SIGINT only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selector_picks_the_instance_or_the_unlabelled() {
+        let with = ControllerOptions {
+            namespace: None,
+            instance_id: Some("blue".into()),
+        };
+        assert_eq!(with.label_selector(), format!("{INSTANCE_ID_LABEL}=blue"));
+        assert_eq!(
+            ControllerOptions::default().label_selector(),
+            format!("!{INSTANCE_ID_LABEL}")
+        );
+    }
+
+    #[test]
+    fn instance_ids_must_be_label_values() {
+        assert!(valid_label_value("team-a.1"));
+        assert!(!valid_label_value("-a"));
+        assert!(!valid_label_value("a b"));
+        assert!(!valid_label_value(&"a".repeat(64)));
+    }
+}
