@@ -7,12 +7,15 @@
 //! The status is the only memory: a restarted controller continues from it.
 //!
 //! - [`args`]: argument values (Secrets, the run's own fields) and keeping them out of status.
+//! - [`jobs`]: Job metrics, measured by a Job the run owns.
 //! - [`reconcile`]: one reconcile of one run.
 //! - [`status_patch`]: the merge patch that turns the stored status into the new one.
 //!
-//! Job metrics are not run yet: they get the providers' Error measurement naming the metric.
+//! A running Job measurement is looked at again every second (the controller does not watch
+//! Jobs yet).
 
 pub mod args;
+pub mod jobs;
 pub mod reconcile;
 pub mod status_patch;
 

@@ -21,6 +21,7 @@ use serde_json::json;
 use tracing::{debug, info};
 
 use super::args::ArgValues;
+use super::jobs;
 use super::status_patch::merge_diff;
 use super::{Context, Error};
 
@@ -122,9 +123,17 @@ async fn measure_and_record(
 ) -> Result<AnalysisRunStatus, BookkeepingError> {
     let spec = &resolved.spec;
     let name = resolved.metadata.name.as_deref().unwrap_or_default();
+    let namespace = resolved.metadata.namespace.as_deref().unwrap_or_default();
+    let mut numbered = resolved.clone();
+    numbered.status = Some(plan.new_status.clone());
+    let numbered = &numbered;
     let due = plan.due.iter().filter_map(|metric| find(resolved, metric));
     let measured = join_all(due.map(|metric| async move {
-        let measurement = context.providers.measure(metric, &context.measure).await;
+        let measurement = if metric.provider.job.is_some() {
+            jobs::start(&context.client, numbered, metric).await
+        } else {
+            context.providers.measure(metric, &context.measure).await
+        };
         (metric, measurement)
     }))
     .await;
@@ -145,20 +154,29 @@ async fn measure_and_record(
         status = bookkeeping::record_metadata(status, &metric.name, dry_run, metadata);
     }
     for metric in plan.resume.iter().filter_map(|metric| find(resolved, metric)) {
-        let (Some(last), Ok(provider)) = (
-            last_measurement(&status, &metric.name),
-            context.providers.for_metric(metric),
-        ) else {
+        let Some(last) = last_measurement(&status, &metric.name) else {
             continue;
         };
-        let measurement = provider.resume(metric, last).await;
+        let measurement = if metric.provider.job.is_some() {
+            jobs::resume(&context.client, namespace, metric, last).await
+        } else {
+            match context.providers.for_metric(metric) {
+                Ok(provider) => provider.resume(metric, last).await,
+                Err(_) => continue,
+            }
+        };
         status = bookkeeping::record(spec, status, &metric.name, values.redact(measurement))?;
     }
-    for metric in &plan.terminate {
-        if let Some(last) = last_measurement(&status, metric) {
-            let measurement = terminated_measurement(last, Timestamp::now());
-            status = bookkeeping::record(spec, status, metric, measurement)?;
-        }
+    for metric in plan.terminate.iter().filter_map(|metric| find(resolved, metric)) {
+        let Some(last) = last_measurement(&status, &metric.name) else {
+            continue;
+        };
+        let measurement = if metric.provider.job.is_some() {
+            jobs::terminate(&context.client, namespace, metric, last).await
+        } else {
+            terminated_measurement(last, Timestamp::now())
+        };
+        status = bookkeeping::record(spec, status, &metric.name, values.redact(measurement))?;
     }
     Ok(status)
 }

@@ -3,7 +3,7 @@
 //! the controller as a task. Everything stops when dropped, so a failing test leaves nothing
 //! running.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod metrics_app;
 pub mod prometheus;
