@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -41,6 +42,11 @@ impl Drop for World {
 
 /// Given a sim with the linnet CRDs, the simulated cluster, a namespace and the controller.
 async fn given_a_cluster_with_the_controller(namespace: &str) -> World {
+    given_a_cluster_with_the_controller_for(namespace, None).await
+}
+
+/// As [`given_a_cluster_with_the_controller`], the controller handling only `instance_id`.
+async fn given_a_cluster_with_the_controller_for(namespace: &str, instance_id: Option<&str>) -> World {
     let sim = linnet_sim::start(SimOptions::default())
         .await
         .unwrap_or_else(|e| panic!("sim did not start: {e}"));
@@ -67,7 +73,7 @@ async fn given_a_cluster_with_the_controller(namespace: &str) -> World {
     let (stop, stopped) = oneshot::channel::<()>();
     let opts = ControllerOptions {
         namespace: Some(namespace.to_string()),
-        instance_id: None,
+        instance_id: instance_id.map(str::to_string),
     };
     let controller_client = client.clone();
     let task = tokio::spawn(async move {
@@ -258,4 +264,90 @@ async fn basic_canary_is_deployed_paused_at_its_step_and_promoted() {
             },
         )
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_handles_only_rollouts_labelled_with_its_id() {
+    let world = given_a_cluster_with_the_controller_for("instances", Some("blue")).await;
+
+    // When one Rollout carries the instance's label and another carries none
+    let mut mine = basic_canary("mine", "nginx:1.0");
+    mine["metadata"]["labels"] = json!({"argo-rollouts.argoproj.io/controller-instance-id": "blue"});
+    world.create(mine).await;
+    world.create(basic_canary("theirs", "nginx:1.0")).await;
+
+    // Then the labelled one is deployed
+    world
+        .eventually("mine", "Healthy", |status, _| {
+            str_at(status, "phase") == "Healthy"
+        })
+        .await;
+    // And the unlabelled one is left alone: no status, no ReplicaSet
+    let theirs = world
+        .rollouts()
+        .get("theirs")
+        .await
+        .unwrap_or_else(|e| panic!("cannot read Rollout theirs: {e}"));
+    assert_eq!(
+        theirs.status, None,
+        "an unlabelled Rollout got a status from instance blue"
+    );
+    let replica_sets = world.replica_sets().await;
+    assert_eq!(
+        replica_sets.len(),
+        1,
+        "only Rollout mine should own a ReplicaSet: {replica_sets:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_not_implemented_is_reported_as_a_warning_event() {
+    let world = given_a_cluster_with_the_controller("not-implemented").await;
+    let mut manifest = basic_canary("web", "nginx:1.0");
+    manifest["spec"]["strategy"]["canary"]["steps"] =
+        json!([{"setWeight": 20}, {"analysis": {"templates": [{"templateName": "success-rate"}]}}]);
+    world.create(manifest).await;
+    world
+        .eventually("web", "Healthy", |status, _| str_at(status, "phase") == "Healthy")
+        .await;
+
+    // When the update reaches a step that needs an AnalysisRun
+    world
+        .patch_spec(
+            "web",
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:2.0"}]}}}}),
+        )
+        .await;
+
+    // Then a Warning Event on the Rollout names the action the controller cannot perform
+    let events: Api<Event> = Api::namespaced(world.client.clone(), &world.namespace);
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let list = events
+            .list(&ListParams::default())
+            .await
+            .unwrap_or_else(|e| panic!("cannot list Events: {e}"));
+        let found = list.items.iter().any(|event| {
+            event.type_.as_deref() == Some("Warning")
+                && event.reason.as_deref() == Some("NotImplemented")
+                && event
+                    .note
+                    .as_deref()
+                    .is_some_and(|note| note.contains("CreateAnalysisRun"))
+                && event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("web")
+        });
+        if found {
+            break;
+        }
+        let seen: Vec<_> = list
+            .items
+            .iter()
+            .map(|e| (e.reason.clone(), e.note.clone()))
+            .collect();
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no NotImplemented Warning naming CreateAnalysisRun; Events: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
