@@ -1,5 +1,6 @@
 //! Running the controllers: the Rollout controller over one namespace or all, restricted to
-//! the Rollouts of one controller instance, until a shutdown signal. Leader election is not
+//! the Rollouts of one controller instance, woken by changes to the Rollouts, the ReplicaSets
+//! they own and the Services they name, until a shutdown signal. Leader election is not
 //! done here: run one replica.
 
 use std::collections::HashSet;
@@ -8,13 +9,16 @@ use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::Service;
 use kube::runtime::controller::Controller;
 use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
-use kube::{Api, Client};
+use kube::{Api, Client, ResourceExt};
 use linnet_crds::rollout::Rollout;
 use tracing::{info, warn};
 
+use crate::rollout::observe::service_names;
 use crate::rollout::reconcile::{Context, error_policy, reconcile};
 
 /// Label that assigns an object to one controller instance, as in Argo Rollouts.
@@ -63,13 +67,19 @@ pub async fn run_until(
     {
         return Err(Error::InvalidInstanceId(id.clone()));
     }
-    let (rollouts, replica_sets): (Api<Rollout>, Api<ReplicaSet>) = match &opts.namespace {
-        Some(ns) => (
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client.clone(), ns),
-        ),
-        None => (Api::all(client.clone()), Api::all(client.clone())),
-    };
+    let (rollouts, replica_sets, services): (Api<Rollout>, Api<ReplicaSet>, Api<Service>) =
+        match &opts.namespace {
+            Some(ns) => (
+                Api::namespaced(client.clone(), ns),
+                Api::namespaced(client.clone(), ns),
+                Api::namespaced(client.clone(), ns),
+            ),
+            None => (
+                Api::all(client.clone()),
+                Api::all(client.clone()),
+                Api::all(client.clone()),
+            ),
+        };
     let selector = opts.label_selector();
     info!(namespace = ?opts.namespace, %selector, "starting the Rollout controller");
     let context = Arc::new(Context {
@@ -77,8 +87,13 @@ pub async fn run_until(
         recorder: Recorder::new(client, Reporter::from("linnet")),
         reported: Mutex::new(HashSet::new()),
     });
-    Controller::new(rollouts, watcher::Config::default().labels(&selector))
+    let controller = Controller::new(rollouts, watcher::Config::default().labels(&selector));
+    let store = controller.store();
+    controller
         .owns(replica_sets, watcher::Config::default())
+        .watches(services, watcher::Config::default(), move |service| {
+            rollouts_naming(&store, &service)
+        })
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, context)
         .for_each(|result| async move {
@@ -89,6 +104,18 @@ pub async fn run_until(
         .await;
     info!("the Rollout controller stopped");
     Ok(())
+}
+
+/// The Rollouts in the Service's namespace whose strategy names it.
+fn rollouts_naming(store: &Store<Rollout>, service: &Service) -> Vec<ObjectRef<Rollout>> {
+    let name = service.name_any();
+    let namespace = service.namespace();
+    store
+        .state()
+        .iter()
+        .filter(|rollout| rollout.namespace() == namespace && service_names(rollout).contains(&name))
+        .map(|rollout| ObjectRef::from_obj(rollout.as_ref()))
+        .collect()
 }
 
 /// A label value: at most 63 characters, alphanumerics with `-`, `_`, `.` inside.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
@@ -347,6 +347,56 @@ async fn an_action_not_implemented_is_reported_as_a_warning_event() {
         assert!(
             tokio::time::Instant::now() < deadline,
             "no NotImplemented Warning naming CreateAnalysisRun; Events: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stable_service_created_after_the_rollout_is_pointed_at_the_stable_pods() {
+    let world = given_a_cluster_with_the_controller("services").await;
+    let mut manifest = basic_canary("web", "nginx:1.0");
+    manifest["spec"]["strategy"]["canary"]["stableService"] = json!("web-stable");
+    world.create(manifest).await;
+    // Given the Rollout has been looked at while its Service is missing
+    world
+        .eventually("web", "a status", |status, _| !str_at(status, "phase").is_empty())
+        .await;
+
+    // When the Service appears
+    let services: Api<Service> = Api::namespaced(world.client.clone(), &world.namespace);
+    let service: Service = serde_json::from_value(json!({
+        "metadata": {"name": "web-stable"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+    }))
+    .unwrap_or_else(|e| panic!("bad Service: {e}"));
+    services
+        .create(&PostParams::default(), &service)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create Service web-stable: {e}"));
+
+    // Then the Rollout is Healthy and the Service selects its stable pods
+    let healthy = world
+        .eventually("web", "Healthy", |status, _| str_at(status, "phase") == "Healthy")
+        .await;
+    let stable = str_at(&healthy, "stableRS").to_string();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let live = services
+            .get("web-stable")
+            .await
+            .unwrap_or_else(|e| panic!("cannot read Service web-stable: {e}"));
+        let selected = live
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.as_ref())
+            .and_then(|s| s.get("rollouts-pod-template-hash").cloned());
+        if selected.as_deref() == Some(stable.as_str()) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Service web-stable selects {selected:?}, not the stable hash {stable}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
