@@ -30,6 +30,8 @@ use linnet_analysis::providers::{MeasureContext, Providers};
 use linnet_crds::analysis::AnalysisRun;
 use tracing::{info, warn};
 
+pub use crate::run::ControllerOptions;
+
 /// How soon a reconcile that failed is tried again.
 const RETRY_AFTER_ERROR: Duration = Duration::from_secs(2);
 
@@ -95,25 +97,41 @@ impl Context {
 }
 
 /// Runs the AnalysisRun controller until the process is told to stop (SIGINT/SIGTERM), over
-/// `namespace` or, when `None`, every namespace.
+/// `namespace` or, when `None`, every namespace, for the runs of no controller instance.
+///
+/// # Errors
+/// As [`run_controller_for`].
+pub async fn run_controller(client: kube::Client, namespace: Option<String>) -> Result<(), Error> {
+    let options = ControllerOptions {
+        namespace,
+        instance_id: None,
+    };
+    run_controller_for(client, &options).await
+}
+
+/// Runs the AnalysisRun controller for the runs `options` select: its namespace (or all),
+/// and only runs labelled with its instance id (or, without one, only unlabelled runs), as
+/// Argo Rollouts' `controller-instance-id` convention has it.
 ///
 /// # Errors
 /// [`Error::Unavailable`] when AnalysisRuns cannot be listed at start (no CRD, no access).
 /// Errors of single reconciles are logged and retried, never returned.
-pub async fn run_controller(client: kube::Client, namespace: Option<String>) -> Result<(), Error> {
-    let runs: Api<AnalysisRun> = match &namespace {
+pub async fn run_controller_for(client: kube::Client, options: &ControllerOptions) -> Result<(), Error> {
+    let runs: Api<AnalysisRun> = match &options.namespace {
         Some(namespace) => Api::namespaced(client.clone(), namespace),
         None => Api::all(client.clone()),
     };
-    runs.list(&ListParams::default().limit(1))
+    let selector = options.label_selector();
+    runs.list(&ListParams::default().labels(&selector).limit(1))
         .await
         .map_err(|source| Error::Unavailable { source })?;
     info!(
-        namespace = namespace.as_deref().unwrap_or("*"),
+        namespace = options.namespace.as_deref().unwrap_or("*"),
+        %selector,
         "AnalysisRun controller started"
     );
     let context = Arc::new(Context::new(client));
-    Controller::new(runs, watcher::Config::default())
+    Controller::new(runs, watcher::Config::default().labels(&selector))
         .shutdown_on_signal()
         .run(reconcile::reconcile, error_policy, context)
         .for_each(|result| async move {
