@@ -162,6 +162,37 @@ impl World {
             .collect()
     }
 
+    /// Polls until a `NotImplemented` Warning Event on Rollout `name` names `action`.
+    async fn eventually_not_implemented(&self, name: &str, action: &str) {
+        let events: Api<Event> = Api::namespaced(self.client.clone(), &self.namespace);
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            let list = events
+                .list(&ListParams::default())
+                .await
+                .unwrap_or_else(|e| panic!("cannot list Events: {e}"));
+            let found = list.items.iter().any(|event| {
+                event.type_.as_deref() == Some("Warning")
+                    && event.reason.as_deref() == Some("NotImplemented")
+                    && event.note.as_deref().is_some_and(|note| note.contains(action))
+                    && event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name)
+            });
+            if found {
+                return;
+            }
+            let seen: Vec<_> = list
+                .items
+                .iter()
+                .map(|e| (e.reason.clone(), e.note.clone()))
+                .collect();
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no NotImplemented Warning on {name} naming {action}; Events: {seen:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Polls until `check` holds for the Rollout's status and ReplicaSets, or fails after
     /// [`TIMEOUT`] showing what was last seen.
     async fn eventually(
@@ -320,36 +351,7 @@ async fn an_action_not_implemented_is_reported_as_a_warning_event() {
         .await;
 
     // Then a Warning Event on the Rollout names the action the controller cannot perform
-    let events: Api<Event> = Api::namespaced(world.client.clone(), &world.namespace);
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    loop {
-        let list = events
-            .list(&ListParams::default())
-            .await
-            .unwrap_or_else(|e| panic!("cannot list Events: {e}"));
-        let found = list.items.iter().any(|event| {
-            event.type_.as_deref() == Some("Warning")
-                && event.reason.as_deref() == Some("NotImplemented")
-                && event
-                    .note
-                    .as_deref()
-                    .is_some_and(|note| note.contains("CreateAnalysisRun"))
-                && event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("web")
-        });
-        if found {
-            break;
-        }
-        let seen: Vec<_> = list
-            .items
-            .iter()
-            .map(|e| (e.reason.clone(), e.note.clone()))
-            .collect();
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no NotImplemented Warning naming CreateAnalysisRun; Events: {seen:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    world.eventually_not_implemented("web", "CreateAnalysisRun").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -400,4 +402,35 @@ async fn a_stable_service_created_after_the_rollout_is_pointed_at_the_stable_pod
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_is_not_reported_done_while_its_pods_are_not_replaced() {
+    let world = given_a_cluster_with_the_controller("restart").await;
+    world.create(basic_canary("web", "nginx:1.0")).await;
+    world
+        .eventually("web", "Healthy with 5 ready", |status, replica_sets| {
+            let hash = str_at(status, "currentPodHash");
+            str_at(status, "phase") == "Healthy" && replicas_of(replica_sets, hash) == Some((5, 5))
+        })
+        .await;
+
+    // When a restart is asked for, a second after the pods were made (times are whole seconds)
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    world.patch_spec("web", json!({"spec": {"restartAt": now}})).await;
+
+    // Then the pods older than restartAt are to be evicted, which is reported as not implemented
+    world.eventually_not_implemented("web", "EvictPod").await;
+    // And the restart is not recorded as done
+    let rollout = world
+        .rollouts()
+        .get("web")
+        .await
+        .unwrap_or_else(|e| panic!("cannot read Rollout web: {e}"));
+    let restarted_at = rollout.status.and_then(|s| s.restarted_at);
+    assert_eq!(
+        restarted_at, None,
+        "restartedAt written while no pod was replaced"
+    );
 }

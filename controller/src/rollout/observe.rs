@@ -1,18 +1,18 @@
 //! Observation: reads what the planner needs about one Rollout from the cluster (the
-//! ReplicaSets it owns, the Services its strategy names) and computes the template and step
+//! ReplicaSets it owns, the Services its strategy names, its pods while a restart is pending) and computes the template and step
 //! hashes, yielding the [`Observed`] snapshot `plan()` takes.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use linnet_crds::rollout::Rollout;
 
 use super::objects::{self, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
-use super::plan::{Observed, ReplicaFailure, ReplicaSetState, ServiceState};
+use super::plan::{Observed, PodState, ReplicaFailure, ReplicaSetState, ServiceState};
 use super::reconcile::Error;
 
 /// Reads the Rollout's ReplicaSets and Services and returns the planner's input.
@@ -38,6 +38,11 @@ pub async fn observe(client: &Client, rollout: &Rollout, now: Timestamp) -> Resu
     })?;
     let replica_sets = owned_replica_sets(client, rollout, &namespace).await?;
     let services = named_services(client, rollout, &namespace).await?;
+    let pods = if restart_pending(rollout) {
+        owned_pods(client, rollout, &namespace, &replica_sets).await?
+    } else {
+        Vec::new()
+    };
     Ok(Observed {
         rollout: rollout.clone(),
         now,
@@ -45,7 +50,7 @@ pub async fn observe(client: &Client, rollout: &Rollout, now: Timestamp) -> Resu
         step_hash,
         replica_sets,
         services,
-        pods: Vec::new(),
+        pods,
         analysis_runs: Vec::new(),
         router_weights: None,
     })
@@ -108,6 +113,58 @@ pub fn replica_set_state(rs: &ReplicaSet) -> ReplicaSetState {
         created: rs.metadata.creation_timestamp.as_ref().map(|t| t.0),
         failure,
     }
+}
+
+/// Whether `spec.restartAt` asks for a restart not yet recorded in `status.restartedAt`.
+pub fn restart_pending(rollout: &Rollout) -> bool {
+    let Some(restart_at) = rollout.spec.restart_at.as_ref() else {
+        return false;
+    };
+    let restarted_at = rollout.status.as_ref().and_then(|s| s.restarted_at.as_ref());
+    restarted_at.is_none_or(|done| done.0 < restart_at.0)
+}
+
+/// The pods whose controller is one of the Rollout's ReplicaSets.
+async fn owned_pods(
+    client: &Client,
+    rollout: &Rollout,
+    namespace: &str,
+    replica_sets: &[ReplicaSetState],
+) -> Result<Vec<PodState>, Error> {
+    let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .map_err(|source| Error::Kube {
+            rollout: rollout.name_any(),
+            what: "list Pods".to_string(),
+            source,
+        })?;
+    let owned_by_rollout = |pod: &Pod| {
+        pod.owner_references()
+            .iter()
+            .any(|o| o.kind == "ReplicaSet" && replica_sets.iter().any(|rs| rs.name == o.name))
+    };
+    Ok(list
+        .items
+        .iter()
+        .filter(|pod| owned_by_rollout(pod))
+        .filter_map(pod_state)
+        .collect())
+}
+
+/// The planner's view of one pod; `None` for a pod without a creation time.
+fn pod_state(pod: &Pod) -> Option<PodState> {
+    let ready = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    Some(PodState {
+        name: pod.name_any(),
+        created: pod.metadata.creation_timestamp.as_ref()?.0,
+        ready,
+    })
 }
 
 /// The names of the Services the Rollout's strategy refers to.
