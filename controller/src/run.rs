@@ -60,7 +60,7 @@ pub async fn run(client: Client, opts: ControllerOptions) -> Result<(), Error> {
 pub async fn run_until(
     client: Client,
     opts: ControllerOptions,
-    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+    shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
     if let Some(id) = &opts.instance_id
         && !valid_label_value(id)
@@ -89,19 +89,22 @@ pub async fn run_until(
     });
     let controller = Controller::new(rollouts, watcher::Config::default().labels(&selector));
     let store = controller.store();
-    controller
+    let running = controller
         .owns(replica_sets, watcher::Config::default())
         .watches(services, watcher::Config::default(), move |service| {
             rollouts_naming(&store, &service)
         })
-        .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, context)
         .for_each(|result| async move {
             if let Err(error) = result {
                 tracing::debug!(%error, "reconcile ended with an error");
             }
-        })
-        .await;
+        });
+    // Stopping mid-reconcile is safe: every pass is idempotent and status is the only memory.
+    tokio::select! {
+        _ = running => {}
+        _ = shutdown => info!("shutdown requested"),
+    }
     info!("the Rollout controller stopped");
     Ok(())
 }

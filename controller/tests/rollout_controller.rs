@@ -434,3 +434,21 @@ async fn a_restart_is_not_reported_done_while_its_pods_are_not_replaced() {
         "restartedAt written while no pod was replaced"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_controller_returns_when_its_shutdown_completes() {
+    let mut world = given_a_cluster_with_the_controller("shutdown").await;
+    world.create(basic_canary("web", "nginx:1.0")).await;
+    world
+        .eventually("web", "Healthy", |status, _| str_at(status, "phase") == "Healthy")
+        .await;
+    let Some((stop, task)) = world.controller.take() else {
+        panic!("the controller was not started");
+    };
+    let _ = stop.send(());
+    let stopped = tokio::time::timeout(Duration::from_secs(5), task).await;
+    assert!(
+        matches!(stopped, Ok(Ok(()))),
+        "the controller did not return within 5 s of its shutdown: {stopped:?}"
+    );
+}
