@@ -206,3 +206,69 @@ async fn named_services(
     }
     Ok(services)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn rollout(value: serde_json::Value) -> Rollout {
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("bad Rollout: {e}"))
+    }
+
+    #[test]
+    fn replica_set_state_reads_labels_annotations_and_counts() {
+        let rs: ReplicaSet = serde_json::from_value(json!({
+            "metadata": {"name": "web-abc", "labels": {"rollouts-pod-template-hash": "abc"},
+                "annotations": {"rollout.argoproj.io/revision": "3",
+                    "scale-down-deadline": "2026-01-01T00:00:30Z"},
+                "creationTimestamp": "2026-01-01T00:00:00Z"},
+            "spec": {"replicas": 4, "selector": {}},
+            "status": {"replicas": 3, "readyReplicas": 2, "availableReplicas": 1,
+                "conditions": [{"type": "ReplicaFailure", "status": "True",
+                    "reason": "FailedCreate", "message": "quota"}]},
+        }))
+        .unwrap_or_else(|e| panic!("bad ReplicaSet: {e}"));
+        let state = replica_set_state(&rs);
+        assert_eq!(state.name, "web-abc");
+        assert_eq!(state.hash, "abc");
+        assert_eq!(
+            (state.replicas, state.current, state.ready, state.available),
+            (4, 3, 2, 1)
+        );
+        assert_eq!(state.revision, 3);
+        assert_eq!(state.scale_down_deadline, "2026-01-01T00:00:30Z".parse().ok());
+        assert_eq!(state.created, "2026-01-01T00:00:00Z".parse().ok());
+        assert_eq!(state.failure.map(|f| f.reason), Some("FailedCreate".to_string()));
+    }
+
+    #[test]
+    fn service_names_lists_the_strategy_services() {
+        let canary = rollout(
+            json!({"metadata": {"name": "r"}, "spec": {"strategy": {"canary": {
+            "stableService": "s", "canaryService": "c"}}}}),
+        );
+        assert_eq!(service_names(&canary), vec!["s".to_string(), "c".to_string()]);
+        let blue_green = rollout(
+            json!({"metadata": {"name": "r"}, "spec": {"strategy": {"blueGreen": {
+            "activeService": "a"}}}}),
+        );
+        assert_eq!(service_names(&blue_green), vec!["a".to_string()]);
+    }
+
+    #[test]
+    fn a_restart_is_pending_until_status_records_it() {
+        let asked = json!({"metadata": {"name": "r"}, "spec": {"restartAt": "2026-01-01T00:00:10Z"}});
+        assert!(restart_pending(&rollout(asked.clone())));
+        let mut done = asked.clone();
+        done["status"] = json!({"restartedAt": "2026-01-01T00:00:10Z"});
+        assert!(!restart_pending(&rollout(done)));
+        let mut older = asked;
+        older["status"] = json!({"restartedAt": "2026-01-01T00:00:00Z"});
+        assert!(restart_pending(&rollout(older)));
+        assert!(!restart_pending(&rollout(
+            json!({"metadata": {"name": "r"}, "spec": {}})
+        )));
+    }
+}
