@@ -142,3 +142,47 @@ async fn terminating_a_run_deletes_its_running_job() {
     let deleting = job.is_none_or(|job| job.metadata.deletion_timestamp.is_some());
     assert!(deleting, "the running Job is deleted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_beyond_the_measurements_kept_are_deleted() {
+    let (cluster, _simulated) = given_a_cluster().await;
+    let _controller = cluster.start_controller();
+    let mut run = job_run("job-twice", json!({"sim.linnet.dev/ready-after": "0.2"}));
+    run.spec.metrics[0].interval = Some("500ms".to_string());
+    run.spec.metrics[0].count = Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(2));
+    run.spec.measurement_retention = Some(vec![linnet_crds::common::MeasurementRetention {
+        metric_name: "smoke".to_string(),
+        limit: 1,
+    }]);
+    cluster.create(&run).await;
+
+    let status = cluster
+        .wait_until("job-twice", Duration::from_secs(20), |_| {}, completed)
+        .await;
+
+    assert_eq!(status.phase, Some(AnalysisPhase::Successful), "{status:#?}");
+    let result = &status.metric_results.as_deref().unwrap_or_default()[0];
+    assert_eq!(result.count, Some(2), "{result:#?}");
+    assert_eq!(result.measurements.as_ref().map(Vec::len), Some(1));
+    let kept = job_name(last(&status));
+    assert!(kept.ends_with(".smoke.2"), "{kept}");
+    let jobs = Api::<Job>::namespaced(cluster.client.clone(), NAMESPACE);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let listed = jobs
+            .list(&Default::default())
+            .await
+            .unwrap_or_else(|error| panic!("Jobs unreadable: {error}"));
+        let live: Vec<String> = listed
+            .items
+            .into_iter()
+            .filter(|job| job.metadata.deletion_timestamp.is_none())
+            .filter_map(|job| job.metadata.name)
+            .collect();
+        if live == vec![kept.clone()] {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "Jobs left: {live:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -5,13 +5,14 @@
 
 use jiff::Timestamp;
 use k8s_openapi::api::batch::v1::Job;
-use kube::api::{Api, DeleteParams, PostParams, PropagationPolicy};
+use kube::api::{Api, DeleteParams, ListParams, PostParams, PropagationPolicy};
 use linnet_analysis::providers::job::{
-    JOB_NAME_KEY, build_job, resumed_measurement, started_measurement, terminated_measurement,
+    JOB_NAME_KEY, RUN_UID_LABEL, build_job, jobs_to_collect, resumed_measurement, started_measurement,
+    terminated_measurement,
 };
 use linnet_analysis::providers::{ProviderError, error_measurement};
 use linnet_crds::analysis::{AnalysisRun, Measurement, Metric};
-use tracing::info;
+use tracing::{info, warn};
 
 const KIND: &str = "job";
 
@@ -82,6 +83,35 @@ pub async fn terminate(
         }
     }
     terminated_measurement(last, now)
+}
+
+/// Deletes the Jobs of `metric` beyond the `keep` newest, so Jobs follow the measurements
+/// the status keeps. Failures are logged and tried again on a later reconcile.
+pub async fn collect(client: &kube::Client, run: &AnalysisRun, metric: &Metric, keep: usize) {
+    let (Some(namespace), Some(uid)) = (run.metadata.namespace.as_deref(), run.metadata.uid.as_deref())
+    else {
+        return;
+    };
+    let api: Api<Job> = Api::namespaced(client.clone(), namespace);
+    let selector = format!("{RUN_UID_LABEL}={uid}");
+    let jobs = match api.list(&ListParams::default().labels(&selector)).await {
+        Ok(jobs) => jobs.items,
+        Err(error) => {
+            warn!(analysisrun = ?run.metadata.name, metric = %metric.name, %error, "Jobs not listed");
+            return;
+        }
+    };
+    let params = DeleteParams {
+        propagation_policy: Some(PropagationPolicy::Background),
+        ..DeleteParams::default()
+    };
+    for name in jobs_to_collect(&jobs, uid, &metric.name, keep) {
+        match api.delete(&name, &params).await {
+            Ok(_) => info!(analysisrun = ?run.metadata.name, job = %name, "old Job deleted"),
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
+            Err(error) => warn!(analysisrun = ?run.metadata.name, job = %name, %error, "old Job not deleted"),
+        }
+    }
 }
 
 fn job_of(measurement: &Measurement) -> Option<String> {

@@ -11,8 +11,8 @@
 //! - [`reconcile`]: one reconcile of one run.
 //! - [`status_patch`]: the merge patch that turns the stored status into the new one.
 //!
-//! A running Job measurement is looked at again every second (the controller does not watch
-//! Jobs yet).
+//! The controller watches the Jobs its runs own, so a Job that finishes wakes its run; a
+//! running Job measurement is also looked at again every second.
 
 pub mod args;
 pub mod jobs;
@@ -23,9 +23,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use k8s_openapi::api::batch::v1::Job;
 use kube::api::{Api, ListParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
+use linnet_analysis::providers::job::RUN_UID_LABEL;
 use linnet_analysis::providers::{MeasureContext, Providers};
 use linnet_crds::analysis::AnalysisRun;
 use tracing::{info, warn};
@@ -130,8 +132,15 @@ pub async fn run_controller_for(client: kube::Client, options: &ControllerOption
         %selector,
         "AnalysisRun controller started"
     );
+    let jobs: Api<Job> = match &options.namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    };
     let context = Arc::new(Context::new(client));
+    // A Job measurement that finishes wakes its run at once rather than at the next poll.
+    let measuring_jobs = watcher::Config::default().labels(RUN_UID_LABEL);
     Controller::new(runs, watcher::Config::default().labels(&selector))
+        .owns(jobs, measuring_jobs)
         .shutdown_on_signal()
         .run(reconcile::reconcile, error_policy, context)
         .for_each(|result| async move {

@@ -178,6 +178,10 @@ async fn measure_and_record(
         };
         status = bookkeeping::record(spec, status, &metric.name, values.redact(measurement))?;
     }
+    for metric in resolved.spec.metrics.iter().filter(|m| m.provider.job.is_some()) {
+        let keep = bookkeeping::retention_limit(spec, &metric.name)?;
+        jobs::collect(&context.client, resolved, metric, keep).await;
+    }
     Ok(status)
 }
 
