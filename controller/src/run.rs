@@ -1,7 +1,8 @@
 //! Running the controllers: the Rollout controller over one namespace or all, restricted to
 //! the Rollouts of one controller instance, woken by changes to the Rollouts, the ReplicaSets
-//! they own and the Services they name, until a shutdown signal. Leader election is not
-//! done here: run one replica.
+//! they own and the Services they name; beside it the AnalysisRun controller for the same
+//! namespace and instance; until a shutdown signal. Leader election is not done here: run one
+//! replica.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -82,6 +83,7 @@ pub async fn run_until(
         };
     let selector = opts.label_selector();
     info!(namespace = ?opts.namespace, %selector, "starting the Rollout controller");
+    let analysis = run_analysis_runs(client.clone(), opts.clone());
     let context = Arc::new(Context {
         client: client.clone(),
         recorder: Recorder::new(client, Reporter::from("linnet")),
@@ -103,10 +105,20 @@ pub async fn run_until(
     // Stopping mid-reconcile is safe: every pass is idempotent and status is the only memory.
     tokio::select! {
         _ = running => {}
+        _ = analysis => {}
         _ = shutdown => info!("shutdown requested"),
     }
     info!("the Rollout controller stopped");
     Ok(())
+}
+
+/// The AnalysisRun controller; when it cannot start (no AnalysisRun CRD, no access) the Rollout
+/// controller goes on alone and the reason is logged.
+async fn run_analysis_runs(client: Client, opts: ControllerOptions) {
+    if let Err(error) = crate::analysis_run::run_controller_for(client, &opts).await {
+        warn!(%error, "the AnalysisRun controller is not running");
+        std::future::pending::<()>().await;
+    }
 }
 
 /// The Rollouts in the Service's namespace whose strategy names it.
