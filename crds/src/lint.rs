@@ -169,10 +169,11 @@ fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     while let Some(dir) = pending.pop() {
         let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
         for entry in entries {
-            let path = entry
-                .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
-                .path();
-            if path.is_dir() {
+            let entry = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+            // Symlinked directories are not followed: a link to a parent would never end.
+            let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+            let path = entry.path();
+            if is_dir {
                 pending.push(path);
             } else if matches!(
                 path.extension().and_then(|e| e.to_str()),

@@ -101,3 +101,19 @@ spec:
         "{shown:#?}"
     );
 }
+
+#[test]
+fn a_directory_symlink_loop_does_not_hang_the_walk() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sub = dir.path().join("apps");
+    std::fs::create_dir(&sub).expect("mkdir");
+    std::fs::write(
+        sub.join("app.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink(dir.path(), sub.join("loop")).expect("symlink");
+    let report = lint::lint_paths(&[dir.path().to_path_buf()], lint::DEFAULT_MAX_BYTES);
+    assert_eq!((report.checked, report.ignored), (0, 1), "{:?}", report.findings);
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+}
