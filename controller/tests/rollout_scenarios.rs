@@ -1,0 +1,487 @@
+//! End-to-end scenarios of the Rollout controller against the sim and its simulated cluster:
+//! a blue-green update promoted by hand, an aborted and retried canary, and a fast rollback
+//! to the stable template. Each test has its own sim, namespace and controller, all stopped
+//! when it ends.
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::{Namespace, Service};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config, ResourceExt};
+use linnet_controller::run::{ControllerOptions, run_until};
+use linnet_crds::Kind;
+use linnet_crds::rollout::Rollout;
+use linnet_sim::cluster::{ClusterHandle, ClusterOptions, start_cluster};
+use linnet_sim::{SimHandle, SimOptions};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A sim with its simulated cluster and the controller, stopped on drop even when a test fails.
+struct World {
+    client: Client,
+    namespace: String,
+    controller: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    _cluster: ClusterHandle,
+    _sim: SimHandle,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Some((stop, task)) = self.controller.take() {
+            let _ = stop.send(());
+            task.abort();
+        }
+    }
+}
+
+/// Given a sim with the linnet CRDs, the simulated cluster, a namespace and the controller.
+async fn given_a_cluster_with_the_controller(namespace: &str) -> World {
+    let sim = linnet_sim::start(SimOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("sim did not start: {e}"));
+    let kubeconfig = Kubeconfig::read_from(sim.kubeconfig_path())
+        .unwrap_or_else(|e| panic!("cannot read the sim's kubeconfig: {e}"));
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("bad kubeconfig: {e}"));
+    let client = Client::try_from(config).unwrap_or_else(|e| panic!("no client: {e}"));
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    crds.create(&PostParams::default(), &Kind::Rollout.crd())
+        .await
+        .unwrap_or_else(|e| panic!("cannot install the Rollout CRD: {e}"));
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}}))
+        .unwrap_or_else(|e| panic!("bad namespace: {e}"));
+    namespaces
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create namespace {namespace}: {e}"));
+    let cluster = start_cluster(&sim.url(), ClusterOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("simulated cluster did not start: {e}"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let opts = ControllerOptions {
+        namespace: Some(namespace.to_string()),
+        instance_id: None,
+    };
+    let controller_client = client.clone();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        if let Err(error) = run_until(controller_client, opts, shutdown).await {
+            panic!("controller failed: {error}");
+        }
+    });
+    World {
+        client,
+        namespace: namespace.to_string(),
+        controller: Some((stop, task)),
+        _cluster: cluster,
+        _sim: sim,
+    }
+}
+
+impl World {
+    fn rollouts(&self) -> Api<Rollout> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    async fn create(&self, manifest: Value) {
+        let rollout: Rollout =
+            serde_json::from_value(manifest).unwrap_or_else(|e| panic!("bad Rollout: {e}"));
+        self.rollouts()
+            .create(&PostParams::default(), &rollout)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create Rollout: {e}"));
+    }
+
+    async fn patch_spec(&self, name: &str, patch: Value) {
+        self.rollouts()
+            .patch(name, &PatchParams::default(), &Patch::Merge(patch))
+            .await
+            .unwrap_or_else(|e| panic!("cannot patch Rollout {name}: {e}"));
+    }
+
+    /// The Rollout's ReplicaSets as (hash, spec.replicas, ready replicas).
+    async fn replica_sets(&self) -> Vec<(String, i32, i32)> {
+        let api: Api<ReplicaSet> = Api::namespaced(self.client.clone(), &self.namespace);
+        let list = api
+            .list(&ListParams::default())
+            .await
+            .unwrap_or_else(|e| panic!("cannot list ReplicaSets: {e}"));
+        list.items
+            .iter()
+            .map(|rs| {
+                let hash = rs
+                    .labels()
+                    .get("rollouts-pod-template-hash")
+                    .cloned()
+                    .unwrap_or_default();
+                let replicas = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(-1);
+                let ready = rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
+                (hash, replicas, ready)
+            })
+            .collect()
+    }
+
+    /// Polls until `check` holds for the Rollout's status and ReplicaSets, or fails after
+    /// [`TIMEOUT`] showing what was last seen.
+    async fn eventually(
+        &self,
+        name: &str,
+        what: &str,
+        check: impl Fn(&Value, &[(String, i32, i32)]) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            let status = match self.rollouts().get(name).await {
+                Ok(rollout) => serde_json::to_value(&rollout.status).unwrap_or(Value::Null),
+                Err(error) => json!({"error": error.to_string()}),
+            };
+            let replica_sets = self.replica_sets().await;
+            if check(&status, &replica_sets) {
+                return status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "Rollout {name} never got to: {what}\nlast status: {status:#}\nReplicaSets (hash, replicas, ready): {replica_sets:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl World {
+    fn services(&self) -> Api<Service> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// A Service selecting `app: <app>`, as a user would write it before the Rollout.
+    async fn create_service(&self, name: &str, app: &str) {
+        let service: Service = serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "spec": {"selector": {"app": app}, "ports": [{"port": 80}]},
+        }))
+        .unwrap_or_else(|e| panic!("bad Service {name}: {e}"));
+        self.services()
+            .create(&PostParams::default(), &service)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create Service {name}: {e}"));
+    }
+
+    /// The `rollouts-pod-template-hash` Service `name` selects, if any.
+    async fn selected_hash(&self, name: &str) -> Option<String> {
+        let live = self
+            .services()
+            .get(name)
+            .await
+            .unwrap_or_else(|e| panic!("cannot read Service {name}: {e}"));
+        live.spec
+            .and_then(|s| s.selector)
+            .and_then(|s| s.get("rollouts-pod-template-hash").cloned())
+    }
+
+    /// Polls until Service `name` selects `hash`, or fails after [`TIMEOUT`].
+    async fn eventually_selects(&self, name: &str, hash: &str) {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            let selected = self.selected_hash(name).await;
+            if selected.as_deref() == Some(hash) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "Service {name} selects {selected:?}, not {hash}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// A merge patch on the Rollout's status subresource, as the kubectl plugin sends.
+    async fn patch_status(&self, name: &str, patch: Value) {
+        self.rollouts()
+            .patch_status(name, &PatchParams::default(), &Patch::Merge(patch))
+            .await
+            .unwrap_or_else(|e| panic!("cannot patch the status of Rollout {name}: {e}"));
+    }
+
+    async fn set_image(&self, name: &str, image: &str) {
+        self.patch_spec(
+            name,
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": image}]}}}}),
+        )
+        .await;
+    }
+
+    /// Polls until the Rollout is Healthy on its first ReplicaSet with `replicas` ready, and
+    /// returns that ReplicaSet's hash.
+    async fn eventually_deployed(&self, name: &str, replicas: i32) -> String {
+        let first = self
+            .eventually(
+                name,
+                &format!("Healthy on its first ReplicaSet with {replicas} ready"),
+                |status, replica_sets| {
+                    let hash = str_at(status, "currentPodHash");
+                    str_at(status, "phase") == "Healthy"
+                        && !hash.is_empty()
+                        && str_at(status, "stableRS") == hash
+                        && replicas_of(replica_sets, hash) == Some((replicas, replicas))
+                },
+            )
+            .await;
+        str_at(&first, "currentPodHash").to_string()
+    }
+}
+
+fn rollout(name: &str, image: &str, replicas: i32, strategy: Value) -> Value {
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "web", "image": image}]},
+            },
+            "strategy": strategy,
+        },
+    })
+}
+
+fn canary_40_then_pause(name: &str, image: &str) -> Value {
+    rollout(
+        name,
+        image,
+        5,
+        json!({"canary": {"steps": [{"setWeight": 40}, {"pause": {}}]}}),
+    )
+}
+
+fn str_at<'a>(status: &'a Value, field: &str) -> &'a str {
+    status[field].as_str().unwrap_or("")
+}
+
+fn pause_reason(status: &Value) -> Option<&str> {
+    status["pauseConditions"][0]["reason"].as_str()
+}
+
+fn no_pause_conditions(status: &Value) -> bool {
+    status["pauseConditions"]
+        .as_array()
+        .is_none_or(|conditions| conditions.is_empty())
+}
+
+fn replicas_of(replica_sets: &[(String, i32, i32)], hash: &str) -> Option<(i32, i32)> {
+    replica_sets
+        .iter()
+        .find(|(h, _, _)| h == hash)
+        .map(|(_, replicas, ready)| (*replicas, *ready))
+}
+
+/// Given a basic canary deployed and updated to a new image, paused at its pause step with
+/// a canary of 2-3 replicas: returns (stable hash, canary hash).
+async fn given_a_canary_paused_at_its_pause_step(world: &World) -> (String, String) {
+    world.create(canary_40_then_pause("web", "nginx:1.0")).await;
+    let stable = world.eventually_deployed("web", 5).await;
+    world.set_image("web", "nginx:2.0").await;
+    let paused = world
+        .eventually(
+            "web",
+            "Paused with CanaryPauseStep and a canary of 2-3 replicas",
+            |status, replica_sets| {
+                let canary = str_at(status, "currentPodHash");
+                canary != stable
+                    && str_at(status, "phase") == "Paused"
+                    && pause_reason(status) == Some("CanaryPauseStep")
+                    && status["currentStepIndex"] == json!(1)
+                    && str_at(status, "stableRS") == stable
+                    && replicas_of(replica_sets, canary)
+                        .is_some_and(|(replicas, _)| (2..=3).contains(&replicas))
+            },
+        )
+        .await;
+    let canary = str_at(&paused, "currentPodHash").to_string();
+    (stable, canary)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blue_green_is_previewed_paused_promoted_and_the_old_replica_set_scaled_down() {
+    let world = given_a_cluster_with_the_controller("bluegreen-manual").await;
+    world.create_service("web-active", "web").await;
+    world.create_service("web-preview", "web").await;
+    world
+        .create(rollout(
+            "web",
+            "nginx:1.0",
+            3,
+            json!({"blueGreen": {
+                "activeService": "web-active",
+                "previewService": "web-preview",
+                "autoPromotionEnabled": false,
+                "scaleDownDelaySeconds": 2,
+            }}),
+        ))
+        .await;
+    // Given it is deployed: Healthy, both Services selecting the first hash
+    let blue = world.eventually_deployed("web", 3).await;
+    world.eventually_selects("web-active", &blue).await;
+    world.eventually_selects("web-preview", &blue).await;
+
+    // When the image changes
+    world.set_image("web", "nginx:2.0").await;
+    // Then a second ReplicaSet is scaled up and the Rollout pauses with BlueGreenPause
+    let paused = world
+        .eventually(
+            "web",
+            "Paused with BlueGreenPause and a second ReplicaSet of 3 ready",
+            |status, replica_sets| {
+                let green = str_at(status, "currentPodHash");
+                green != blue
+                    && str_at(status, "phase") == "Paused"
+                    && pause_reason(status) == Some("BlueGreenPause")
+                    && str_at(status, "stableRS") == blue
+                    && replicas_of(replica_sets, green) == Some((3, 3))
+            },
+        )
+        .await;
+    let green = str_at(&paused, "currentPodHash").to_string();
+    // And the preview Service selects the new hash while the active one keeps the old
+    world.eventually_selects("web-preview", &green).await;
+    // And a second later it still waits for promotion: paused, the active Service on the old hash
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let active = world.selected_hash("web-active").await;
+    assert_eq!(
+        active.as_deref(),
+        Some(blue.as_str()),
+        "web-active switched before promotion"
+    );
+    let still = world
+        .rollouts()
+        .get("web")
+        .await
+        .unwrap_or_else(|e| panic!("cannot read Rollout web: {e}"));
+    let still = serde_json::to_value(&still.status).unwrap_or(Value::Null);
+    assert!(
+        str_at(&still, "phase") == "Paused" && pause_reason(&still) == Some("BlueGreenPause"),
+        "the BlueGreenPause did not hold without promotion: {still:#}"
+    );
+
+    // When it is promoted as the kubectl plugin does
+    world
+        .patch_status("web", json!({"status": {"pauseConditions": null}}))
+        .await;
+    let promoted_at = tokio::time::Instant::now();
+    // Then the active Service selects the new hash
+    world.eventually_selects("web-active", &green).await;
+    // And the Rollout ends Healthy with the new hash stable
+    world
+        .eventually(
+            "web",
+            "Healthy with stableRS == currentPodHash == the new hash",
+            |status, replica_sets| {
+                str_at(status, "phase") == "Healthy"
+                    && str_at(status, "stableRS") == green
+                    && str_at(status, "currentPodHash") == green
+                    && replicas_of(replica_sets, &green) == Some((3, 3))
+            },
+        )
+        .await;
+    // And after the scale-down delay the old ReplicaSet is at 0
+    world
+        .eventually(
+            "web",
+            "the old ReplicaSet scaled to 0 after the scale-down delay",
+            |status, replica_sets| {
+                str_at(status, "phase") == "Healthy"
+                    && replicas_of(replica_sets, &blue).is_some_and(|(replicas, _)| replicas == 0)
+            },
+        )
+        .await;
+    // (the delay starts at the switch, after the promotion; deadlines are whole seconds, so
+    // allow one second less than the delay)
+    let waited = promoted_at.elapsed();
+    assert!(
+        waited >= Duration::from_secs(1),
+        "the old ReplicaSet was scaled down {waited:?} after promotion, within its 2 s delay"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aborted_canary_rolls_back_and_a_retry_starts_its_steps_again() {
+    let world = given_a_cluster_with_the_controller("abort-retry").await;
+    let (stable, canary) = given_a_canary_paused_at_its_pause_step(&world).await;
+
+    // When the update is aborted as the kubectl plugin does
+    world
+        .patch_status("web", json!({"status": {"abort": true}}))
+        .await;
+    // Then the Rollout is Degraded with RolloutAborted, the canary at 0 and the stable at 5
+    world
+        .eventually(
+            "web",
+            "Degraded (RolloutAborted) with the canary at 0 and the stable at 5 ready",
+            |status, replica_sets| {
+                str_at(status, "phase") == "Degraded"
+                    && str_at(status, "message").starts_with("RolloutAborted")
+                    && str_at(status, "stableRS") == stable
+                    && replicas_of(replica_sets, &canary).is_some_and(|(replicas, _)| replicas == 0)
+                    && replicas_of(replica_sets, &stable) == Some((5, 5))
+            },
+        )
+        .await;
+
+    // When it is retried as the kubectl plugin does
+    world
+        .patch_status("web", json!({"status": {"abort": false}}))
+        .await;
+    // Then the steps start again: the canary is scaled up and pauses at the pause step
+    world
+        .eventually(
+            "web",
+            "Paused again at the pause step with a canary of 2-3 replicas",
+            |status, replica_sets| {
+                str_at(status, "phase") == "Paused"
+                    && pause_reason(status) == Some("CanaryPauseStep")
+                    && status["currentStepIndex"] == json!(1)
+                    && str_at(status, "currentPodHash") == canary
+                    && str_at(status, "stableRS") == stable
+                    && replicas_of(replica_sets, &canary)
+                        .is_some_and(|(replicas, _)| (2..=3).contains(&replicas))
+            },
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reapplying_the_stable_template_mid_update_is_a_fast_rollback() {
+    let world = given_a_cluster_with_the_controller("fast-rollback").await;
+    let (stable, canary) = given_a_canary_paused_at_its_pause_step(&world).await;
+
+    // When the stable template is applied again while the update is paused
+    world.set_image("web", "nginx:1.0").await;
+    // Then the Rollout is Healthy on the stable hash with its steps skipped, and the canary at 0
+    world
+        .eventually(
+            "web",
+            "Healthy on the stable hash, steps at their end, the canary at 0",
+            |status, replica_sets| {
+                str_at(status, "phase") == "Healthy"
+                    && str_at(status, "currentPodHash") == stable
+                    && str_at(status, "stableRS") == stable
+                    && status["currentStepIndex"] == json!(2)
+                    && no_pause_conditions(status)
+                    && replicas_of(replica_sets, &canary).is_some_and(|(replicas, _)| replicas == 0)
+                    && replicas_of(replica_sets, &stable) == Some((5, 5))
+            },
+        )
+        .await;
+}
