@@ -1,6 +1,6 @@
 //! Running the controllers: the Rollout controller over one namespace or all, restricted to
 //! the Rollouts of one controller instance, woken by changes to the Rollouts, the ReplicaSets
-//! they own and the Services they name; beside it the AnalysisRun controller for the same
+//! and AnalysisRuns they own and the Services they name; beside it the AnalysisRun controller for the same
 //! namespace and instance; until a shutdown signal. Leader election is not done here: run one
 //! replica.
 
@@ -16,6 +16,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Api, Client, ResourceExt};
+use linnet_crds::analysis::AnalysisRun;
 use linnet_crds::rollout::Rollout;
 use tracing::{info, warn};
 
@@ -81,6 +82,11 @@ pub async fn run_until(
                 Api::all(client.clone()),
             ),
         };
+    // A run's phase change wakes the Rollout that owns it.
+    let analysis_runs: Api<AnalysisRun> = match &opts.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
     let selector = opts.label_selector();
     info!(namespace = ?opts.namespace, %selector, "starting the Rollout controller");
     let analysis = run_analysis_runs(client.clone(), opts.clone());
@@ -93,6 +99,7 @@ pub async fn run_until(
     let store = controller.store();
     let running = controller
         .owns(replica_sets, watcher::Config::default())
+        .owns(analysis_runs, watcher::Config::default())
         .watches(services, watcher::Config::default(), move |service| {
             rollouts_naming(&store, &service)
         })

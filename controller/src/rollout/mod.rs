@@ -1,6 +1,7 @@
 //! Rollouts: the pure planner that turns a Rollout and what it owns into actions, and the
 //! objects (ReplicaSets, Service selectors, traffic routes) those actions write.
 
+pub mod analysis_runs;
 pub mod execute;
 pub mod objects;
 pub mod observe;

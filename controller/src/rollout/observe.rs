@@ -1,5 +1,6 @@
 //! Observation: reads what the planner needs about one Rollout from the cluster (the
-//! ReplicaSets it owns, the Services its strategy names, its pods while a restart is pending) and computes the template and step
+//! ReplicaSets and AnalysisRuns it owns, the Services its strategy names, its pods while a
+//! restart is pending) and computes the template and step
 //! hashes, yielding the [`Observed`] snapshot `plan()` takes.
 
 use std::collections::BTreeMap;
@@ -9,10 +10,13 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
+use linnet_crds::analysis::{self as crd, AnalysisRun};
 use linnet_crds::rollout::Rollout;
 
 use super::objects::{self, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
-use super::plan::{Observed, PodState, ReplicaFailure, ReplicaSetState, ServiceState};
+use super::plan::{
+    AnalysisPhase, AnalysisRunState, Observed, PodState, ReplicaFailure, ReplicaSetState, ServiceState,
+};
 use super::reconcile::Error;
 
 /// Reads the Rollout's ReplicaSets and Services and returns the planner's input.
@@ -51,7 +55,7 @@ pub async fn observe(client: &Client, rollout: &Rollout, now: Timestamp) -> Resu
         replica_sets,
         services,
         pods,
-        analysis_runs: Vec::new(),
+        analysis_runs: owned_analysis_runs(client, rollout, &namespace).await?,
         router_weights: None,
     })
 }
@@ -78,6 +82,52 @@ async fn owned_replica_sets(
         .filter(|rs| rs.owner_references().iter().any(|o| o.uid == uid))
         .map(replica_set_state)
         .collect())
+}
+
+/// The AnalysisRuns in the Rollout's namespace owned by the Rollout. Without the AnalysisRun
+/// CRD (the list answers 404) there are none.
+async fn owned_analysis_runs(
+    client: &Client,
+    rollout: &Rollout,
+    namespace: &str,
+) -> Result<Vec<AnalysisRunState>, Error> {
+    let uid = rollout.uid().unwrap_or_default();
+    let api: Api<AnalysisRun> = Api::namespaced(client.clone(), namespace);
+    let list = match api.list(&ListParams::default()).await {
+        Ok(list) => list,
+        Err(kube::Error::Api(status)) if status.code == 404 => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(Error::Kube {
+                rollout: rollout.name_any(),
+                what: "list AnalysisRuns".to_string(),
+                source,
+            });
+        }
+    };
+    Ok(list
+        .items
+        .iter()
+        .filter(|run| run.owner_references().iter().any(|o| o.uid == uid))
+        .map(analysis_run_state)
+        .collect())
+}
+
+/// The planner's view of one AnalysisRun; a run without a phase yet is Pending.
+pub fn analysis_run_state(run: &AnalysisRun) -> AnalysisRunState {
+    let status = run.status.as_ref();
+    let phase = match status.and_then(|s| s.phase) {
+        None | Some(crd::AnalysisPhase::Pending) => AnalysisPhase::Pending,
+        Some(crd::AnalysisPhase::Running) => AnalysisPhase::Running,
+        Some(crd::AnalysisPhase::Successful) => AnalysisPhase::Successful,
+        Some(crd::AnalysisPhase::Failed) => AnalysisPhase::Failed,
+        Some(crd::AnalysisPhase::Error) => AnalysisPhase::Error,
+        Some(crd::AnalysisPhase::Inconclusive) => AnalysisPhase::Inconclusive,
+    };
+    AnalysisRunState {
+        name: run.name_any(),
+        phase,
+        message: status.and_then(|s| s.message.clone()),
+    }
 }
 
 /// The planner's view of one ReplicaSet.
@@ -241,6 +291,24 @@ mod tests {
         assert_eq!(state.scale_down_deadline, "2026-01-01T00:00:30Z".parse().ok());
         assert_eq!(state.created, "2026-01-01T00:00:00Z".parse().ok());
         assert_eq!(state.failure.map(|f| f.reason), Some("FailedCreate".to_string()));
+    }
+
+    #[test]
+    fn analysis_run_state_reads_phase_and_message() {
+        let run: AnalysisRun = serde_json::from_value(json!({
+            "metadata": {"name": "web-h-2-1"},
+            "spec": {"metrics": []},
+            "status": {"phase": "Failed", "message": "metric check failed"},
+        }))
+        .unwrap_or_else(|e| panic!("bad AnalysisRun: {e}"));
+        let state = analysis_run_state(&run);
+        assert_eq!(state.name, "web-h-2-1");
+        assert_eq!(state.phase, AnalysisPhase::Failed);
+        assert_eq!(state.message.as_deref(), Some("metric check failed"));
+        let fresh: AnalysisRun = serde_json::from_value(json!({
+            "metadata": {"name": "new"}, "spec": {"metrics": []}, "status": {"phase": ""}}))
+        .unwrap_or_else(|e| panic!("bad AnalysisRun: {e}"));
+        assert_eq!(analysis_run_state(&fresh).phase, AnalysisPhase::Pending);
     }
 
     #[test]
