@@ -164,6 +164,11 @@ impl World {
 
     /// Polls until a `NotImplemented` Warning Event on Rollout `name` names `action`.
     async fn eventually_not_implemented(&self, name: &str, action: &str) {
+        self.eventually_warning(name, "NotImplemented", action).await;
+    }
+
+    /// Polls until a Warning Event with `reason` on Rollout `name` mentions `text`.
+    async fn eventually_warning(&self, name: &str, reason: &str, text: &str) {
         let events: Api<Event> = Api::namespaced(self.client.clone(), &self.namespace);
         let deadline = tokio::time::Instant::now() + TIMEOUT;
         loop {
@@ -173,8 +178,8 @@ impl World {
                 .unwrap_or_else(|e| panic!("cannot list Events: {e}"));
             let found = list.items.iter().any(|event| {
                 event.type_.as_deref() == Some("Warning")
-                    && event.reason.as_deref() == Some("NotImplemented")
-                    && event.note.as_deref().is_some_and(|note| note.contains(action))
+                    && event.reason.as_deref() == Some(reason)
+                    && event.note.as_deref().is_some_and(|note| note.contains(text))
                     && event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name)
             });
             if found {
@@ -187,7 +192,7 @@ impl World {
                 .collect();
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "no NotImplemented Warning on {name} naming {action}; Events: {seen:?}"
+                "no {reason} Warning on {name} naming {text}; Events: {seen:?}"
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -332,8 +337,8 @@ async fn an_instance_handles_only_rollouts_labelled_with_its_id() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_action_not_implemented_is_reported_as_a_warning_event() {
-    let world = given_a_cluster_with_the_controller("not-implemented").await;
+async fn a_missing_analysis_template_is_reported_as_a_warning_event() {
+    let world = given_a_cluster_with_the_controller("missing-template").await;
     let mut manifest = basic_canary("web", "nginx:1.0");
     manifest["spec"]["strategy"]["canary"]["steps"] =
         json!([{"setWeight": 20}, {"analysis": {"templates": [{"templateName": "success-rate"}]}}]);
@@ -350,8 +355,14 @@ async fn an_action_not_implemented_is_reported_as_a_warning_event() {
         )
         .await;
 
-    // Then a Warning Event on the Rollout names the action the controller cannot perform
-    world.eventually_not_implemented("web", "CreateAnalysisRun").await;
+    // Then a Warning Event on the Rollout names the template that is missing
+    world
+        .eventually_warning(
+            "web",
+            "AnalysisRunNotCreated",
+            "AnalysisTemplate/success-rate not found",
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,6 @@
 //! The executor: turns each planned [`Action`] into one API call, and writes the planned
-//! status last. Actions this controller cannot perform yet (traffic routers, AnalysisRuns, pod
-//! evictions) stop the reconcile with [`Error::NotImplemented`] instead of being dropped.
+//! status last. Actions this controller cannot perform yet (traffic routers, pod evictions)
+//! stop the reconcile with [`Error::NotImplemented`] instead of being dropped.
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Service;
@@ -11,6 +11,7 @@ use linnet_crds::rollout::{Rollout, RolloutStatus};
 use serde_json::{Map, Value, json};
 use tracing::{Instrument, info, info_span, warn};
 
+use super::analysis_runs;
 use super::objects::{self, NewReplicaSet, ReplicaSetRole};
 use super::plan::{Action, EventType};
 use super::reconcile::Error;
@@ -115,12 +116,22 @@ impl Executor<'_> {
                 self.publish(*event_type, reason, message).await;
                 Ok(())
             }
+            Action::CreateAnalysisRun {
+                name,
+                kind,
+                templates,
+                args,
+            } => analysis_runs::apply_create(self, name, *kind, templates, args).await,
+            Action::TerminateAnalysisRun { name } => {
+                info!(rollout = %self.name(), analysis_run = %name, "terminating AnalysisRun");
+                analysis_runs::terminate(self.client, &self.namespace(), name)
+                    .await
+                    .map_err(self.kube_error(format!("terminate AnalysisRun {name}")))
+            }
             Action::SetTrafficWeight { .. }
             | Action::SetHeaderRoute(_)
             | Action::SetMirrorRoute(_)
             | Action::RemoveManagedRoutes
-            | Action::CreateAnalysisRun { .. }
-            | Action::TerminateAnalysisRun { .. }
             | Action::EvictPod { .. } => Err(Error::NotImplemented {
                 rollout: self.name(),
                 action: action_name(action),
