@@ -4,94 +4,17 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::{Namespace, Service};
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config, ResourceExt};
-use linnet_controller::run::{ControllerOptions, run_until};
-use linnet_crds::Kind;
-use linnet_crds::rollout::Rollout;
-use linnet_sim::cluster::{ClusterHandle, ClusterOptions, start_cluster};
-use linnet_sim::{SimHandle, SimOptions};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-const TIMEOUT: Duration = Duration::from_secs(30);
+mod rollout_world;
 
-/// A sim with its simulated cluster and the controller, stopped on drop even when a test fails.
-struct World {
-    client: Client,
-    namespace: String,
-    controller: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
-    _cluster: ClusterHandle,
-    _sim: SimHandle,
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        if let Some((stop, task)) = self.controller.take() {
-            let _ = stop.send(());
-            task.abort();
-        }
-    }
-}
-
-/// Given a sim with the linnet CRDs, the simulated cluster, a namespace and the controller.
-async fn given_a_cluster_with_the_controller(namespace: &str) -> World {
-    given_a_cluster_with_the_controller_for(namespace, None).await
-}
-
-/// As [`given_a_cluster_with_the_controller`], the controller handling only `instance_id`.
-async fn given_a_cluster_with_the_controller_for(namespace: &str, instance_id: Option<&str>) -> World {
-    let sim = linnet_sim::start(SimOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("sim did not start: {e}"));
-    let kubeconfig = Kubeconfig::read_from(sim.kubeconfig_path())
-        .unwrap_or_else(|e| panic!("cannot read the sim's kubeconfig: {e}"));
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("bad kubeconfig: {e}"));
-    let client = Client::try_from(config).unwrap_or_else(|e| panic!("no client: {e}"));
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    crds.create(&PostParams::default(), &Kind::Rollout.crd())
-        .await
-        .unwrap_or_else(|e| panic!("cannot install the Rollout CRD: {e}"));
-    let namespaces: Api<Namespace> = Api::all(client.clone());
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}}))
-        .unwrap_or_else(|e| panic!("bad namespace: {e}"));
-    namespaces
-        .create(&PostParams::default(), &ns)
-        .await
-        .unwrap_or_else(|e| panic!("cannot create namespace {namespace}: {e}"));
-    let cluster = start_cluster(&sim.url(), ClusterOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("simulated cluster did not start: {e}"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let opts = ControllerOptions {
-        namespace: Some(namespace.to_string()),
-        instance_id: instance_id.map(str::to_string),
-    };
-    let controller_client = client.clone();
-    let task = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        if let Err(error) = run_until(controller_client, opts, shutdown).await {
-            panic!("controller failed: {error}");
-        }
-    });
-    World {
-        client,
-        namespace: namespace.to_string(),
-        controller: Some((stop, task)),
-        _cluster: cluster,
-        _sim: sim,
-    }
-}
+use rollout_world::{
+    TIMEOUT, World, given_a_cluster_with_the_controller, given_a_cluster_with_the_controller_for,
+    replicas_of, str_at,
+};
 
 fn basic_canary(name: &str, image: &str) -> Value {
     json!({
@@ -111,26 +34,6 @@ fn basic_canary(name: &str, image: &str) -> Value {
 }
 
 impl World {
-    fn rollouts(&self) -> Api<Rollout> {
-        Api::namespaced(self.client.clone(), &self.namespace)
-    }
-
-    async fn create(&self, manifest: Value) {
-        let rollout: Rollout =
-            serde_json::from_value(manifest).unwrap_or_else(|e| panic!("bad Rollout: {e}"));
-        self.rollouts()
-            .create(&PostParams::default(), &rollout)
-            .await
-            .unwrap_or_else(|e| panic!("cannot create Rollout: {e}"));
-    }
-
-    async fn patch_spec(&self, name: &str, patch: Value) {
-        self.rollouts()
-            .patch(name, &PatchParams::default(), &Patch::Merge(patch))
-            .await
-            .unwrap_or_else(|e| panic!("cannot patch Rollout {name}: {e}"));
-    }
-
     /// The merge patch `kubectl argo rollouts promote` sends to the status subresource.
     async fn promote(&self, name: &str) {
         let patch = Patch::Merge(json!({"status": {"pauseConditions": null}}));
@@ -138,28 +41,6 @@ impl World {
             .patch_status(name, &PatchParams::default(), &patch)
             .await
             .unwrap_or_else(|e| panic!("cannot promote Rollout {name}: {e}"));
-    }
-
-    /// The Rollout's ReplicaSets as (hash, spec.replicas, ready replicas).
-    async fn replica_sets(&self) -> Vec<(String, i32, i32)> {
-        let api: Api<ReplicaSet> = Api::namespaced(self.client.clone(), &self.namespace);
-        let list = api
-            .list(&ListParams::default())
-            .await
-            .unwrap_or_else(|e| panic!("cannot list ReplicaSets: {e}"));
-        list.items
-            .iter()
-            .map(|rs| {
-                let hash = rs
-                    .labels()
-                    .get("rollouts-pod-template-hash")
-                    .cloned()
-                    .unwrap_or_default();
-                let replicas = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(-1);
-                let ready = rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
-                (hash, replicas, ready)
-            })
-            .collect()
     }
 
     /// Polls until a `NotImplemented` Warning Event on Rollout `name` names `action`.
@@ -197,43 +78,6 @@ impl World {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-
-    /// Polls until `check` holds for the Rollout's status and ReplicaSets, or fails after
-    /// [`TIMEOUT`] showing what was last seen.
-    async fn eventually(
-        &self,
-        name: &str,
-        what: &str,
-        check: impl Fn(&Value, &[(String, i32, i32)]) -> bool,
-    ) -> Value {
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
-        loop {
-            let status = match self.rollouts().get(name).await {
-                Ok(rollout) => serde_json::to_value(&rollout.status).unwrap_or(Value::Null),
-                Err(error) => json!({"error": error.to_string()}),
-            };
-            let replica_sets = self.replica_sets().await;
-            if check(&status, &replica_sets) {
-                return status;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "Rollout {name} never got to: {what}\nlast status: {status:#}\nReplicaSets (hash, replicas, ready): {replica_sets:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
-
-fn str_at<'a>(status: &'a Value, field: &str) -> &'a str {
-    status[field].as_str().unwrap_or("")
-}
-
-fn replicas_of(replica_sets: &[(String, i32, i32)], hash: &str) -> Option<(i32, i32)> {
-    replica_sets
-        .iter()
-        .find(|(h, _, _)| h == hash)
-        .map(|(_, replicas, ready)| (*replicas, *ready))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
