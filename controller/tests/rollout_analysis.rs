@@ -6,13 +6,13 @@
 //! `{"ok": true}` or `{"ok": false}` as the test decides.
 
 mod analysis_run_support;
+mod rollout_world;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use analysis_run_support::{Cluster, NAMESPACE};
-use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
@@ -21,6 +21,7 @@ use linnet_crds::Kind;
 use linnet_crds::analysis::{AnalysisRun, AnalysisTemplate};
 use linnet_crds::rollout::Rollout;
 use linnet_sim::cluster::{ClusterHandle, ClusterOptions, start_cluster};
+use rollout_world::{replica_sets_in, replicas_of, str_at};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -204,26 +205,9 @@ impl World {
             .unwrap_or_else(|e| panic!("cannot patch Rollout {name}: {e}"));
     }
 
-    /// The Rollout's ReplicaSets as (hash, spec.replicas, ready replicas).
+    /// The ReplicaSets in the test's namespace as (hash, spec.replicas, ready replicas).
     async fn replica_sets(&self) -> Vec<(String, i32, i32)> {
-        let api: Api<ReplicaSet> = Api::namespaced(self.client(), NAMESPACE);
-        let list = api
-            .list(&ListParams::default())
-            .await
-            .unwrap_or_else(|e| panic!("cannot list ReplicaSets: {e}"));
-        list.items
-            .iter()
-            .map(|rs| {
-                let hash = rs
-                    .labels()
-                    .get("rollouts-pod-template-hash")
-                    .cloned()
-                    .unwrap_or_default();
-                let replicas = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(-1);
-                let ready = rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
-                (hash, replicas, ready)
-            })
-            .collect()
+        replica_sets_in(self.client(), NAMESPACE).await
     }
 
     /// Polls until `check` holds for the Rollout's status and ReplicaSets, or fails after
@@ -308,17 +292,6 @@ fn describe_run(run: &AnalysisRun) -> (String, String, Vec<String>, String) {
         .cloned()
         .unwrap_or_default();
     (run.name_any(), phase, owners, hash)
-}
-
-fn str_at<'a>(status: &'a Value, field: &str) -> &'a str {
-    status[field].as_str().unwrap_or("")
-}
-
-fn replicas_of(replica_sets: &[(String, i32, i32)], hash: &str) -> Option<(i32, i32)> {
-    replica_sets
-        .iter()
-        .find(|(h, _, _)| h == hash)
-        .map(|(_, replicas, ready)| (*replicas, *ready))
 }
 
 /// The runs' (hash label, phase) pairs.

@@ -113,26 +113,9 @@ impl World {
             .unwrap_or_else(|e| panic!("cannot patch Rollout {name}: {e}"));
     }
 
-    /// The Rollout's ReplicaSets as (hash, spec.replicas, ready replicas).
+    /// The ReplicaSets in the test's namespace as (hash, spec.replicas, ready replicas).
     pub async fn replica_sets(&self) -> Vec<(String, i32, i32)> {
-        let api: Api<ReplicaSet> = Api::namespaced(self.client.clone(), &self.namespace);
-        let list = api
-            .list(&ListParams::default())
-            .await
-            .unwrap_or_else(|e| panic!("cannot list ReplicaSets: {e}"));
-        list.items
-            .iter()
-            .map(|rs| {
-                let hash = rs
-                    .labels()
-                    .get("rollouts-pod-template-hash")
-                    .cloned()
-                    .unwrap_or_default();
-                let replicas = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(-1);
-                let ready = rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
-                (hash, replicas, ready)
-            })
-            .collect()
+        replica_sets_in(self.client.clone(), &self.namespace).await
     }
 
     /// Polls until `check` holds for the Rollout's status and ReplicaSets, or fails after
@@ -160,6 +143,28 @@ impl World {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// The ReplicaSets in `namespace` as (rollouts-pod-template-hash, spec.replicas, ready replicas).
+pub async fn replica_sets_in(client: Client, namespace: &str) -> Vec<(String, i32, i32)> {
+    let api: Api<ReplicaSet> = Api::namespaced(client, namespace);
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("cannot list ReplicaSets: {e}"));
+    list.items
+        .iter()
+        .map(|rs| {
+            let hash = rs
+                .labels()
+                .get("rollouts-pod-template-hash")
+                .cloned()
+                .unwrap_or_default();
+            let replicas = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(-1);
+            let ready = rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
+            (hash, replicas, ready)
+        })
+        .collect()
 }
 
 pub fn str_at<'a>(status: &'a Value, field: &str) -> &'a str {
