@@ -119,9 +119,12 @@ async fn prometheus_sees_the_annotated_error_rate_and_latency() {
     for (name, seen, mean_ms) in [("good", good_p99, 20.0), ("bad", bad_p99, 100.0)] {
         let seen = seen.unwrap_or_else(|| panic!("a p99 for the {name} version"));
         let (lower, upper) = bucket_of(true_p99_seconds(mean_ms));
+        // histogram_quantile interpolates inside the bucket; when the rank falls exactly on the
+        // count below it, the answer is the lower bound, give or take float rounding.
+        let slack = 1e-9;
         assert!(
-            seen > lower && seen <= upper,
-            "{name}: p99 {seen}s outside ({lower}, {upper}], the bucket of the true p99"
+            seen >= lower - slack && seen <= upper + slack,
+            "{name}: p99 {seen}s outside [{lower}, {upper}], the bucket of the true p99"
         );
     }
     drop(cluster);
