@@ -2,6 +2,7 @@
 //! that keeps clusters equal to applications declared in Git.
 
 pub mod analysis_run;
+pub mod application;
 pub mod render;
 pub mod rollout;
 pub mod run;

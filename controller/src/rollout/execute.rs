@@ -1,6 +1,6 @@
 //! The executor: turns each planned [`Action`] into one API call, and writes the planned
-//! status last. Actions this controller cannot perform yet (traffic routers, pod evictions)
-//! stop the reconcile with [`Error::NotImplemented`] instead of being dropped.
+//! status last. Traffic-router actions live in [`super::route`], pod evictions in
+//! [`super::evict`].
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Service;
@@ -131,11 +131,8 @@ impl Executor<'_> {
             Action::SetTrafficWeight { .. }
             | Action::SetHeaderRoute(_)
             | Action::SetMirrorRoute(_)
-            | Action::RemoveManagedRoutes
-            | Action::EvictPod { .. } => Err(Error::NotImplemented {
-                rollout: self.name(),
-                action: action_name(action),
-            }),
+            | Action::RemoveManagedRoutes => super::route::apply(self, action).await,
+            Action::EvictPod { .. } => super::evict::apply(self, action).await,
         }
     }
 

@@ -2,8 +2,10 @@
 //! objects (ReplicaSets, Service selectors, traffic routes) those actions write.
 
 pub mod analysis_runs;
+pub mod evict;
 pub mod execute;
 pub mod objects;
 pub mod observe;
 pub mod plan;
 pub mod reconcile;
+pub mod route;

@@ -1,0 +1,1 @@
+//! Destination clusters: `destination.server` / `destination.name` resolved through cluster Secrets.

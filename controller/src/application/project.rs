@@ -1,0 +1,1 @@
+//! AppProject rules: source repositories, destinations, resource allow and deny lists, sync windows.
