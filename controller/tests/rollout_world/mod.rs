@@ -48,15 +48,17 @@ pub async fn given_a_cluster_with_the_controller(namespace: &str) -> World {
 
 /// As [`given_a_cluster_with_the_controller`], the controller handling only `instance_id`.
 pub async fn given_a_cluster_with_the_controller_for(namespace: &str, instance_id: Option<&str>) -> World {
+    let mut world = given_a_cluster(namespace).await;
+    world.start_controller(instance_id);
+    world
+}
+
+/// Given a sim with the linnet CRDs, the simulated cluster and a namespace, and no controller.
+pub async fn given_a_cluster(namespace: &str) -> World {
     let sim = linnet_sim::start(SimOptions::default())
         .await
         .unwrap_or_else(|e| panic!("sim did not start: {e}"));
-    let kubeconfig = Kubeconfig::read_from(sim.kubeconfig_path())
-        .unwrap_or_else(|e| panic!("cannot read the sim's kubeconfig: {e}"));
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("bad kubeconfig: {e}"));
-    let client = Client::try_from(config).unwrap_or_else(|e| panic!("no client: {e}"));
+    let client = client_of(&sim).await;
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
     crds.create(&PostParams::default(), &Kind::Rollout.crd())
         .await
@@ -71,26 +73,59 @@ pub async fn given_a_cluster_with_the_controller_for(namespace: &str, instance_i
     let cluster = start_cluster(&sim.url(), ClusterOptions::default())
         .await
         .unwrap_or_else(|e| panic!("simulated cluster did not start: {e}"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let opts = ControllerOptions {
-        namespace: Some(namespace.to_string()),
-        instance_id: instance_id.map(str::to_string),
-    };
-    let controller_client = client.clone();
-    let task = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        if let Err(error) = run_until(controller_client, opts, shutdown).await {
-            panic!("controller failed: {error}");
-        }
-    });
     World {
         client,
         namespace: namespace.to_string(),
-        controller: Some((stop, task)),
+        controller: None,
         _cluster: cluster,
         _sim: sim,
+    }
+}
+
+/// A client of the sim, from the kubeconfig it wrote.
+pub async fn client_of(sim: &SimHandle) -> Client {
+    let kubeconfig = Kubeconfig::read_from(sim.kubeconfig_path())
+        .unwrap_or_else(|e| panic!("cannot read the sim's kubeconfig: {e}"));
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("bad kubeconfig: {e}"));
+    Client::try_from(config).unwrap_or_else(|e| panic!("no client: {e}"))
+}
+
+impl World {
+    /// The sim, for its request log and fault switches.
+    pub fn sim(&self) -> &SimHandle {
+        &self._sim
+    }
+
+    /// Starts the controller for the namespace (handling only `instance_id`), replacing none:
+    /// stop a running one first.
+    pub fn start_controller(&mut self, instance_id: Option<&str>) {
+        assert!(self.controller.is_none(), "a controller is already running");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let opts = ControllerOptions {
+            namespace: Some(self.namespace.clone()),
+            instance_id: instance_id.map(str::to_string),
+        };
+        let controller_client = self.client.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            if let Err(error) = run_until(controller_client, opts, shutdown).await {
+                panic!("controller failed: {error}");
+            }
+        });
+        self.controller = Some((stop, task));
+    }
+
+    /// Kills the running controller at once (its task is aborted mid-pass, as a crash would)
+    /// and waits until it is gone.
+    pub async fn kill_controller(&mut self) {
+        if let Some((_stop, task)) = self.controller.take() {
+            task.abort();
+            let _ = task.await;
+        }
     }
 }
 
