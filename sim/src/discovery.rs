@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use crate::handlers::eviction;
 use crate::registry::{Registry, ResourceDescriptor};
 
 /// The Content-Type kubectl requires to accept an aggregated discovery reply.
@@ -40,6 +41,9 @@ fn aggregated_resource(desc: &ResourceDescriptor) -> Value {
     if desc.status_subresource {
         subresources.push(json!({"subresource": "status",
             "responseKind": {"group": desc.group, "version": desc.version, "kind": desc.kind}, "verbs": SUBRESOURCE_VERBS}));
+    }
+    if eviction::applies(desc) {
+        subresources.push(eviction::aggregated_entry());
     }
     if !subresources.is_empty() {
         entry["subresources"] = Value::Array(subresources);
@@ -142,6 +146,9 @@ pub fn api_resource_list(registry: &Registry, group: &str, version: &str) -> Opt
                 "namespaced": desc.namespaced, "group": "autoscaling", "version": "v1", "kind": "Scale",
                 "verbs": SUBRESOURCE_VERBS}),
             );
+        }
+        if eviction::applies(desc) {
+            resources.push(eviction::legacy_entry());
         }
     }
     if resources.is_empty() {

@@ -2,6 +2,7 @@
 
 mod create;
 mod delete;
+pub mod eviction;
 mod get;
 mod list;
 mod patch;
@@ -88,6 +89,7 @@ pub fn dispatch(ctx: &Ctx<'_>, method: &Method) -> Result<Response<Body>, ApiErr
         None => {}
         Some("status") if ctx.desc.status_subresource => {}
         Some("scale") if ctx.desc.scale.is_some() => return scale::handle(ctx, method),
+        Some("eviction") if eviction::applies(&ctx.desc) => return eviction::handle(ctx, method),
         Some(_) => return Err(ApiError::UnknownPath),
     }
     let named = ctx.path.name.is_some();
