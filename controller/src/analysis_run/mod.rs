@@ -7,16 +7,22 @@
 //! The status is the only memory: a restarted controller continues from it.
 //!
 //! - [`args`]: argument values (Secrets, the run's own fields) and keeping them out of status.
+//! - [`cleanup`]: deleting finished runs (`ttlStrategy`, the owning Rollout's history limits).
+//! - [`events`]: an Event on the run when its phase changes.
 //! - [`jobs`]: Job metrics, measured by a Job the run owns.
 //! - [`reconcile`]: one reconcile of one run.
+//! - [`retention`]: planning which finished runs to delete.
 //! - [`status_patch`]: the merge patch that turns the stored status into the new one.
 //!
 //! The controller watches the Jobs its runs own, so a Job that finishes wakes its run; a
 //! running Job measurement is also looked at again every second.
 
 pub mod args;
+pub mod cleanup;
+pub mod events;
 pub mod jobs;
 pub mod reconcile;
+pub mod retention;
 pub mod status_patch;
 
 use std::sync::Arc;
@@ -26,6 +32,7 @@ use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use kube::api::{Api, ListParams};
 use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::watcher;
 use linnet_analysis::providers::job::RUN_UID_LABEL;
 use linnet_analysis::providers::{MeasureContext, Providers};
@@ -79,11 +86,13 @@ pub enum Error {
     },
 }
 
-/// What every reconcile shares: the client and the providers (their connections reused).
+/// What every reconcile shares: the client, the providers (their connections reused) and
+/// the Event recorder.
 pub struct Context {
     pub client: kube::Client,
     pub providers: Providers,
     pub measure: MeasureContext,
+    pub recorder: Recorder,
 }
 
 impl Context {
@@ -91,6 +100,7 @@ impl Context {
     /// (`ARGO_ROLLOUTS_PROMETHEUS_ADDRESS`).
     pub fn new(client: kube::Client) -> Context {
         Context {
+            recorder: Recorder::new(client.clone(), Reporter::from("linnet")),
             client,
             providers: Providers::new(),
             measure: MeasureContext::from_env(),

@@ -21,9 +21,9 @@ use serde_json::json;
 use tracing::{debug, info};
 
 use super::args::ArgValues;
-use super::jobs;
 use super::status_patch::merge_diff;
 use super::{Context, Error};
+use super::{cleanup, events, jobs};
 
 /// The shortest wait before looking at a running run again, so a deadline that is due now
 /// cannot make the controller spin.
@@ -53,7 +53,7 @@ pub async fn reconcile(run: Arc<AnalysisRun>, context: Arc<Context>) -> Result<A
         return Ok(Action::await_change());
     };
     if phase(run.status.as_ref()).is_some_and(AnalysisPhase::is_completed) {
-        return Ok(Action::await_change());
+        return Ok(finished(&api, &run).await);
     }
     let (status, requeue_after) = match ArgValues::read(&context.client, &namespace, &run).await? {
         Ok(values) => advance(&context, &run, &values).await,
@@ -69,12 +69,29 @@ pub async fn reconcile(run: Arc<AnalysisRun>, context: Arc<Context>) -> Result<A
             phase = ?status.phase,
             "status written"
         );
+        let old = phase(run.status.as_ref());
+        let message = status.message.as_deref();
+        events::publish_phase_change(&context.recorder, &run, old, status.phase, message).await;
+    }
+    if phase(Some(&status)).is_some_and(AnalysisPhase::is_completed) {
+        let mut done = run.clone();
+        done.status = Some(status);
+        cleanup::collect_history(&context.client, &done).await;
+        return Ok(finished(&api, &done).await);
     }
     Ok(match requeue_after {
-        _ if phase(Some(&status)).is_some_and(AnalysisPhase::is_completed) => Action::await_change(),
         Some(wait) => Action::requeue(wait.max(MIN_REQUEUE)),
         None => Action::requeue(DEFAULT_REQUEUE),
     })
+}
+
+/// A finished run waits only for its `ttlStrategy`, if it has one.
+async fn finished(api: &Api<AnalysisRun>, run: &AnalysisRun) -> Action {
+    let verdict = cleanup::apply_ttl(api, run, Timestamp::now()).await;
+    match cleanup::ttl_requeue(verdict) {
+        Some(wait) => Action::requeue(wait.max(MIN_REQUEUE)),
+        None => Action::await_change(),
+    }
 }
 
 /// Plans, measures what is due, records it and plans again: the new status, and when to
