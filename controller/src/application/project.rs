@@ -1,1 +1,0 @@
-//! AppProject rules: source repositories, destinations, resource allow and deny lists, sync windows.

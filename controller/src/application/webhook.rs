@@ -1,1 +1,0 @@
-//! The refresh webhook: GitHub- and GitLab-style push payloads that refresh matching Applications.

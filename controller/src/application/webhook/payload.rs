@@ -1,0 +1,133 @@
+//! Push payloads of GitHub (`X-GitHub-Event: push`) and GitLab (`X-Gitlab-Event: Push Hook` or
+//! `Tag Push Hook`), read into a [`PushEvent`]. Only the fields a refresh needs are read; any
+//! body, however odd, gives an answer rather than a panic.
+
+use hyper::HeaderMap;
+use serde::Deserialize;
+
+use super::{Delivery, Provider, PushEvent, PushedRef, WebhookError};
+
+#[derive(Deserialize)]
+struct GitHubPush {
+    #[serde(rename = "ref")]
+    git_ref: String,
+    #[serde(default)]
+    after: Option<String>,
+    repository: GitHubRepository,
+}
+
+#[derive(Deserialize)]
+struct GitHubRepository {
+    #[serde(default)]
+    html_url: Option<String>,
+    #[serde(default)]
+    clone_url: Option<String>,
+    #[serde(default)]
+    ssh_url: Option<String>,
+    #[serde(default)]
+    default_branch: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GitLabPush {
+    #[serde(rename = "ref")]
+    git_ref: String,
+    #[serde(default)]
+    checkout_sha: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
+    project: GitLabProject,
+}
+
+#[derive(Deserialize)]
+struct GitLabProject {
+    #[serde(default)]
+    git_http_url: Option<String>,
+    #[serde(default)]
+    git_ssh_url: Option<String>,
+    #[serde(default)]
+    web_url: Option<String>,
+    #[serde(default)]
+    default_branch: Option<String>,
+}
+
+/// Reads a delivery from its headers and body. Events other than pushes are [`Delivery::Ignored`];
+/// a push whose body does not parse, or that names no repository URL, is [`WebhookError::Malformed`].
+pub fn parse_push(headers: &HeaderMap, body: &[u8]) -> Result<Delivery, WebhookError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(event) = header("x-github-event") {
+        if event != "push" {
+            return Ok(Delivery::Ignored {
+                event: format!("GitHub {event}"),
+            });
+        }
+        let push: GitHubPush = read_json(body)?;
+        let repo = push.repository;
+        let urls = [repo.html_url, repo.clone_url, repo.ssh_url];
+        return event_from(
+            Provider::GitHub,
+            &push.git_ref,
+            urls,
+            push.after,
+            repo.default_branch,
+        );
+    }
+    if let Some(event) = header("x-gitlab-event") {
+        if event != "Push Hook" && event != "Tag Push Hook" {
+            return Ok(Delivery::Ignored {
+                event: format!("GitLab {event}"),
+            });
+        }
+        let push: GitLabPush = read_json(body)?;
+        let project = push.project;
+        let urls = [project.git_http_url, project.git_ssh_url, project.web_url];
+        let commit = push.checkout_sha.or(push.after);
+        return event_from(
+            Provider::GitLab,
+            &push.git_ref,
+            urls,
+            commit,
+            project.default_branch,
+        );
+    }
+    Err(WebhookError::Malformed(
+        "no X-GitHub-Event or X-Gitlab-Event header: only GitHub and GitLab pushes are understood"
+            .to_string(),
+    ))
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, WebhookError> {
+    serde_json::from_slice(body)
+        .map_err(|e| WebhookError::Malformed(format!("the push body does not parse: {e}")))
+}
+
+fn event_from(
+    provider: Provider,
+    git_ref: &str,
+    urls: [Option<String>; 3],
+    commit: Option<String>,
+    default_branch: Option<String>,
+) -> Result<Delivery, WebhookError> {
+    let repo_urls: Vec<String> = urls
+        .into_iter()
+        .flatten()
+        .filter(|u| !u.trim().is_empty())
+        .collect();
+    if repo_urls.is_empty() {
+        return Err(WebhookError::Malformed(
+            "the push names no repository URL".to_string(),
+        ));
+    }
+    if git_ref.trim().is_empty() {
+        return Err(WebhookError::Malformed("the push names no ref".to_string()));
+    }
+    // An all-zero commit is a deleted ref: there is nothing to point at.
+    let commit = commit.filter(|c| !c.is_empty() && !c.chars().all(|ch| ch == '0'));
+    Ok(Delivery::Push(PushEvent {
+        provider,
+        repo_urls,
+        revision: PushedRef::parse(git_ref.trim()),
+        commit,
+        default_branch: default_branch.filter(|b| !b.is_empty()),
+    }))
+}
