@@ -11,6 +11,9 @@ mod glob;
 mod permits;
 mod windows;
 
+#[cfg(test)]
+mod tests;
+
 use std::borrow::Cow;
 use std::fmt;
 

@@ -1,0 +1,574 @@
+//! Table tests of the project rules: sources, destinations, source namespaces, kinds and windows.
+
+use jiff::Timestamp;
+use linnet_crds::application::project::{GroupKind, SyncWindow};
+use linnet_crds::application::{
+    AppProject, AppProjectSpec, Application, ApplicationDestination, ApplicationSource, ApplicationSpec,
+};
+
+use super::*;
+use crate::sync::identity::ResourceKey;
+
+fn project(spec: AppProjectSpec) -> AppProject {
+    AppProject::new("team-a", spec)
+}
+
+fn strings(list: &[&str]) -> Option<Vec<String>> {
+    Some(list.iter().map(|s| s.to_string()).collect())
+}
+
+fn dest(server: &str, name: &str, namespace: &str) -> ApplicationDestination {
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    ApplicationDestination {
+        server: opt(server),
+        name: opt(name),
+        namespace: opt(namespace),
+    }
+}
+
+fn app(repo: &str, server: &str, namespace: &str) -> Application {
+    Application::new(
+        "guestbook",
+        ApplicationSpec {
+            source: Some(ApplicationSource {
+                repo_url: repo.to_string(),
+                ..ApplicationSource::default()
+            }),
+            destination: dest(server, "", namespace),
+            project: "team-a".to_string(),
+            ..ApplicationSpec::default()
+        },
+    )
+}
+
+fn gk(group: &str, kind: &str) -> GroupKind {
+    GroupKind {
+        group: group.to_string(),
+        kind: kind.to_string(),
+    }
+}
+
+#[test]
+fn source_repositories() {
+    let cases: &[(&[&str], &str, bool)] = &[
+        (&["*"], "https://github.com/org/app", true),
+        (&[], "https://github.com/org/app", false),
+        (&["https://github.com/org/*"], "https://github.com/org/app", true),
+        (
+            &["https://github.com/org/*"],
+            "https://github.com/other/app",
+            false,
+        ),
+        // Case, trailing `.git` and `/` do not matter; scp-like URLs compare as ssh://.
+        (
+            &["https://GitHub.com/org/app.git"],
+            "https://github.com/org/app/",
+            true,
+        ),
+        (
+            &["ssh://git@github.com/org/*"],
+            "git@github.com:org/app.git",
+            true,
+        ),
+        // An exclusion refuses what it matches and, on its own, permits the rest (as Argo CD).
+        (
+            &["!https://github.com/evil/*"],
+            "https://github.com/evil/app",
+            false,
+        ),
+        (
+            &["!https://github.com/evil/*"],
+            "https://github.com/org/app",
+            true,
+        ),
+        (
+            &["*", "!https://github.com/evil/*"],
+            "https://github.com/evil/app",
+            false,
+        ),
+        (
+            &["!https://github.com/evil/*", "*"],
+            "https://github.com/evil/app",
+            false,
+        ),
+    ];
+    for (patterns, repo, permitted) in cases {
+        let p = project(AppProjectSpec {
+            source_repos: strings(patterns),
+            ..AppProjectSpec::default()
+        });
+        let violations = check_sources(&p, &app(repo, "https://kubernetes.default.svc", "web"));
+        assert_eq!(
+            violations.is_empty(),
+            *permitted,
+            "{patterns:?} against {repo}: {violations:?}"
+        );
+    }
+}
+
+#[test]
+fn every_source_of_a_multi_source_application_is_checked() {
+    let p = project(AppProjectSpec {
+        source_repos: strings(&["https://github.com/org/*"]),
+        ..AppProjectSpec::default()
+    });
+    let mut multi = app(
+        "https://github.com/org/app",
+        "https://kubernetes.default.svc",
+        "web",
+    );
+    multi.spec.sources = Some(vec![ApplicationSource {
+        repo_url: "https://x.example/charts".to_string(),
+        ..ApplicationSource::default()
+    }]);
+    let violations = check_sources(&p, &multi);
+    assert_eq!(
+        violations.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["spec.sources[0].repoURL: https://x.example/charts is not permitted in project team-a"]
+    );
+}
+
+#[test]
+fn destinations() {
+    let local = "https://kubernetes.default.svc";
+    let cases: &[(&[ApplicationDestination], (&str, &str, &str), bool)] = &[
+        (&[dest("*", "", "*")], (local, "in-cluster", "web"), true),
+        (&[dest(local, "", "web")], (local, "in-cluster", "web"), true),
+        (&[dest(local, "", "web")], (local, "in-cluster", "db"), false),
+        (
+            &[dest("", "prod-*", "web-*")],
+            ("https://10.0.0.1", "prod-eu", "web-a"),
+            true,
+        ),
+        (
+            &[dest("", "prod-*", "web-*")],
+            ("https://10.0.0.1", "dev-eu", "web-a"),
+            false,
+        ),
+        (&[], (local, "in-cluster", "web"), false),
+        // Exclusions: refused where they match, the rest through the other entries.
+        (
+            &[dest("*", "", "!kube-system"), dest("*", "", "*")],
+            (local, "in-cluster", "kube-system"),
+            false,
+        ),
+        (
+            &[dest("*", "", "!kube-system"), dest("*", "", "*")],
+            (local, "in-cluster", "web"),
+            true,
+        ),
+        (
+            &[dest("!https://prod.example", "", "*"), dest("*", "", "*")],
+            ("https://prod.example", "prod", "web"),
+            false,
+        ),
+    ];
+    for (destinations, (server, name, namespace), permitted) in cases {
+        let p = project(AppProjectSpec {
+            destinations: Some(destinations.to_vec()),
+            ..AppProjectSpec::default()
+        });
+        let d = Destination {
+            server: Some(server),
+            name: Some(name),
+            namespace,
+        };
+        let violation = check_destination(&p, &d);
+        assert_eq!(
+            violation.is_none(),
+            *permitted,
+            "{destinations:?} against {d:?}: {violation:?}"
+        );
+        if let Some(v) = violation {
+            assert_eq!(v.subject, "spec.destination");
+            assert!(
+                v.message.contains("project team-a") && v.message.contains(namespace),
+                "{v}"
+            );
+        }
+    }
+}
+
+#[test]
+fn resource_kinds_and_namespaces() {
+    let local = "https://kubernetes.default.svc";
+    let open = || AppProjectSpec {
+        destinations: Some(vec![dest("*", "", "web"), dest("*", "", "shared")]),
+        ..AppProjectSpec::default()
+    };
+    let role = ResourceKey::new("rbac.authorization.k8s.io", "ClusterRole", "", "admin");
+    let ns = ResourceKey::new("", "Namespace", "", "web");
+    let secret = ResourceKey::new("", "Secret", "", "creds");
+    let deploy = ResourceKey::new("apps", "Deployment", "shared", "api");
+    let elsewhere = ResourceKey::new("apps", "Deployment", "kube-system", "api");
+    let cases: Vec<(&str, AppProjectSpec, &ResourceKey, Scope, Vec<&str>)> = vec![
+        (
+            "no cluster whitelist: nothing cluster-scoped",
+            open(),
+            &ns,
+            Scope::Cluster,
+            vec!["cluster-scoped kind Namespace"],
+        ),
+        (
+            "whitelisted by glob",
+            AppProjectSpec {
+                cluster_resource_whitelist: Some(vec![gk("*", "*")]),
+                ..open()
+            },
+            &role,
+            Scope::Cluster,
+            vec![],
+        ),
+        (
+            "whitelisted but blacklisted",
+            AppProjectSpec {
+                cluster_resource_whitelist: Some(vec![gk("*", "*")]),
+                cluster_resource_blacklist: Some(vec![gk("rbac.authorization.k8s.io", "Cluster*")]),
+                ..open()
+            },
+            &role,
+            Scope::Cluster,
+            vec!["cluster-scoped kind ClusterRole.rbac.authorization.k8s.io"],
+        ),
+        (
+            "core group whitelisted by empty group",
+            AppProjectSpec {
+                cluster_resource_whitelist: Some(vec![gk("", "Namespace")]),
+                ..open()
+            },
+            &ns,
+            Scope::Cluster,
+            vec![],
+        ),
+        (
+            "namespaced: all when no whitelist",
+            open(),
+            &secret,
+            Scope::Namespaced,
+            vec![],
+        ),
+        (
+            "namespaced: empty whitelist permits none",
+            AppProjectSpec {
+                namespace_resource_whitelist: Some(vec![]),
+                ..open()
+            },
+            &secret,
+            Scope::Namespaced,
+            vec!["namespaced kind Secret"],
+        ),
+        (
+            "namespaced: blacklisted",
+            AppProjectSpec {
+                namespace_resource_blacklist: Some(vec![gk("", "Secret")]),
+                ..open()
+            },
+            &secret,
+            Scope::Namespaced,
+            vec!["namespaced kind Secret"],
+        ),
+        (
+            "namespaced: whitelisted group glob",
+            AppProjectSpec {
+                namespace_resource_whitelist: Some(vec![gk("app*", "*")]),
+                ..open()
+            },
+            &deploy,
+            Scope::Namespaced,
+            vec![],
+        ),
+        (
+            "object in a namespace the project refuses",
+            open(),
+            &elsewhere,
+            Scope::Namespaced,
+            vec!["namespace \"kube-system\""],
+        ),
+        (
+            "both reasons",
+            AppProjectSpec {
+                namespace_resource_blacklist: Some(vec![gk("apps", "*")]),
+                ..open()
+            },
+            &elsewhere,
+            Scope::Namespaced,
+            vec!["namespaced kind Deployment.apps", "namespace \"kube-system\""],
+        ),
+    ];
+    for (name, spec, key, scope, want) in cases {
+        let p = project(spec);
+        let d = Destination {
+            server: Some(local),
+            name: Some("in-cluster"),
+            namespace: "web",
+        };
+        let got = check_resources(&p, &d, [(key, scope)]);
+        assert_eq!(got.len(), want.len(), "{name}: {got:?}");
+        for (violation, fragment) in got.iter().zip(want) {
+            assert_eq!(violation.subject, key.to_string(), "{name}");
+            assert!(violation.message.contains(fragment), "{name}: {violation}");
+            assert!(
+                violation.message.ends_with("in project team-a"),
+                "{name}: {violation}"
+            );
+        }
+    }
+}
+
+#[test]
+fn source_namespaces() {
+    let p = project(AppProjectSpec {
+        source_namespaces: strings(&["team-*"]),
+        ..AppProjectSpec::default()
+    });
+    assert_eq!(check_source_namespace(&p, "argocd", "argocd"), None);
+    assert_eq!(check_source_namespace(&p, "team-a", "argocd"), None);
+    let refused = check_source_namespace(&p, "other", "argocd").expect("refused");
+    assert_eq!(refused.subject, "metadata.namespace");
+    let default = permissive_default();
+    assert!(
+        check_source_namespace(&default, "other", "argocd").is_some(),
+        "the default lists none"
+    );
+}
+
+#[test]
+fn the_default_project_permits_everything_unless_it_exists() {
+    let a = app("https://anything.example/x", "https://10.1.2.3", "anywhere");
+    let d = Destination {
+        server: Some("https://10.1.2.3"),
+        name: Some("far"),
+        namespace: "anywhere",
+    };
+    let found = find_project("default", &[]).expect("default exists");
+    assert!(check_application(&found, &a, &d).is_empty());
+    let role = ResourceKey::new("rbac.authorization.k8s.io", "ClusterRole", "", "admin");
+    assert!(check_resources(&found, &d, [(&role, Scope::Cluster)]).is_empty());
+    assert_eq!(
+        find_project("", &[])
+            .expect("empty means default")
+            .metadata
+            .name
+            .as_deref(),
+        Some("default")
+    );
+
+    let strict = AppProject::new("default", AppProjectSpec::default());
+    let found = find_project("default", std::slice::from_ref(&strict)).expect("default exists");
+    assert_eq!(
+        check_application(&found, &a, &d).len(),
+        2,
+        "the real default refuses"
+    );
+
+    assert_eq!(
+        find_project("team-b", &[strict])
+            .expect_err("missing")
+            .to_string(),
+        "spec.project: AppProject \"team-b\" does not exist"
+    );
+}
+
+fn window(kind: &str, schedule: &str, duration: &str) -> SyncWindow {
+    SyncWindow {
+        kind: Some(kind.to_string()),
+        schedule: Some(schedule.to_string()),
+        duration: Some(duration.to_string()),
+        applications: strings(&["*"]),
+        ..SyncWindow::default()
+    }
+}
+
+fn manual(mut w: SyncWindow) -> SyncWindow {
+    w.manual_sync = Some(true);
+    w
+}
+
+fn at(text: &str) -> Timestamp {
+    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+fn verdict(windows: Vec<SyncWindow>, now: &str) -> SyncVerdict {
+    let p = project(AppProjectSpec {
+        sync_windows: Some(windows),
+        ..AppProjectSpec::default()
+    });
+    let a = app(
+        "https://github.com/org/app",
+        "https://kubernetes.default.svc",
+        "web",
+    );
+    let d = Destination {
+        server: Some("https://kubernetes.default.svc"),
+        name: Some("in-cluster"),
+        namespace: "web",
+    };
+    sync_verdict(&p, &a, &d, at(now)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn sync_window_verdicts() {
+    // 2026-11-22 is a Sunday.
+    let night_deny = || window("deny", "0 22 * * *", "8h");
+    let office_allow = || window("allow", "0 9 * * MON-FRI", "8h");
+    let cases: Vec<(&str, Vec<SyncWindow>, &str, bool, bool)> = vec![
+        ("no windows", vec![], "2026-11-22T23:00:00Z", true, true),
+        (
+            "deny active",
+            vec![night_deny()],
+            "2026-11-22T23:00:00Z",
+            false,
+            false,
+        ),
+        (
+            "deny active across midnight",
+            vec![night_deny()],
+            "2026-11-23T05:59:00Z",
+            false,
+            false,
+        ),
+        (
+            "deny over",
+            vec![night_deny()],
+            "2026-11-23T06:00:00Z",
+            true,
+            true,
+        ),
+        (
+            "deny opens on the minute",
+            vec![night_deny()],
+            "2026-11-22T22:00:00Z",
+            false,
+            false,
+        ),
+        (
+            "deny with manualSync",
+            vec![manual(night_deny())],
+            "2026-11-22T23:00:00Z",
+            false,
+            true,
+        ),
+        (
+            "every active deny must allow manual",
+            vec![manual(night_deny()), window("deny", "* * * * *", "1h")],
+            "2026-11-22T23:00:00Z",
+            false,
+            false,
+        ),
+        (
+            "allow active",
+            vec![office_allow()],
+            "2026-11-23T10:00:00Z",
+            true,
+            true,
+        ),
+        (
+            "allow inactive blocks",
+            vec![office_allow()],
+            "2026-11-22T10:00:00Z",
+            false,
+            false,
+        ),
+        (
+            "inactive allow with manualSync",
+            vec![manual(office_allow())],
+            "2026-11-22T10:00:00Z",
+            false,
+            true,
+        ),
+        (
+            "deny wins over an active allow",
+            vec![window("allow", "* * * * *", "1h"), night_deny()],
+            "2026-11-22T23:00:00Z",
+            false,
+            false,
+        ),
+        (
+            "zero duration is never open",
+            vec![window("deny", "* * * * *", "0")],
+            "2026-11-22T23:00:00Z",
+            true,
+            true,
+        ),
+    ];
+    for (name, windows, now, automated, manual_ok) in cases {
+        let v = verdict(windows, now);
+        assert_eq!((v.automated, v.manual), (automated, manual_ok), "{name}: {v:?}");
+        assert_eq!(v.reason.is_none(), automated && manual_ok, "{name}: {v:?}");
+        assert_eq!(v.allows(true), manual_ok, "{name}");
+    }
+}
+
+#[test]
+fn windows_apply_only_to_what_they_name() {
+    let mut by_ns = window("deny", "* * * * *", "1h");
+    by_ns.applications = None;
+    by_ns.namespaces = strings(&["db-*"]);
+    assert!(
+        verdict(vec![by_ns.clone()], "2026-11-22T23:00:00Z").automated,
+        "web is not db-*"
+    );
+    let mut by_cluster = by_ns.clone();
+    by_cluster.namespaces = None;
+    by_cluster.clusters = strings(&["in-*"]);
+    assert!(
+        !verdict(vec![by_cluster], "2026-11-22T23:00:00Z").automated,
+        "cluster by name"
+    );
+    // With andOperator every list given must match.
+    let mut both = window("deny", "* * * * *", "1h");
+    both.namespaces = strings(&["db-*"]);
+    assert!(
+        !verdict(vec![both.clone()], "2026-11-22T23:00:00Z").automated,
+        "or: the app matches"
+    );
+    both.and_operator = Some(true);
+    assert!(
+        verdict(vec![both], "2026-11-22T23:00:00Z").automated,
+        "and: the namespace does not"
+    );
+    // A window for another application is not even parsed.
+    let mut other = window("deny", "not a schedule", "1h");
+    other.applications = strings(&["billing"]);
+    assert!(verdict(vec![other], "2026-11-22T23:00:00Z").automated);
+}
+
+#[test]
+fn windows_in_a_time_zone() {
+    // 22:00 in Paris is 21:00 UTC in winter.
+    let mut paris = window("deny", "0 22 * * *", "1h");
+    paris.time_zone = Some("Europe/Paris".to_string());
+    assert!(!verdict(vec![paris.clone()], "2026-11-22T21:30:00Z").automated);
+    assert!(verdict(vec![paris], "2026-11-22T22:30:00Z").automated);
+}
+
+#[test]
+fn bad_windows_are_errors_naming_the_field() {
+    let p = |w: SyncWindow| {
+        project(AppProjectSpec {
+            sync_windows: Some(vec![window("allow", "* * * * *", "1h"), w]),
+            ..AppProjectSpec::default()
+        })
+    };
+    let a = app(
+        "https://github.com/org/app",
+        "https://kubernetes.default.svc",
+        "web",
+    );
+    let d = Destination::of(&a.spec.destination);
+    let mut zone = window("deny", "0 22 * * *", "1h");
+    zone.time_zone = Some("Mars/Olympus_Mons".to_string());
+    let cases = [
+        (window("maybe", "0 22 * * *", "1h"), "spec.syncWindows[1].kind"),
+        (window("deny", "0 22 * *", "1h"), "spec.syncWindows[1].schedule"),
+        (
+            window("deny", "0 22 * * *", "an hour"),
+            "spec.syncWindows[1].duration",
+        ),
+        (zone, "spec.syncWindows[1].timeZone"),
+    ];
+    for (w, field) in cases {
+        let error = sync_verdict(&p(w), &a, &d, at("2026-11-22T23:00:00Z")).expect_err(field);
+        assert!(error.to_string().starts_with(field), "{field}: {error}");
+    }
+}
