@@ -1,5 +1,6 @@
 //! The `linnet` command. Each subcommand lives in its own module; `main` only dispatches.
 
+mod app_controller_cmd;
 mod controller_cmd;
 mod crds_cmd;
 mod lint_cmd;
@@ -19,6 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the Application controller (Git-driven sync, Argo CD compatible) until SIGINT/SIGTERM.
+    AppController(app_controller_cmd::AppControllerArgs),
     /// Run the Rollout controller against the current cluster until SIGINT/SIGTERM.
     Controller(controller_cmd::ControllerArgs),
     /// Print the CustomResourceDefinitions linnet serves, as one YAML stream.
@@ -32,6 +35,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::AppController(args) => app_controller_cmd::run(args),
         Command::Controller(args) => controller_cmd::run(args),
         Command::Crds(args) => crds_cmd::run(args),
         Command::Lint(args) => lint_cmd::run(args),

@@ -1,0 +1,170 @@
+//! One reconcile pass over one Application: observe, plan (pure), carry out the actions, record
+//! any failures, write the status, then look again when the plan or the refresh interval says.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use kube::api::Api;
+use kube::runtime::controller::Action as Requeue;
+use kube::runtime::events::Recorder;
+use kube::{Client, ResourceExt};
+use linnet_crds::application::Application;
+use linnet_crds::application::codes::OperationPhase;
+use tracing::{debug, warn};
+
+use super::execute;
+use super::kinds::Kinds;
+use super::observe::{self, Sources};
+use super::operation;
+use super::plan::{self, PlanInputs};
+use super::settings;
+
+/// Backoff after a failed API call.
+const TRANSIENT_RETRY: Duration = Duration::from_secs(5);
+
+/// How often and how the controller refreshes Applications.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    /// Polling period of every Application (Argo CD's `timeout.reconciliation`).
+    pub refresh_interval: Duration,
+    /// Up to this much is added to each period, spread by Application, so polls do not bunch.
+    pub refresh_jitter: Duration,
+    /// How long after a sync self-heal waits before reverting drift.
+    pub self_heal_timeout: Duration,
+    /// The namespace whose Applications track objects by bare name.
+    pub control_plane_namespace: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Application {app}: cannot {what}: {source}")]
+    Kube {
+        app: String,
+        what: &'static str,
+        #[source]
+        source: kube::Error,
+    },
+}
+
+/// What every pass shares.
+pub struct Context {
+    pub client: Client,
+    pub recorder: Recorder,
+    pub kinds: Kinds,
+    pub sources: Sources,
+    pub timing: Timing,
+}
+
+pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Requeue, Error> {
+    let now = Timestamp::now();
+    let name = app.name_any();
+    let namespace = app.namespace().unwrap_or_default();
+    let kube_error = |what: &'static str| {
+        let app = format!("{namespace}/{name}");
+        move |source| Error::Kube { app, what, source }
+    };
+    let instance = settings::instance_name(&namespace, &name, &ctx.timing.control_plane_namespace);
+    let invalid_spec: Vec<String> = observe::destination_problem(&app).into_iter().collect();
+    let observed = observe::observe(
+        &ctx.client,
+        &ctx.kinds,
+        &ctx.sources,
+        &app,
+        &instance,
+        invalid_spec,
+    )
+    .await
+    .map_err(kube_error("observe"))?;
+    let mut plan = plan::plan(&PlanInputs {
+        app: &app,
+        now,
+        instance: &instance,
+        target: &observed.target,
+        operation_render: observed.operation_render.as_ref(),
+        live: &observed.live,
+        namespace_exists: observed.namespace_exists,
+        invalid_spec: observed.invalid_spec.clone(),
+        self_heal_timeout: ctx.timing.self_heal_timeout,
+    });
+    debug!(app = %name, actions = plan.actions.len(), "planned");
+    let failures = execute::execute(&ctx.client, &ctx.kinds, &plan.actions).await;
+    if !failures.is_empty() {
+        for failure in &failures {
+            warn!(app = %name, action = ?failure.action.key(), message = %failure.message, "action failed");
+        }
+        if let Some(state) = plan.status.operation_state.take() {
+            let retry = state
+                .operation
+                .retry
+                .clone()
+                .or_else(|| app.spec.sync_policy.as_ref().and_then(|p| p.retry.clone()));
+            let (state, events) = operation::record_failures(state, &failures, now, retry.as_ref());
+            plan.events.extend(events);
+            plan.status.operation_state = Some(state);
+        }
+    }
+    let api: Api<Application> = Api::namespaced(ctx.client.clone(), &namespace);
+    if plan.remove_finalizer {
+        execute::remove_finalizer(&api, &app)
+            .await
+            .map_err(kube_error("remove the finalizer"))?;
+        return Ok(Requeue::await_change());
+    }
+    if app.metadata.deletion_timestamp.is_some() {
+        return Ok(plan.requeue.map_or_else(Requeue::await_change, Requeue::requeue));
+    }
+    keep_quiet_when_unchanged(&app, &mut plan, ctx.timing.refresh_interval, now);
+    execute::write_application(&api, &app, &plan)
+        .await
+        .map_err(kube_error("write the status"))?;
+    execute::publish(&ctx.recorder, &app, &plan.events).await;
+    let running = plan
+        .status
+        .operation_state
+        .as_ref()
+        .is_some_and(|s| s.phase == OperationPhase::Running);
+    let poll = polling_delay(&ctx.timing, app.uid().as_deref().unwrap_or(&name));
+    let wait = match plan.requeue {
+        Some(wait) => wait.min(poll),
+        None if running => operation::OPERATION_POLL,
+        None => poll,
+    };
+    Ok(Requeue::requeue(wait))
+}
+
+/// A pass that changed nothing but `reconciledAt` writes nothing (every write wakes the
+/// controller again), unless the last recorded refresh is a full interval old.
+fn keep_quiet_when_unchanged(app: &Application, plan: &mut plan::Plan, interval: Duration, now: Timestamp) {
+    let Some(old) = app.status.as_ref() else {
+        return;
+    };
+    let mut same = plan.status.clone();
+    same.reconciled_at = old.reconciled_at.clone();
+    let recent = old.reconciled_at.as_ref().is_some_and(|at| {
+        now.duration_since(at.0)
+            .try_into()
+            .is_ok_and(|elapsed: Duration| elapsed < interval)
+    });
+    if &same == old && recent {
+        plan.status = same;
+    }
+}
+
+/// The refresh interval plus this Application's share of the jitter.
+pub fn polling_delay(timing: &Timing, key: &str) -> Duration {
+    let jitter_ms = u64::try_from(timing.refresh_jitter.as_millis()).unwrap_or(u64::MAX);
+    if jitter_ms == 0 {
+        return timing.refresh_interval;
+    }
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    Timestamp::now().as_second().hash(&mut hasher);
+    timing.refresh_interval + Duration::from_millis(hasher.finish() % jitter_ms)
+}
+
+pub fn error_policy(app: Arc<Application>, error: &Error, _ctx: Arc<Context>) -> Requeue {
+    warn!(app = %app.name_any(), %error, "reconcile failed");
+    Requeue::requeue(TRANSIENT_RETRY)
+}

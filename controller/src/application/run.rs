@@ -1,0 +1,118 @@
+//! Running the Application controller: a kube-runtime `Controller` over Applications in every
+//! namespace, or one per namespace of a given list, until a shutdown signal. Applications are
+//! refreshed on every change to them (including the refresh annotation), while an operation
+//! runs, and by polling.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::future::join_all;
+use kube::runtime::controller::Controller;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::watcher;
+use kube::{Api, Client};
+use linnet_crds::application::Application;
+use tracing::info;
+
+use super::kinds::Kinds;
+use super::observe::Sources;
+use super::reconcile::{Context, Timing, error_policy, reconcile};
+use super::settings::DEFAULT_CONTROL_PLANE_NAMESPACE;
+use crate::render::{RenderConfig, Renderer};
+use crate::source::{RepoCache, SourceError};
+
+/// How the Application controller runs.
+#[derive(Clone, Debug)]
+pub struct AppControllerOptions {
+    /// Watch only these namespaces; `None` watches all.
+    pub namespaces: Option<Vec<String>>,
+    /// Where repositories are cached.
+    pub repo_cache_dir: PathBuf,
+    /// Polling period (default 120 s) and the jitter added to it (default 60 s).
+    pub refresh_interval: Duration,
+    pub refresh_jitter: Duration,
+    /// Self-heal waits this long after a sync before reverting drift (default 5 s).
+    pub self_heal_timeout: Duration,
+    /// The namespace whose Applications track objects by bare name (default `argocd`); it is
+    /// also searched for repository Secrets.
+    pub control_plane_namespace: String,
+    /// The kubectl that builds kustomizations.
+    pub kubectl: PathBuf,
+}
+
+impl AppControllerOptions {
+    pub fn new(repo_cache_dir: impl Into<PathBuf>) -> AppControllerOptions {
+        AppControllerOptions {
+            namespaces: None,
+            repo_cache_dir: repo_cache_dir.into(),
+            refresh_interval: Duration::from_secs(120),
+            refresh_jitter: Duration::from_secs(60),
+            self_heal_timeout: Duration::from_secs(5),
+            control_plane_namespace: DEFAULT_CONTROL_PLANE_NAMESPACE.to_string(),
+            kubectl: PathBuf::from("kubectl"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot open the repository cache: {0}")]
+    RepoCache(#[from] SourceError),
+}
+
+/// Runs the Application controller until `shutdown` completes.
+pub async fn run_until(
+    client: Client,
+    opts: AppControllerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    let repos = Arc::new(RepoCache::new(opts.repo_cache_dir.join("git"))?);
+    let renderer = Arc::new(Renderer::new(RenderConfig {
+        kubectl: opts.kubectl.clone(),
+        scratch_dir: opts.repo_cache_dir.join("render"),
+        ..RenderConfig::default()
+    }));
+    let context = Arc::new(Context {
+        client: client.clone(),
+        recorder: Recorder::new(client.clone(), Reporter::from("linnet-application-controller")),
+        kinds: Kinds::new(client.clone()),
+        sources: Sources {
+            repos,
+            renderer,
+            secret_namespaces: vec![opts.control_plane_namespace.clone()],
+        },
+        timing: Timing {
+            refresh_interval: opts.refresh_interval,
+            refresh_jitter: opts.refresh_jitter,
+            self_heal_timeout: opts.self_heal_timeout,
+            control_plane_namespace: opts.control_plane_namespace.clone(),
+        },
+    });
+    let apis: Vec<Api<Application>> = match &opts.namespaces {
+        None => vec![Api::all(client.clone())],
+        Some(namespaces) => namespaces
+            .iter()
+            .map(|ns| Api::namespaced(client.clone(), ns))
+            .collect(),
+    };
+    info!(namespaces = ?opts.namespaces, "starting the Application controller");
+    let controllers = apis.into_iter().map(|api| {
+        Controller::new(api, watcher::Config::default())
+            .run(reconcile, error_policy, Arc::clone(&context))
+            .for_each(|result| async move {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "reconcile ended with an error");
+                }
+            })
+    });
+    // Stopping mid-pass is safe: status is the only memory, and the next controller carries on.
+    tokio::select! {
+        _ = join_all(controllers) => {}
+        _ = shutdown => info!("shutdown requested"),
+    }
+    info!("the Application controller stopped");
+    Ok(())
+}
