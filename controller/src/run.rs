@@ -1,8 +1,8 @@
 //! Running the controllers: the Rollout controller over one namespace or all, restricted to
 //! the Rollouts of one controller instance, woken by changes to the Rollouts, the ReplicaSets
-//! and AnalysisRuns they own and the Services they name; beside it the AnalysisRun controller for the same
-//! namespace and instance; until a shutdown signal. Leader election is not done here: run one
-//! replica.
+//! and AnalysisRuns they own and the Services they name — one watch per kind, which also fills
+//! the caches observation reads; beside it the AnalysisRun controller for the same namespace
+//! and instance; until a shutdown signal. Leader election is not done here: run one replica.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -13,13 +13,17 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Service;
 use kube::runtime::controller::Controller;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::watcher;
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use linnet_crds::analysis::AnalysisRun;
 use linnet_crds::rollout::Rollout;
 use tracing::{info, warn};
 
+use crate::rollout::objects::POD_TEMPLATE_HASH_LABEL;
+use crate::rollout::observe::cache::{
+    Caches, cached_watch, strip_analysis_run, strip_replica_set, strip_rollout, strip_service,
+};
 use crate::rollout::observe::service_names;
 use crate::rollout::reconcile::{Context, error_policy, reconcile};
 
@@ -69,40 +73,73 @@ pub async fn run_until(
     {
         return Err(Error::InvalidInstanceId(id.clone()));
     }
-    let (rollouts, replica_sets, services): (Api<Rollout>, Api<ReplicaSet>, Api<Service>) =
-        match &opts.namespace {
-            Some(ns) => (
-                Api::namespaced(client.clone(), ns),
-                Api::namespaced(client.clone(), ns),
-                Api::namespaced(client.clone(), ns),
-            ),
-            None => (
-                Api::all(client.clone()),
-                Api::all(client.clone()),
-                Api::all(client.clone()),
-            ),
-        };
-    // A run's phase change wakes the Rollout that owns it.
-    let analysis_runs: Api<AnalysisRun> = match &opts.namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
+    let (rollouts, replica_sets, services, analysis_runs): (
+        Api<Rollout>,
+        Api<ReplicaSet>,
+        Api<Service>,
+        Api<AnalysisRun>,
+    ) = match &opts.namespace {
+        Some(ns) => (
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client.clone(), ns),
+        ),
+        None => (
+            Api::all(client.clone()),
+            Api::all(client.clone()),
+            Api::all(client.clone()),
+            Api::all(client.clone()),
+        ),
     };
     let selector = opts.label_selector();
     info!(namespace = ?opts.namespace, %selector, "starting the Rollout controller");
     let analysis = run_analysis_runs(client.clone(), opts.clone());
+    let caches = Arc::new(Caches::default());
     let context = Arc::new(Context {
         client: client.clone(),
         recorder: Recorder::new(client, Reporter::from("linnet")),
+        caches: caches.clone(),
         reported: Mutex::new(HashSet::new()),
     });
-    let controller = Controller::new(rollouts, watcher::Config::default().labels(&selector));
-    let store = controller.store();
-    let running = controller
-        .owns(replica_sets, watcher::Config::default())
-        .owns(analysis_runs, watcher::Config::default())
-        .watches(services, watcher::Config::default(), move |service| {
-            rollouts_naming(&store, &service)
+    // One watch per kind fills the cache observation reads and wakes the Rollouts concerned.
+    let (store, writer) = reflector::store::<Rollout>();
+    let rollout_events = watcher(rollouts, watcher::Config::default().labels(&selector))
+        .default_backoff()
+        .modify(strip_rollout)
+        .reflect(writer)
+        .filter_map(|event| {
+            if let Err(error) = &event {
+                tracing::debug!(%error, "Rollout watch failed; retrying");
+            }
+            std::future::ready(event.ok().map(Ok))
         })
+        .applied_objects();
+    // Only the ReplicaSets a Rollout made carry the pod-template-hash label.
+    let replica_set_events = cached_watch(
+        replica_sets,
+        watcher::Config::default().labels(POD_TEMPLATE_HASH_LABEL),
+        caches.replica_sets.clone(),
+        strip_replica_set,
+    );
+    // A run's phase change wakes the Rollout that owns it.
+    let analysis_run_events = cached_watch(
+        analysis_runs,
+        watcher::Config::default(),
+        caches.analysis_runs.clone(),
+        strip_analysis_run,
+    );
+    let service_events = cached_watch(
+        services,
+        watcher::Config::default(),
+        caches.services.clone(),
+        strip_service,
+    );
+    let naming = store.clone();
+    let running = Controller::for_stream(rollout_events, store)
+        .owns_stream(replica_set_events)
+        .owns_stream(analysis_run_events)
+        .watches_stream(service_events, move |service| rollouts_naming(&naming, &service))
         .run(reconcile, error_policy, context)
         .for_each(|result| async move {
             if let Err(error) = result {

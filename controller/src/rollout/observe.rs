@@ -1,29 +1,46 @@
-//! Observation: reads what the planner needs about one Rollout from the cluster (the
-//! ReplicaSets and AnalysisRuns it owns, the Services its strategy names, its pods while a
-//! restart is pending) and computes the template and step
-//! hashes, yielding the [`Observed`] snapshot `plan()` takes.
+//! Observation: reads what the planner needs about one Rollout (the ReplicaSets and
+//! AnalysisRuns it owns and the Services its strategy names from the controller's caches, its
+//! pods directly while a restart is pending) and computes the template and step hashes,
+//! yielding the [`Observed`] snapshot `plan()` takes.
+//!
+//! What the previous pass wrote is read directly until the cache shows it (see
+//! [`cache::Caches::record_writes`]), so a lagging cache cannot make a pass repeat or undo one;
+//! a cache not filled yet is waited for, and a kind whose watch cannot start is listed directly.
+
+pub mod cache;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::{Api, ListParams};
-use kube::{Client, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
 use linnet_crds::analysis::{self as crd, AnalysisRun};
 use linnet_crds::rollout::Rollout;
 
+use self::cache::{CacheState, Caches, ObjectCache, WrittenKind, same_version};
 use super::objects::{self, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
 use super::plan::{
     AnalysisPhase, AnalysisRunState, Observed, PodState, ReplicaFailure, ReplicaSetState, ServiceState,
 };
 use super::reconcile::Error;
 
-/// Reads the Rollout's ReplicaSets and Services and returns the planner's input.
+/// How long a pass waits for a cache's first list before reading the API directly.
+const SYNC_WAIT: Duration = Duration::from_secs(30);
+
+/// Reads the Rollout's ReplicaSets, AnalysisRuns and Services and returns the planner's input.
 ///
 /// Fails with [`Error::Kube`] when the API cannot be read, and with [`Error::Hash`] when the
 /// template cannot be hashed as Argo Rollouts does.
-pub async fn observe(client: &Client, rollout: &Rollout, now: Timestamp) -> Result<Observed, Error> {
+pub async fn observe(
+    client: &Client,
+    caches: &Caches,
+    rollout: &Rollout,
+    now: Timestamp,
+) -> Result<Observed, Error> {
     let name = rollout.name_any();
     let namespace = rollout.namespace().unwrap_or_default();
     let collision_count = rollout.status.as_ref().and_then(|s| s.collision_count);
@@ -40,8 +57,15 @@ pub async fn observe(client: &Client, rollout: &Rollout, now: Timestamp) -> Resu
         rollout: name.clone(),
         source,
     })?;
-    let replica_sets = owned_replica_sets(client, rollout, &namespace).await?;
-    let services = named_services(client, rollout, &namespace).await?;
+    let reader = Reader {
+        client,
+        caches,
+        rollout,
+        namespace: &namespace,
+        uid: rollout.uid().unwrap_or_default(),
+    };
+    let replica_sets = reader.owned_replica_sets().await?;
+    let services = reader.named_services().await?;
     let pods = if restart_pending(rollout) {
         owned_pods(client, rollout, &namespace, &replica_sets).await?
     } else {
@@ -55,61 +79,168 @@ pub async fn observe(client: &Client, rollout: &Rollout, now: Timestamp) -> Resu
         replica_sets,
         services,
         pods,
-        analysis_runs: owned_analysis_runs(client, rollout, &namespace).await?,
+        analysis_runs: reader.owned_analysis_runs().await?,
         router_weights: None,
     })
 }
 
-/// The ReplicaSets in the Rollout's namespace whose controller owner is the Rollout.
-async fn owned_replica_sets(
+/// The Rollout as the API has it now, when its last status write may not be in the cache yet;
+/// `None` when it is gone. Returns `cached` itself when nothing is pending.
+pub async fn fresh_rollout(
     client: &Client,
-    rollout: &Rollout,
-    namespace: &str,
-) -> Result<Vec<ReplicaSetState>, Error> {
-    let uid = rollout.uid().unwrap_or_default();
-    let api: Api<ReplicaSet> = Api::namespaced(client.clone(), namespace);
-    let list = api
-        .list(&ListParams::default())
+    caches: &Caches,
+    cached: Arc<Rollout>,
+) -> Result<Option<Arc<Rollout>>, Error> {
+    let uid = cached.uid().unwrap_or_default();
+    if !caches.written(&uid).rollout {
+        return Ok(Some(cached));
+    }
+    let api: Api<Rollout> = Api::namespaced(client.clone(), &cached.namespace().unwrap_or_default());
+    let live = api
+        .get_opt(&cached.name_any())
         .await
         .map_err(|source| Error::Kube {
-            rollout: rollout.name_any(),
-            what: "list ReplicaSets".to_string(),
+            rollout: cached.name_any(),
+            what: "get Rollout".to_string(),
             source,
         })?;
-    Ok(list
-        .items
-        .iter()
-        .filter(|rs| rs.owner_references().iter().any(|o| o.uid == uid))
-        .map(replica_set_state)
-        .collect())
+    if same_version(Some(&cached), live.as_ref()) {
+        caches.settled(&uid, WrittenKind::Rollout, "");
+        return Ok(Some(cached));
+    }
+    match live {
+        Some(live) if live.uid() == cached.uid() => Ok(Some(Arc::new(live))),
+        _ => {
+            caches.forget(&uid);
+            Ok(None)
+        }
+    }
 }
 
-/// The AnalysisRuns in the Rollout's namespace owned by the Rollout. Without the AnalysisRun
-/// CRD (the list answers 404) there are none.
-async fn owned_analysis_runs(
-    client: &Client,
-    rollout: &Rollout,
-    namespace: &str,
-) -> Result<Vec<AnalysisRunState>, Error> {
-    let uid = rollout.uid().unwrap_or_default();
-    let api: Api<AnalysisRun> = Api::namespaced(client.clone(), namespace);
-    let list = match api.list(&ListParams::default()).await {
-        Ok(list) => list,
-        Err(kube::Error::Api(status)) if status.code == 404 => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(Error::Kube {
-                rollout: rollout.name_any(),
-                what: "list AnalysisRuns".to_string(),
-                source,
-            });
+/// Reads one Rollout's objects from the caches, or directly where the caches cannot answer.
+struct Reader<'a> {
+    client: &'a Client,
+    caches: &'a Caches,
+    rollout: &'a Rollout,
+    namespace: &'a str,
+    uid: String,
+}
+
+impl Reader<'_> {
+    fn kube_error(&self, what: String) -> impl FnOnce(kube::Error) -> Error + '_ {
+        move |source| Error::Kube {
+            rollout: self.rollout.name_any(),
+            what,
+            source,
         }
-    };
-    Ok(list
-        .items
-        .iter()
-        .filter(|run| run.owner_references().iter().any(|o| o.uid == uid))
-        .map(analysis_run_state)
-        .collect())
+    }
+
+    fn owned<K: Resource>(&self, object: &K) -> bool {
+        object.owner_references().iter().any(|o| o.uid == self.uid)
+    }
+
+    /// The cached objects of one kind the Rollout owns, with those it wrote last read directly.
+    async fn owned_from_cache<K>(
+        &self,
+        cache: &ObjectCache<K>,
+        api: &Api<K>,
+        kind: WrittenKind,
+        written: &std::collections::BTreeSet<String>,
+    ) -> Result<BTreeMap<String, Arc<K>>, Error>
+    where
+        K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    {
+        let mut owned = cache.owned_by(&self.uid);
+        for name in written {
+            let live = api
+                .get_opt(name)
+                .await
+                .map_err(self.kube_error(format!("get {} {name}", K::kind(&()))))?;
+            if same_version(owned.get(name), live.as_ref()) {
+                self.caches.settled(&self.uid, kind, name);
+            }
+            match live {
+                Some(live) if self.owned(&live) => owned.insert(name.clone(), Arc::new(live)),
+                _ => owned.remove(name),
+            };
+        }
+        Ok(owned)
+    }
+
+    /// The ReplicaSets in the Rollout's namespace with an owner reference to the Rollout.
+    async fn owned_replica_sets(&self) -> Result<Vec<ReplicaSetState>, Error> {
+        let api: Api<ReplicaSet> = Api::namespaced(self.client.clone(), self.namespace);
+        let cache = &self.caches.replica_sets;
+        let owned = if cache.synced(SYNC_WAIT).await == CacheState::Ready {
+            let written = self.caches.written(&self.uid).replica_sets;
+            self.owned_from_cache(cache, &api, WrittenKind::ReplicaSet, &written)
+                .await?
+        } else {
+            let list = api
+                .list(&ListParams::default())
+                .await
+                .map_err(self.kube_error("list ReplicaSets".to_string()))?;
+            list.items
+                .into_iter()
+                .filter(|rs| self.owned(rs))
+                .map(|rs| (rs.name_any(), Arc::new(rs)))
+                .collect()
+        };
+        Ok(owned.values().map(|rs| replica_set_state(rs)).collect())
+    }
+
+    /// The AnalysisRuns in the Rollout's namespace owned by the Rollout. Without the
+    /// AnalysisRun CRD (the list answers 404) there are none.
+    async fn owned_analysis_runs(&self) -> Result<Vec<AnalysisRunState>, Error> {
+        let api: Api<AnalysisRun> = Api::namespaced(self.client.clone(), self.namespace);
+        let cache = &self.caches.analysis_runs;
+        let owned = if cache.synced(SYNC_WAIT).await == CacheState::Ready {
+            let written = self.caches.written(&self.uid).analysis_runs;
+            self.owned_from_cache(cache, &api, WrittenKind::AnalysisRun, &written)
+                .await?
+        } else {
+            let list = match api.list(&ListParams::default()).await {
+                Ok(list) => list,
+                Err(kube::Error::Api(status)) if status.code == 404 => return Ok(Vec::new()),
+                Err(source) => return Err(self.kube_error("list AnalysisRuns".to_string())(source)),
+            };
+            list.items
+                .into_iter()
+                .filter(|run| self.owned(run))
+                .map(|run| (run.name_any(), Arc::new(run)))
+                .collect()
+        };
+        Ok(owned.values().map(|run| analysis_run_state(run)).collect())
+    }
+
+    /// The named Services that exist, with the hash each selects.
+    async fn named_services(&self) -> Result<BTreeMap<String, ServiceState>, Error> {
+        let api: Api<Service> = Api::namespaced(self.client.clone(), self.namespace);
+        let cache = &self.caches.services;
+        let cached = cache.synced(SYNC_WAIT).await == CacheState::Ready;
+        let written = self.caches.written(&self.uid).services;
+        let mut services = BTreeMap::new();
+        for name in service_names(self.rollout) {
+            let from_cache = cache.get(self.namespace, &name);
+            let found = if cached && !written.contains(&name) {
+                from_cache
+            } else {
+                let live = api
+                    .get_opt(&name)
+                    .await
+                    .map_err(self.kube_error(format!("get Service {name}")))?;
+                if cached && same_version(from_cache.as_ref(), live.as_ref()) {
+                    self.caches.settled(&self.uid, WrittenKind::Service, &name);
+                }
+                live.map(Arc::new)
+            };
+            if let Some(service) = found {
+                let selected_hash = objects::selected_hash(&service).map(str::to_string);
+                services.insert(name, ServiceState { selected_hash });
+            }
+        }
+        Ok(services)
+    }
 }
 
 /// The planner's view of one AnalysisRun; a run without a phase yet is Pending.
@@ -233,28 +364,6 @@ pub fn service_names(rollout: &Rollout) -> Vec<String> {
     }
     names.retain(|n| !n.is_empty());
     names
-}
-
-/// The named Services that exist, with the hash each selects.
-async fn named_services(
-    client: &Client,
-    rollout: &Rollout,
-    namespace: &str,
-) -> Result<BTreeMap<String, ServiceState>, Error> {
-    let api: Api<Service> = Api::namespaced(client.clone(), namespace);
-    let mut services = BTreeMap::new();
-    for name in service_names(rollout) {
-        let found = api.get_opt(&name).await.map_err(|source| Error::Kube {
-            rollout: rollout.name_any(),
-            what: format!("get Service {name}"),
-            source,
-        })?;
-        if let Some(service) = found {
-            let selected_hash = objects::selected_hash(&service).map(str::to_string);
-            services.insert(name, ServiceState { selected_hash });
-        }
-    }
-    Ok(services)
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ use tracing::{debug, warn};
 
 use super::execute::{Executor, action_name};
 use super::objects::ObjectError;
-use super::observe::observe;
+use super::observe::cache::Caches;
+use super::observe::{fresh_rollout, observe};
 use super::plan::{self, EventType};
 
 /// How long to wait before looking again at a Rollout that asks for something not implemented.
@@ -67,6 +68,8 @@ impl Error {
 pub struct Context {
     pub client: Client,
     pub recorder: Recorder,
+    /// The ReplicaSets, AnalysisRuns and Services observation reads, kept by watches.
+    pub caches: Arc<Caches>,
     /// (Rollout uid, action) pairs already logged as not implemented, so each is logged once.
     /// Only logging reads this: no decision depends on it.
     pub reported: Mutex<HashSet<(String, &'static str)>>,
@@ -74,9 +77,22 @@ pub struct Context {
 
 /// One pass over one Rollout: observe, plan, apply, write status.
 pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Requeue, Error> {
+    // The cached Rollout may predate the status the previous pass wrote.
+    let Some(rollout) = fresh_rollout(&ctx.client, &ctx.caches, rollout).await? else {
+        return Ok(Requeue::await_change());
+    };
     let now = Timestamp::now();
-    let observed = observe(&ctx.client, &rollout, now).await?;
+    let observed = observe(&ctx.client, &ctx.caches, &rollout, now).await?;
     let plan = plan::plan(&observed);
+    // Recorded before applying, so that a pass failing half-way is covered too.
+    ctx.caches.record_writes(
+        &rollout.uid().unwrap_or_default(),
+        &rollout.name_any(),
+        &plan.actions,
+        plan.status
+            .as_ref()
+            .is_some_and(|new| rollout.status.as_ref() != Some(new)),
+    );
     debug!(rollout = %rollout.name_any(), actions = ?plan.actions.iter().map(action_name).collect::<Vec<_>>(), "planned");
     let executor = Executor {
         client: &ctx.client,
