@@ -6,6 +6,7 @@ pub mod evict;
 pub mod execute;
 pub mod objects;
 pub mod observe;
+pub mod observe_router;
 pub mod plan;
 pub mod reconcile;
 pub mod route;

@@ -80,7 +80,7 @@ pub async fn observe(
         services,
         pods,
         analysis_runs: reader.owned_analysis_runs().await?,
-        router_weights: None,
+        router_weights: super::observe_router::router_weights(client, rollout).await?,
     })
 }
 

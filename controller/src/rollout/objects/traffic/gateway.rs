@@ -217,6 +217,29 @@ pub fn remove_managed_routes(route: &Value, names: &[&str]) -> Value {
     route
 }
 
+/// The canary and stable weights of the first rule the controller does not manage that routes
+/// to both Services; a backend without `weight` has Gateway API's default of 1. `None` when no
+/// rule routes to both.
+pub fn weights(route: &Value, backends: Backends<'_>) -> Option<Weights> {
+    let rules = route.pointer("/spec/rules").and_then(Value::as_array)?;
+    rules.iter().filter(|rule| !is_managed(rule)).find_map(|rule| {
+        let refs = rule.get("backendRefs").and_then(Value::as_array)?;
+        let weight_of = |service: &str| {
+            let backend = refs
+                .iter()
+                .find(|r| r.get("name").and_then(Value::as_str) == Some(service))?;
+            match backend.get("weight") {
+                None => Some(1),
+                Some(weight) => weight.as_i64().and_then(|w| i32::try_from(w).ok()),
+            }
+        };
+        Some(Weights {
+            canary: weight_of(backends.canary)?,
+            stable: weight_of(backends.stable)?,
+        })
+    })
+}
+
 /// Rules the controller added carry a name; the user's rules that also carry one are told
 /// apart by routing to more than one backend or none.
 fn is_managed(rule: &Value) -> bool {

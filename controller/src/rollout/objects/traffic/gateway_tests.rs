@@ -187,3 +187,25 @@ fn plugin_config_lists_routes() {
         Err(ObjectError::InvalidPluginConfig { .. })
     ));
 }
+
+#[test]
+fn weights_are_read_back_from_the_unmanaged_rule() {
+    // Before any edit the backends carry no weight: Gateway API's default of 1 each.
+    assert_eq!(
+        weights(&route(), BACKENDS),
+        Some(Weights { canary: 1, stable: 1 })
+    );
+    let set = set_weight(&route(), BACKENDS, Weights::split(30, None)).unwrap();
+    assert_eq!(weights(&set, BACKENDS), Some(Weights::split(30, None)));
+    // A header route sends only to the canary; it is managed and does not count.
+    let header: SetHeaderRoute = serde_json::from_value(json!({"name": "h",
+        "match": [{"headerName": "X-Canary", "headerValue": {"exact": "yes"}}]}))
+    .unwrap();
+    let with_header = set_header_route(&set, BACKENDS, &header).unwrap();
+    assert_eq!(weights(&with_header, BACKENDS), Some(Weights::split(30, None)));
+    let other = Backends {
+        stable: "web-stable",
+        canary: "elsewhere",
+    };
+    assert_eq!(weights(&set, other), None);
+}

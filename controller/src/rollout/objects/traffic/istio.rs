@@ -166,6 +166,118 @@ fn weigh_route(
     Ok(())
 }
 
+/// The weights the VirtualService applies on the routes `spec` names (chosen as
+/// [`set_weight`] chooses them), when every one of those routes has both destinations and they
+/// all agree; a destination without `weight` counts as 0.
+pub fn weights(virtual_service: &Value, spec: &IstioVirtualService, split: Split<'_>) -> Option<Weights> {
+    let http = virtual_service.pointer("/spec/http").and_then(Value::as_array);
+    let mut routes: Vec<&Value> = Vec::new();
+    match (&spec.routes, http) {
+        (Some(names), http) => {
+            for name in names {
+                let named = http?
+                    .iter()
+                    .find(|route| route.get("name").and_then(Value::as_str) == Some(name.as_str()));
+                routes.push(named?);
+            }
+        }
+        (None, Some(http)) if spec.tls_routes.is_none() && spec.tcp_routes.is_none() => {
+            match http.as_slice() {
+                [only] => routes.push(only),
+                _ => return None,
+            }
+        }
+        _ => {}
+    }
+    let tls = virtual_service.pointer("/spec/tls").and_then(Value::as_array);
+    for wanted in spec.tls_routes.iter().flatten() {
+        let found = tls?
+            .iter()
+            .find(|route| route_matches(route, wanted.port, wanted.sni_hosts.as_deref()));
+        routes.push(found?);
+    }
+    let tcp = virtual_service.pointer("/spec/tcp").and_then(Value::as_array);
+    for wanted in spec.tcp_routes.iter().flatten() {
+        routes.push(
+            tcp?.iter()
+                .find(|route| route_matches(route, wanted.port, None))?,
+        );
+    }
+    let mut agreed = None;
+    for route in routes {
+        let weights = route_weights(route, split)?;
+        if agreed.is_some_and(|seen| seen != weights) {
+            return None;
+        }
+        agreed = Some(weights);
+    }
+    agreed
+}
+
+fn route_weights(route: &Value, split: Split<'_>) -> Option<Weights> {
+    let (mut canary, mut stable) = (None, None);
+    for entry in route.get("route").and_then(Value::as_array)? {
+        let weight = entry
+            .get("weight")
+            .and_then(Value::as_i64)
+            .and_then(|w| i32::try_from(w).ok())
+            .unwrap_or(0);
+        match entry.get("destination").and_then(|d| split.classify(d)) {
+            Some(true) => canary = Some(weight),
+            Some(false) => stable = Some(weight),
+            None => {}
+        }
+    }
+    Some(Weights {
+        canary: canary?,
+        stable: stable?,
+    })
+}
+
+/// The `rollouts-pod-template-hash` labels of the DestinationRule's (canary, stable) subsets.
+pub fn subset_hashes(
+    destination_rule: &Value,
+    spec: &IstioDestinationRule,
+) -> (Option<String>, Option<String>) {
+    let subsets = destination_rule
+        .pointer("/spec/subsets")
+        .and_then(Value::as_array);
+    let hash_of = |name: &str| {
+        subsets
+            .into_iter()
+            .flatten()
+            .find(|subset| subset.get("name").and_then(Value::as_str) == Some(name))
+            .and_then(|subset| {
+                subset
+                    .pointer("/labels")
+                    .and_then(|l| l.get(POD_TEMPLATE_HASH_LABEL))
+            })
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    (
+        hash_of(&spec.canary_subset_name),
+        hash_of(&spec.stable_subset_name),
+    )
+}
+
+/// With a subset split, the host of the first HTTP destination that names the stable subset:
+/// the host header and mirror routes send to. `None` with a host split or when none is found.
+pub fn subset_host(virtual_service: &Value, split: Split<'_>) -> Option<String> {
+    let Split::Subset { stable, .. } = split else {
+        return None;
+    };
+    let routes = virtual_service.pointer("/spec/http").and_then(Value::as_array)?;
+    routes
+        .iter()
+        .filter_map(|route| route.get("route").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|entry| entry.get("destination"))
+        .find(|destination| destination.get("subset").and_then(Value::as_str) == Some(stable))
+        .and_then(|destination| destination.get("host").and_then(Value::as_str))
+        .map(str::to_string)
+}
+
 /// Labels the DestinationRule's canary and stable subsets with the pod template hashes.
 pub fn set_subset_hashes(
     destination_rule: &Value,

@@ -230,3 +230,50 @@ fn managed_routes_follow_their_declared_precedence() {
         vec!["a", "b", "primary", "other"]
     );
 }
+
+#[test]
+fn weights_and_subset_hashes_are_read_back() {
+    let named = spec(json!({"name": "web-vsvc", "routes": ["primary"],
+        "tlsRoutes": [{"port": 443, "sniHosts": ["web.example.com"]}], "tcpRoutes": [{"port": 5432}]}));
+    let split = Split::Host(BACKENDS);
+    assert_eq!(
+        weights(&virtual_service(), &named, split),
+        Some(Weights::split(0, None))
+    );
+    let set = set_weight(&virtual_service(), &named, split, Weights::split(30, None)).unwrap();
+    assert_eq!(weights(&set, &named, split), Some(Weights::split(30, None)));
+    // Routes that disagree (only the HTTP route moved) read as no single weight.
+    let http_only = spec(json!({"name": "web-vsvc", "routes": ["primary"]}));
+    let partly = set_weight(&virtual_service(), &http_only, split, Weights::split(30, None)).unwrap();
+    assert_eq!(weights(&partly, &named, split), None);
+    assert_eq!(
+        weights(
+            &set,
+            &spec(json!({"name": "web-vsvc", "routes": ["absent"]})),
+            split
+        ),
+        None
+    );
+
+    let rule: IstioDestinationRule = serde_json::from_value(json!(
+        {"name": "web-dr", "canarySubsetName": "canary", "stableSubsetName": "stable"}))
+    .unwrap();
+    let dr = json!({"metadata": {"name": "web-dr"}, "spec": {"host": "web", "subsets": [
+        {"name": "canary"}, {"name": "stable"}]}});
+    assert_eq!(subset_hashes(&dr, &rule), (None, None));
+    let labelled = set_subset_hashes(&dr, &rule, "new", "old").unwrap();
+    assert_eq!(
+        subset_hashes(&labelled, &rule),
+        (Some("new".to_string()), Some("old".to_string()))
+    );
+    let vs = json!({"metadata": {"name": "web-vsvc"}, "spec": {"http": [{"route": [
+        {"destination": {"host": "web.shop.svc.cluster.local", "subset": "stable"}, "weight": 100},
+        {"destination": {"host": "web.shop.svc.cluster.local", "subset": "canary"}, "weight": 0}
+    ]}]}});
+    let subsets = Split::of(Some(&rule), BACKENDS);
+    assert_eq!(
+        subset_host(&vs, subsets).as_deref(),
+        Some("web.shop.svc.cluster.local")
+    );
+    assert_eq!(subset_host(&vs, split), None);
+}

@@ -90,6 +90,16 @@ impl<'a> Subject<'a> {
     }
 }
 
+/// Whether `object` has an owner reference to the object with `uid`.
+pub fn owned_by(object: &Value, uid: &str) -> bool {
+    object
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|owner| owner.get("uid").and_then(Value::as_str) == Some(uid))
+}
+
 /// The array at `pointer` inside `object`, or an error naming `field`.
 pub(crate) fn array_mut<'v>(
     object: &'v mut Value,
@@ -181,6 +191,14 @@ mod tests {
             );
         }
         assert_eq!(Weights::split(20, Some(1000)).total(), 1000);
+    }
+
+    #[test]
+    fn owned_by_reads_owner_references() {
+        let object = serde_json::json!({"metadata": {"ownerReferences": [{"uid": "a"}, {"uid": "b"}]}});
+        assert!(owned_by(&object, "b"));
+        assert!(!owned_by(&object, "c"));
+        assert!(!owned_by(&serde_json::json!({"metadata": {}}), "a"));
     }
 
     #[test]

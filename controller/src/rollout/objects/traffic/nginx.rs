@@ -127,6 +127,63 @@ pub fn canary_ingress(
     }))
 }
 
+/// The annotation prefix the Rollout's nginx settings name, or ingress-nginx's default.
+pub fn annotation_prefix(nginx: &NginxTrafficRouting) -> &str {
+    nginx
+        .annotation_prefix
+        .as_deref()
+        .unwrap_or(DEFAULT_ANNOTATION_PREFIX)
+}
+
+/// The canary weight a canary Ingress applies (`canary-weight`; 0 when unset, not a number, or
+/// not marked `canary: "true"`).
+pub fn canary_weight(canary_ingress: &Value, prefix: &str) -> i32 {
+    let annotations = canary_ingress.pointer("/metadata/annotations");
+    let annotation = |key: &str| {
+        annotations
+            .and_then(|a| a.get(format!("{prefix}/{key}")))
+            .and_then(Value::as_str)
+    };
+    if annotation("canary") != Some("true") {
+        return 0;
+    }
+    annotation("canary-weight")
+        .and_then(|w| w.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Copies the header-route annotations (`canary-by-header*`) of the live canary Ingress into a
+/// freshly generated one, so that changing the weight keeps a header route in place.
+pub fn keep_header_annotations(generated: &mut Value, live: &Value, prefix: &str) {
+    let header_key = format!("{prefix}/canary-by-header");
+    let Some(live) = live.pointer("/metadata/annotations").and_then(Value::as_object) else {
+        return;
+    };
+    let Some(annotations) = generated
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (key, value) in live.iter().filter(|(key, _)| key.starts_with(&header_key)) {
+        annotations.entry(key.clone()).or_insert_with(|| value.clone());
+    }
+}
+
+/// The live canary Ingress with the generated one's annotations, owner and spec; everything
+/// else the server keeps (resourceVersion, labels others set) stays as read.
+pub fn updated(live: &Value, generated: &Value) -> Value {
+    let mut edited = live.clone();
+    for pointer in ["/metadata/annotations", "/metadata/ownerReferences"] {
+        if let (Some(from), Some(metadata)) = (generated.pointer(pointer), edited.get_mut("metadata")) {
+            let key = pointer.rsplit('/').next().unwrap_or_default();
+            metadata[key] = from.clone();
+        }
+    }
+    edited["spec"] = generated.get("spec").cloned().unwrap_or(Value::Null);
+    edited
+}
+
 /// The stable Ingress's rules cut down to the paths that route to the stable Service, each
 /// switched to the canary Service (same port).
 fn canary_rules(

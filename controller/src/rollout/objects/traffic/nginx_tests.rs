@@ -195,3 +195,48 @@ fn long_names_are_cut_to_253_characters() {
     assert_eq!(name.len(), 253);
     assert!(name.starts_with("web-iii") && name.ends_with("-canary"));
 }
+
+#[test]
+fn weight_and_header_route_survive_regeneration() {
+    let rollout = rollout(json!({"stableIngress": "web-ingress"}), None);
+    let header: SetHeaderRoute = serde_json::from_value(json!({"name": "h",
+        "match": [{"headerName": "X-Canary", "headerValue": {"exact": "yes"}}]}))
+    .unwrap();
+    let live = canary_ingress(
+        &rollout,
+        &stable_ingress(),
+        Weights::split(30, None),
+        Some(&header),
+    )
+    .unwrap();
+    let prefix = DEFAULT_ANNOTATION_PREFIX;
+    assert_eq!(canary_weight(&live, prefix), 30);
+    assert_eq!(
+        canary_weight(&stable_ingress(), prefix),
+        0,
+        "not a canary Ingress"
+    );
+
+    // A new weight regenerates the Ingress; the header route is carried over.
+    let mut next = canary_ingress(&rollout, &stable_ingress(), Weights::split(60, None), None).unwrap();
+    keep_header_annotations(&mut next, &live, prefix);
+    let annotations = &next["metadata"]["annotations"];
+    assert_eq!(annotations[format!("{prefix}/canary-by-header")], "X-Canary");
+    assert_eq!(annotations[format!("{prefix}/canary-by-header-value")], "yes");
+    assert_eq!(canary_weight(&next, prefix), 60);
+
+    // The update keeps what the server and others wrote, and takes the new annotations and spec.
+    let mut read = live.clone();
+    read["metadata"]["resourceVersion"] = json!("7");
+    read["metadata"]["labels"] = json!({"team": "web"});
+    let written = updated(&read, &next);
+    assert_eq!(written["metadata"]["resourceVersion"], "7");
+    assert_eq!(written["metadata"]["labels"], json!({"team": "web"}));
+    assert_eq!(canary_weight(&written, prefix), 60);
+    assert_eq!(written["spec"], next["spec"]);
+    assert_eq!(
+        updated(&written, &next),
+        written,
+        "writing the same weight twice changes nothing"
+    );
+}

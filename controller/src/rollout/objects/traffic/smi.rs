@@ -69,6 +69,26 @@ pub fn set_weight(live: &Value, smi: &SmiTrafficRouting, backends: Backends<'_>,
     edited
 }
 
+/// The canary and stable weights of a TrafficSplit's backends (integers, or whole-number
+/// strings as `v1alpha1` quantities may be written); `None` when either backend is absent.
+pub fn weights(split: &Value, backends: Backends<'_>) -> Option<Weights> {
+    let entries = split.pointer("/spec/backends").and_then(Value::as_array)?;
+    let weight_of = |service: &str| {
+        let entry = entries
+            .iter()
+            .find(|b| b.get("service").and_then(Value::as_str) == Some(service))?;
+        match entry.get("weight")? {
+            Value::Number(n) => n.as_i64().and_then(|w| i32::try_from(w).ok()),
+            Value::String(text) => text.trim().parse().ok(),
+            _ => None,
+        }
+    };
+    Some(Weights {
+        canary: weight_of(backends.canary)?,
+        stable: weight_of(backends.stable)?,
+    })
+}
+
 fn backends_of(backends: Backends<'_>, weights: Weights) -> Value {
     json!([
         {"service": backends.canary, "weight": weights.canary},
@@ -139,6 +159,13 @@ mod tests {
 
         let mut no_uid = rollout();
         no_uid.metadata.uid = None;
+        assert_eq!(weights(&updated, BACKENDS), Some(Weights::split(60, None)));
+        let mut quoted = updated.clone();
+        quoted["spec"]["backends"][0]["weight"] = json!("25");
+        assert_eq!(weights(&quoted, BACKENDS).map(|w| w.canary), Some(25));
+        quoted["spec"]["backends"].as_array_mut().unwrap().remove(1);
+        assert_eq!(weights(&quoted, BACKENDS), None);
+
         let error = traffic_split(&no_uid, &smi, BACKENDS, Weights::split(10, None)).unwrap_err();
         assert_eq!(error.to_string(), "Rollout web: metadata.uid is not set");
     }

@@ -1,0 +1,135 @@
+//! The routers' objects over the API: which version of each routing kind the cluster serves,
+//! and reads and writes of the objects as JSON. Writes carry the resourceVersion they were read
+//! at, so a concurrent change makes them fail with 409 (retried by the next reconcile) instead
+//! of being lost.
+
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::Client;
+use kube::api::{Api, DynamicObject, PostParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use serde_json::Value;
+
+/// A routing kind that comes from a CRD, with the versions linnet writes, preferred first.
+#[derive(Clone, Copy, Debug)]
+pub struct RouteKind {
+    pub group: &'static str,
+    pub kind: &'static str,
+    pub plural: &'static str,
+    pub versions: &'static [&'static str],
+}
+
+pub const HTTP_ROUTE: RouteKind = RouteKind {
+    group: "gateway.networking.k8s.io",
+    kind: "HTTPRoute",
+    plural: "httproutes",
+    versions: &["v1", "v1beta1"],
+};
+
+pub const VIRTUAL_SERVICE: RouteKind = RouteKind {
+    group: "networking.istio.io",
+    kind: "VirtualService",
+    plural: "virtualservices",
+    versions: &["v1", "v1beta1", "v1alpha3"],
+};
+
+pub const DESTINATION_RULE: RouteKind = RouteKind {
+    group: "networking.istio.io",
+    kind: "DestinationRule",
+    plural: "destinationrules",
+    versions: &["v1", "v1beta1", "v1alpha3"],
+};
+
+pub const TRAFFIC_SPLIT: RouteKind = RouteKind {
+    group: "split.smi-spec.io",
+    kind: "TrafficSplit",
+    plural: "trafficsplits",
+    versions: &["v1alpha1", "v1alpha2", "v1alpha3"],
+};
+
+/// The kind at the version the server prefers, when that is one linnet knows, else the first
+/// known version it serves; `None` when the server does not serve the group.
+pub async fn served(client: &Client, kind: RouteKind) -> Result<Option<ApiResource>, kube::Error> {
+    let groups = client.list_api_groups().await?;
+    let Some(group) = groups.groups.iter().find(|g| g.name == kind.group) else {
+        return Ok(None);
+    };
+    let served: Vec<&str> = group.versions.iter().map(|v| v.version.as_str()).collect();
+    let preferred = group.preferred_version.as_ref().map(|v| v.version.as_str());
+    let version = preferred
+        .filter(|p| kind.versions.contains(p))
+        .or_else(|| kind.versions.iter().copied().find(|v| served.contains(v)));
+    Ok(version.map(|version| {
+        let gvk = GroupVersionKind::gvk(kind.group, version, kind.kind);
+        ApiResource::from_gvk_with_plural(&gvk, kind.plural)
+    }))
+}
+
+/// `networking.k8s.io/v1` Ingress.
+pub fn ingress() -> ApiResource {
+    ApiResource::erase::<Ingress>(&())
+}
+
+fn api(client: &Client, resource: &ApiResource, namespace: &str) -> Api<DynamicObject> {
+    Api::namespaced_with(client.clone(), namespace, resource)
+}
+
+fn to_json(object: DynamicObject) -> Result<Value, kube::Error> {
+    serde_json::to_value(object).map_err(kube::Error::SerdeError)
+}
+
+fn from_json(object: &Value) -> Result<DynamicObject, kube::Error> {
+    serde_json::from_value(object.clone()).map_err(kube::Error::SerdeError)
+}
+
+/// Reads an object; a 404 is an error.
+pub async fn get(
+    client: &Client,
+    resource: &ApiResource,
+    namespace: &str,
+    name: &str,
+) -> Result<Value, kube::Error> {
+    to_json(api(client, resource, namespace).get(name).await?)
+}
+
+/// Reads an object, `None` when it does not exist.
+pub async fn get_opt(
+    client: &Client,
+    resource: &ApiResource,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<Value>, kube::Error> {
+    api(client, resource, namespace)
+        .get_opt(name)
+        .await?
+        .map(to_json)
+        .transpose()
+}
+
+/// Replaces an object with `edited` (which carries the resourceVersion it was read at).
+pub async fn replace(
+    client: &Client,
+    resource: &ApiResource,
+    namespace: &str,
+    name: &str,
+    edited: &Value,
+) -> Result<(), kube::Error> {
+    let object = from_json(edited)?;
+    api(client, resource, namespace)
+        .replace(name, &PostParams::default(), &object)
+        .await
+        .map(drop)
+}
+
+/// Creates an object.
+pub async fn create(
+    client: &Client,
+    resource: &ApiResource,
+    namespace: &str,
+    object: &Value,
+) -> Result<(), kube::Error> {
+    let object = from_json(object)?;
+    api(client, resource, namespace)
+        .create(&PostParams::default(), &object)
+        .await
+        .map(drop)
+}
