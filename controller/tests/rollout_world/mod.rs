@@ -212,3 +212,46 @@ pub fn replicas_of(replica_sets: &[(String, i32, i32)], hash: &str) -> Option<(i
         .find(|(h, _, _)| h == hash)
         .map(|(_, replicas, ready)| (*replicas, *ready))
 }
+
+impl World {
+    /// Replaces the simulated cluster with one that serves `/metrics` and `/stats` on an
+    /// ephemeral loopback port, and returns that address. Call it before creating workloads.
+    pub async fn serve_traffic_stats(&mut self) -> std::net::SocketAddr {
+        let options = ClusterOptions {
+            metrics_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+            ..ClusterOptions::default()
+        };
+        let cluster = start_cluster(&self._sim.url(), options)
+            .await
+            .unwrap_or_else(|e| panic!("simulated cluster with metrics did not start: {e}"));
+        let addr = cluster
+            .metrics_addr()
+            .unwrap_or_else(|| panic!("the simulated cluster serves no metrics"));
+        std::mem::replace(&mut self._cluster, cluster).stop().await;
+        addr
+    }
+}
+
+/// A plain HTTP/1.0 GET on loopback, returning the body.
+pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("cannot send to {addr}: {e}"));
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .unwrap_or_else(|e| panic!("cannot read from {addr}: {e}"));
+    match response.split_once("\r\n\r\n") {
+        Some((head, body)) if head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200") => {
+            body.to_string()
+        }
+        _ => panic!("GET {path} on {addr} failed: {response}"),
+    }
+}

@@ -1,0 +1,659 @@
+//! Canary Rollouts through each traffic router, end to end against the sim: the controller
+//! sets the weights on the route objects (Gateway API HTTPRoute, NGINX canary Ingress, Istio
+//! VirtualService by host and by DestinationRule subset, SMI TrafficSplit), and the simulated
+//! cluster's synthetic traffic, routed as a data plane would, reaches the canary pods in that
+//! share (within four binomial standard deviations). Promotion sends everything to the new
+//! stable and removes the managed routes; an abort sends everything back to stable.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use linnet_sim::cluster::Stats;
+use serde_json::{Value, json};
+
+mod rollout_world;
+
+use rollout_world::{TIMEOUT, World, given_a_cluster, http_get, replicas_of, str_at};
+
+/// Requests per second each traffic source receives.
+const RPS: &str = "1000";
+/// Requests counted per measurement.
+const SAMPLE: u64 = 3000;
+
+const HTTP_ROUTE: (&str, &str, &str, &str) = ("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes");
+const VIRTUAL_SERVICE: (&str, &str, &str, &str) = (
+    "networking.istio.io",
+    "v1beta1",
+    "VirtualService",
+    "virtualservices",
+);
+const DESTINATION_RULE: (&str, &str, &str, &str) = (
+    "networking.istio.io",
+    "v1beta1",
+    "DestinationRule",
+    "destinationrules",
+);
+// Not the version the controller writes by default: it must find the one served.
+const TRAFFIC_SPLIT: (&str, &str, &str, &str) =
+    ("split.smi-spec.io", "v1alpha2", "TrafficSplit", "trafficsplits");
+
+fn resource((group, version, kind, plural): (&str, &str, &str, &str)) -> ApiResource {
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
+}
+
+/// A minimal CRD for a routing kind: any fields kept.
+fn crd((group, version, kind, plural): (&str, &str, &str, &str)) -> CustomResourceDefinition {
+    serde_json::from_value(json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("{plural}.{group}")},
+        "spec": {
+            "group": group, "scope": "Namespaced",
+            "names": {"kind": kind, "plural": plural, "singular": kind.to_lowercase(),
+                      "listKind": format!("{kind}List")},
+            "versions": [{"name": version, "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]
+        }
+    }))
+    .unwrap_or_else(|e| panic!("bad CRD for {kind}: {e}"))
+}
+
+/// Given a cluster serving traffic stats, with the router CRDs installed and the controller
+/// running; returns the world and the `/stats` address.
+async fn given_a_routed_cluster(namespace: &str) -> (World, SocketAddr) {
+    let mut world = given_a_cluster(namespace).await;
+    let stats = world.serve_traffic_stats().await;
+    let crds: Api<CustomResourceDefinition> = Api::all(world.client.clone());
+    for kind in [HTTP_ROUTE, VIRTUAL_SERVICE, DESTINATION_RULE, TRAFFIC_SPLIT] {
+        crds.create(&PostParams::default(), &crd(kind))
+            .await
+            .unwrap_or_else(|e| panic!("cannot install the CRD of {}: {e}", kind.2));
+    }
+    world.start_controller(None);
+    (world, stats)
+}
+
+impl World {
+    fn custom(&self, kind: (&str, &str, &str, &str)) -> Api<DynamicObject> {
+        Api::namespaced_with(self.client.clone(), &self.namespace, &resource(kind))
+    }
+
+    /// Creates a routing object once its CRD is served.
+    async fn create_custom(&self, kind: (&str, &str, &str, &str), object: Value) {
+        let object: DynamicObject =
+            serde_json::from_value(object).unwrap_or_else(|e| panic!("bad {}: {e}", kind.2));
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            match self.custom(kind).create(&PostParams::default(), &object).await {
+                Ok(_) => return,
+                Err(error) => assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "cannot create {}: {error}",
+                    kind.2
+                ),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn create_service(&self, name: &str) {
+        let service: Service = serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+        }))
+        .unwrap_or_else(|e| panic!("bad Service {name}: {e}"));
+        Api::<Service>::namespaced(self.client.clone(), &self.namespace)
+            .create(&PostParams::default(), &service)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create Service {name}: {e}"));
+    }
+
+    /// Polls until `check` holds for the object `name` (read as JSON through `api`), or fails
+    /// after [`TIMEOUT`] showing what was last seen.
+    async fn eventually_object(
+        &self,
+        api: &Api<DynamicObject>,
+        name: &str,
+        what: &str,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            let seen = match api.get_opt(name).await {
+                Ok(Some(object)) => serde_json::to_value(object).unwrap_or(Value::Null),
+                Ok(None) => Value::Null,
+                Err(error) => json!({"error": error.to_string()}),
+            };
+            if check(&seen) {
+                return seen;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} never got to: {what}\nlast seen: {seen:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn ingresses(&self) -> Api<DynamicObject> {
+        let resource = ApiResource::erase::<Ingress>(&());
+        Api::namespaced_with(self.client.clone(), &self.namespace, &resource)
+    }
+
+    async fn annotate(&self, api: &Api<DynamicObject>, name: &str, annotations: Value) {
+        let patch = json!({"metadata": {"annotations": annotations}});
+        api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .unwrap_or_else(|e| panic!("cannot annotate {name}: {e}"));
+    }
+
+    /// Polls until the Rollout is Healthy on its first ReplicaSet with 4 ready; its hash.
+    async fn eventually_deployed(&self) -> String {
+        let status = self
+            .eventually(
+                "web",
+                "Healthy on its first ReplicaSet with 4 ready",
+                |status, rs| {
+                    let hash = str_at(status, "currentPodHash");
+                    str_at(status, "phase") == "Healthy"
+                        && !hash.is_empty()
+                        && str_at(status, "stableRS") == hash
+                        && replicas_of(rs, hash) == Some((4, 4))
+                },
+            )
+            .await;
+        str_at(&status, "currentPodHash").to_string()
+    }
+
+    /// Changes the image and polls until the update pauses at its indefinite pause with the
+    /// canary ready; the canary's hash.
+    async fn update_until_paused(&self, stable: &str) -> String {
+        let image =
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:2.0"}]}}}});
+        self.patch_spec("web", image).await;
+        let status = self
+            .eventually(
+                "web",
+                "Paused at CanaryPauseStep with 2 canary pods ready",
+                |status, rs| {
+                    let canary = str_at(status, "currentPodHash");
+                    canary != stable
+                        && str_at(status, "phase") == "Paused"
+                        && status["pauseConditions"][0]["reason"] == "CanaryPauseStep"
+                        && replicas_of(rs, canary) == Some((2, 2))
+                },
+            )
+            .await;
+        str_at(&status, "currentPodHash").to_string()
+    }
+
+    /// Promotes as Argo's kubectl plugin does.
+    async fn promote(&self) {
+        let patch = json!({"status": {"pauseConditions": null}, "spec": {"paused": false}});
+        self.rollouts()
+            .patch_status("web", &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .unwrap_or_else(|e| panic!("cannot promote: {e}"));
+    }
+
+    async fn abort(&self) {
+        let patch = json!({"status": {"abort": true}});
+        self.rollouts()
+            .patch_status("web", &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .unwrap_or_else(|e| panic!("cannot abort: {e}"));
+    }
+
+    async fn eventually_promoted(&self, canary: &str) {
+        self.eventually("web", "Healthy with the canary as stable", |status, _| {
+            str_at(status, "phase") == "Healthy" && str_at(status, "stableRS") == canary
+        })
+        .await;
+    }
+}
+
+/// Requests per pod-template hash in the test's namespace, between now and when at least
+/// [`SAMPLE`] more requests were answered. Waits a moment first, so that the traffic
+/// generator has compiled the routing just changed.
+async fn measure(world: &World, stats: SocketAddr) -> BTreeMap<String, u64> {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let read = || async {
+        let body = http_get(stats, "/stats").await;
+        let stats: Stats = serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad /stats: {e}"));
+        let mut by_hash = BTreeMap::new();
+        for series in stats.series.iter().filter(|s| s.namespace == world.namespace) {
+            *by_hash.entry(series.pod_template_hash.clone()).or_insert(0) += series.requests;
+        }
+        by_hash
+    };
+    let before = read().await;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let after = read().await;
+        let window: BTreeMap<String, u64> = after
+            .iter()
+            .map(|(hash, n)| (hash.clone(), n - before.get(hash).copied().unwrap_or(0)))
+            .collect();
+        if window.values().sum::<u64>() >= SAMPLE {
+            return window;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the traffic never reached {SAMPLE} requests: {window:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Asserts that `hash` received share `p` of the window's requests: within four binomial
+/// standard deviations, and exactly all or none for shares of 1 and 0.
+fn assert_share(window: &BTreeMap<String, u64>, hash: &str, p: f64) {
+    let n: u64 = window.values().sum();
+    let hits = window.get(hash).copied().unwrap_or(0);
+    let expected = n as f64 * p;
+    let tolerance = 4.0 * (n as f64 * p * (1.0 - p)).sqrt();
+    assert!(
+        (hits as f64 - expected).abs() <= tolerance,
+        "{hash} got {hits} of {n} requests, expected {expected:.0} ± {tolerance:.0}: {window:?}"
+    );
+}
+
+fn rollout(routing: Value, steps: Value, services: bool) -> Value {
+    let mut canary = json!({"trafficRouting": routing, "steps": steps});
+    if services {
+        canary["stableService"] = json!("web-stable");
+        canary["canaryService"] = json!("web-canary");
+    }
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 4,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}, "annotations": {"sim.linnet.dev/ready-after": "0.2"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.0"}]},
+            },
+            "strategy": {"canary": canary},
+        },
+    })
+}
+
+fn weight_30_then_pause() -> Value {
+    json!([{"setWeight": 30}, {"pause": {}}])
+}
+
+/// The weights of the two backends of rule 0 of an HTTPRoute: (stable, canary).
+fn http_route_weights(route: &Value) -> (Value, Value) {
+    let refs = &route["spec"]["rules"][0]["backendRefs"];
+    (refs[0]["weight"].clone(), refs[1]["weight"].clone())
+}
+
+fn vs_weights(vs: &Value) -> (Value, Value) {
+    let route = &vs["spec"]["http"][0]["route"];
+    (route[0]["weight"].clone(), route[1]["weight"].clone())
+}
+
+async fn given_an_http_route(world: &World) {
+    world.create_service("web-stable").await;
+    world.create_service("web-canary").await;
+    world
+        .create_custom(
+            HTTP_ROUTE,
+            json!({
+                "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                "metadata": {"name": "web-route", "annotations": {"sim.linnet.dev/rps": RPS}},
+                "spec": {"parentRefs": [{"name": "gateway"}], "rules": [{"backendRefs": [
+                    {"name": "web-stable", "port": 80, "weight": 100},
+                    {"name": "web-canary", "port": 80, "weight": 0}
+                ]}]}
+            }),
+        )
+        .await;
+}
+
+fn gateway_routing() -> Value {
+    json!({"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web-route"}}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_route_weights_split_the_traffic_and_promotion_moves_it_all_to_the_new_stable() {
+    let (world, stats) = given_a_routed_cluster("traffic-gateway").await;
+    given_an_http_route(&world).await;
+    world
+        .create(rollout(gateway_routing(), weight_30_then_pause(), true))
+        .await;
+    let stable = world.eventually_deployed().await;
+
+    // When the image changes
+    let canary = world.update_until_paused(&stable).await;
+    // Then the HTTPRoute sends 30 to the canary Service and 70 to the stable one
+    let routes = world.custom(HTTP_ROUTE);
+    world
+        .eventually_object(&routes, "web-route", "weights 70/30", |route| {
+            http_route_weights(route) == (json!(70), json!(30))
+        })
+        .await;
+    // And the canary pods receive 30% of the requests
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 0.3);
+    assert_share(&window, &stable, 0.7);
+
+    // When it is promoted
+    world.promote().await;
+    world.eventually_promoted(&canary).await;
+    // Then the route is back at 100 for the stable Service, which now selects the new pods
+    world
+        .eventually_object(&routes, "web-route", "weights 100/0", |route| {
+            http_route_weights(route) == (json!(100), json!(0))
+        })
+        .await;
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abort_sends_all_traffic_back_to_stable_through_the_http_route() {
+    let (world, stats) = given_a_routed_cluster("traffic-abort").await;
+    given_an_http_route(&world).await;
+    world
+        .create(rollout(gateway_routing(), weight_30_then_pause(), true))
+        .await;
+    let stable = world.eventually_deployed().await;
+    let canary = world.update_until_paused(&stable).await;
+    let routes = world.custom(HTTP_ROUTE);
+    world
+        .eventually_object(&routes, "web-route", "weights 70/30", |route| {
+            http_route_weights(route) == (json!(70), json!(30))
+        })
+        .await;
+
+    // When the update is aborted mid-way
+    world.abort().await;
+    // Then the route sends everything to stable, while the canary pods still run
+    world
+        .eventually_object(&routes, "web-route", "weights 100/0", |route| {
+            http_route_weights(route) == (json!(100), json!(0))
+        })
+        .await;
+    world
+        .eventually(
+            "web",
+            "Degraded after the abort, canary pods still up",
+            |status, rs| {
+                str_at(status, "phase") == "Degraded"
+                    && str_at(status, "stableRS") == stable
+                    && replicas_of(rs, &canary).is_some_and(|(_, ready)| ready > 0)
+            },
+        )
+        .await;
+    // And no request reaches the canary pods
+    let window = measure(&world, stats).await;
+    assert_share(&window, &stable, 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_nginx_canary_ingress_splits_the_traffic_and_keeps_weight_zero_after_promotion() {
+    let (world, stats) = given_a_routed_cluster("traffic-nginx").await;
+    world.create_service("web-stable").await;
+    world.create_service("web-canary").await;
+    let stable_ingress: Ingress = serde_json::from_value(json!({
+        "metadata": {"name": "web-ingress", "annotations": {"sim.linnet.dev/rps": RPS}},
+        "spec": {"ingressClassName": "nginx", "rules": [{"host": "web.example.com", "http": {"paths": [
+            {"path": "/", "pathType": "Prefix",
+             "backend": {"service": {"name": "web-stable", "port": {"number": 80}}}}
+        ]}}]}
+    }))
+    .unwrap_or_else(|e| panic!("bad Ingress: {e}"));
+    Api::<Ingress>::namespaced(world.client.clone(), &world.namespace)
+        .create(&PostParams::default(), &stable_ingress)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the Ingress: {e}"));
+    let routing = json!({"nginx": {"stableIngress": "web-ingress"}});
+    world.create(rollout(routing, weight_30_then_pause(), true)).await;
+    let stable = world.eventually_deployed().await;
+
+    let canary = world.update_until_paused(&stable).await;
+    // Then a canary Ingress owned by the Rollout sends 30% to the canary Service
+    let ingresses = world.ingresses();
+    let generated = world
+        .eventually_object(
+            &ingresses,
+            "web-web-ingress-canary",
+            "canary-weight 30",
+            |ingress| {
+                let annotations = &ingress["metadata"]["annotations"];
+                annotations["nginx.ingress.kubernetes.io/canary"] == "true"
+                    && annotations["nginx.ingress.kubernetes.io/canary-weight"] == "30"
+            },
+        )
+        .await;
+    assert_eq!(generated["metadata"]["ownerReferences"][0]["kind"], "Rollout");
+    assert_eq!(
+        generated["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"],
+        "web-canary"
+    );
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 0.3);
+
+    world.promote().await;
+    world.eventually_promoted(&canary).await;
+    world
+        .eventually_object(
+            &ingresses,
+            "web-web-ingress-canary",
+            "canary-weight 0",
+            |ingress| ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary-weight"] == "0",
+        )
+        .await;
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_istio_host_split_with_a_header_route_sends_matching_requests_to_the_canary() {
+    let (world, stats) = given_a_routed_cluster("traffic-istio-host").await;
+    world.create_service("web-stable").await;
+    world.create_service("web-canary").await;
+    world
+        .create_custom(
+            VIRTUAL_SERVICE,
+            json!({
+                "apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
+                "metadata": {"name": "web-vsvc", "annotations": {
+                    "sim.linnet.dev/rps": RPS,
+                    "sim.linnet.dev/request-headers": "X-Canary=yes:0.5"
+                }},
+                "spec": {"hosts": ["web"], "http": [{"name": "primary", "route": [
+                    {"destination": {"host": "web-stable"}, "weight": 100},
+                    {"destination": {"host": "web-canary"}, "weight": 0}
+                ]}]}
+            }),
+        )
+        .await;
+    let routing = json!({
+        "istio": {"virtualService": {"name": "web-vsvc", "routes": ["primary"]}},
+        "managedRoutes": [{"name": "canary-header"}]
+    });
+    let steps = json!([
+        {"setWeight": 30},
+        {"setHeaderRoute": {"name": "canary-header",
+            "match": [{"headerName": "X-Canary", "headerValue": {"exact": "yes"}}]}},
+        {"pause": {}}
+    ]);
+    world.create(rollout(routing, steps, true)).await;
+    let stable = world.eventually_deployed().await;
+
+    let canary = world.update_until_paused(&stable).await;
+    // Then the header route comes first and sends X-Canary: yes to the canary Service
+    let services = world.custom(VIRTUAL_SERVICE);
+    let vs = world
+        .eventually_object(&services, "web-vsvc", "header route first, weights 70/30", |vs| {
+            let http = &vs["spec"]["http"];
+            http[0]["name"] == "canary-header" && http[1]["route"][0]["weight"] == 70
+        })
+        .await;
+    assert_eq!(
+        vs["spec"]["http"][0]["match"][0]["headers"]["X-Canary"],
+        json!({"exact": "yes"})
+    );
+    assert_eq!(
+        vs["spec"]["http"][0]["route"][0]["destination"]["host"],
+        "web-canary"
+    );
+    // And the canary gets the half of the requests with the header plus 30% of the others
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 0.5 + 0.5 * 0.3);
+
+    // When promoted, the managed route is removed and everything goes to the new stable
+    world.promote().await;
+    world.eventually_promoted(&canary).await;
+    world
+        .eventually_object(
+            &services,
+            "web-vsvc",
+            "only the primary route, weights 100/0",
+            |vs| {
+                let http = &vs["spec"]["http"];
+                http.as_array().is_some_and(|h| h.len() == 1) && vs_weights(vs) == (json!(100), json!(0))
+            },
+        )
+        .await;
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_istio_subset_split_labels_the_destination_rule_and_splits_the_traffic() {
+    let (world, stats) = given_a_routed_cluster("traffic-istio-subset").await;
+    world.create_service("web").await;
+    world
+        .create_custom(
+            DESTINATION_RULE,
+            json!({
+                "apiVersion": "networking.istio.io/v1beta1", "kind": "DestinationRule",
+                "metadata": {"name": "web-dr"},
+                "spec": {"host": "web", "subsets": [
+                    {"name": "stable", "labels": {"app": "web"}},
+                    {"name": "canary", "labels": {"app": "web"}}
+                ]}
+            }),
+        )
+        .await;
+    world
+        .create_custom(
+            VIRTUAL_SERVICE,
+            json!({
+                "apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
+                "metadata": {"name": "web-vsvc", "annotations": {"sim.linnet.dev/rps": RPS}},
+                "spec": {"hosts": ["web"], "http": [{"name": "primary", "route": [
+                    {"destination": {"host": "web", "subset": "stable"}, "weight": 100},
+                    {"destination": {"host": "web", "subset": "canary"}, "weight": 0}
+                ]}]}
+            }),
+        )
+        .await;
+    let routing = json!({"istio": {
+        "virtualService": {"name": "web-vsvc", "routes": ["primary"]},
+        "destinationRule": {"name": "web-dr", "canarySubsetName": "canary", "stableSubsetName": "stable"}
+    }});
+    // A subset split needs no stable and canary Services.
+    world
+        .create(rollout(routing, weight_30_then_pause(), false))
+        .await;
+    let stable = world.eventually_deployed().await;
+
+    let canary = world.update_until_paused(&stable).await;
+    let rules = world.custom(DESTINATION_RULE);
+    let services = world.custom(VIRTUAL_SERVICE);
+    let subset_hashes = |dr: &Value| {
+        let subsets = &dr["spec"]["subsets"];
+        (
+            subsets[0]["labels"]["rollouts-pod-template-hash"].clone(),
+            subsets[1]["labels"]["rollouts-pod-template-hash"].clone(),
+        )
+    };
+    world
+        .eventually_object(&rules, "web-dr", "stable/canary subsets labelled", |dr| {
+            subset_hashes(dr) == (json!(stable), json!(canary))
+        })
+        .await;
+    world
+        .eventually_object(&services, "web-vsvc", "weights 70/30", |vs| {
+            vs_weights(vs) == (json!(70), json!(30))
+        })
+        .await;
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 0.3);
+
+    world.promote().await;
+    world.eventually_promoted(&canary).await;
+    // Then both subsets select the new hash and the stable subset takes everything
+    world
+        .eventually_object(&rules, "web-dr", "both subsets on the new hash", |dr| {
+            subset_hashes(dr) == (json!(canary), json!(canary))
+        })
+        .await;
+    world
+        .eventually_object(&services, "web-vsvc", "weights 100/0", |vs| {
+            vs_weights(vs) == (json!(100), json!(0))
+        })
+        .await;
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_smi_traffic_split_is_created_owned_and_weighted() {
+    let (world, stats) = given_a_routed_cluster("traffic-smi").await;
+    world.create_service("web").await;
+    world.create_service("web-stable").await;
+    world.create_service("web-canary").await;
+    let routing = json!({"smi": {"rootService": "web", "trafficSplitName": "web-split"}});
+    world.create(rollout(routing, weight_30_then_pause(), true)).await;
+    let stable = world.eventually_deployed().await;
+    // Given the TrafficSplit the controller created, at the version the server serves
+    let splits = world.custom(TRAFFIC_SPLIT);
+    let backends = |split: &Value| split["spec"]["backends"].clone();
+    let created = world
+        .eventually_object(&splits, "web-split", "created with everything to stable", |split| {
+            backends(split)
+                == json!([{"service": "web-canary", "weight": 0}, {"service": "web-stable", "weight": 100}])
+        })
+        .await;
+    assert_eq!(created["apiVersion"], "split.smi-spec.io/v1alpha2");
+    assert_eq!(created["spec"]["service"], "web");
+    assert_eq!(created["metadata"]["ownerReferences"][0]["name"], "web");
+    // And receiving traffic
+    world
+        .annotate(&splits, "web-split", json!({"sim.linnet.dev/rps": RPS}))
+        .await;
+
+    let canary = world.update_until_paused(&stable).await;
+    world
+        .eventually_object(&splits, "web-split", "weights 30/70", |split| {
+            backends(split)
+                == json!([{"service": "web-canary", "weight": 30}, {"service": "web-stable", "weight": 70}])
+        })
+        .await;
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 0.3);
+
+    world.promote().await;
+    world.eventually_promoted(&canary).await;
+    let promoted = world
+        .eventually_object(&splits, "web-split", "weights 0/100", |split| {
+            backends(split)
+                == json!([{"service": "web-canary", "weight": 0}, {"service": "web-stable", "weight": 100}])
+        })
+        .await;
+    // (the annotation the test added is kept: only the spec is rewritten)
+    assert_eq!(promoted["metadata"]["annotations"]["sim.linnet.dev/rps"], RPS);
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 1.0);
+}
