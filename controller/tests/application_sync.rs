@@ -1,0 +1,481 @@
+//! The Application controller end to end against the sim, with Git repositories the tests make:
+//! comparison and status, manual and automated sync, kustomize, prune, self-heal, refresh,
+//! empty renders, invalid manifests and cascading deletion.
+
+mod application_world;
+mod support;
+
+use std::time::Duration;
+
+use application_world::*;
+use serde_json::{Value, json};
+
+const FAST: Duration = Duration::from_secs(1);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_app_is_out_of_sync_until_synced_then_synced_and_healthy() {
+    // Given a repository with a Deployment and a ConfigMap, and an Application without automation
+    let world = given_a_cluster_with_the_app_controller("dir-app", FAST).await;
+    let commit = world.commit(
+        &[
+            ("app/web.yaml", &deployment("web", "0.5", json!({}))),
+            (
+                "app/settings.yaml",
+                &config_map("settings", json!({"color": "blue"}), json!({})),
+            ),
+        ],
+        "web",
+    );
+    world.create_app("web", world.spec("app", json!({})), &[]).await;
+
+    // Then it is compared: OutOfSync at the commit, resources Missing, nothing applied
+    let app = world
+        .eventually("web", "OutOfSync at the commit", |app| {
+            text(app, "/status/sync/status") == "OutOfSync" && text(app, "/status/sync/revision") == commit
+        })
+        .await;
+    assert_eq!(text(&app, "/status/health/status"), "Missing", "{app:#}");
+    assert_eq!(
+        app["status"]["resources"].as_array().map(Vec::len),
+        Some(2),
+        "{app:#}"
+    );
+    assert!(world.object("apps/v1", "Deployment", "web").await.is_none());
+
+    // When a sync is asked for, as `argocd app sync` does
+    world.sync("web", false).await;
+
+    // Then the app reaches Synced and Healthy once the Deployment is ready
+    let app = world
+        .eventually("web", "Synced and Healthy", synced_and_healthy)
+        .await;
+    let app = if operation_phase(&app) == "Succeeded" {
+        app
+    } else {
+        world
+            .eventually("web", "operation Succeeded", |a| {
+                operation_phase(a) == "Succeeded"
+            })
+            .await
+    };
+    assert!(
+        app.get("operation").is_none_or(Value::is_null),
+        "operation is cleared: {app:#}"
+    );
+    assert_eq!(text(&app, "/status/operationState/syncResult/revision"), commit);
+    assert_eq!(
+        app["status"]["history"].as_array().map(Vec::len),
+        Some(1),
+        "{app:#}"
+    );
+    assert_eq!(text(&app, "/status/history/0/revision"), commit);
+    let web = world
+        .object("apps/v1", "Deployment", "web")
+        .await
+        .expect("the Deployment exists");
+    assert_eq!(
+        text(&web, "/metadata/annotations/argocd.argoproj.io~1tracking-id"),
+        "dir-app_web:apps/Deployment:dir-app/web"
+    );
+    let managers: Vec<&str> = web["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["manager"].as_str())
+        .collect();
+    assert!(
+        managers.contains(&"linnet"),
+        "applied by field manager linnet: {managers:?}"
+    );
+    let applies: Vec<_> = world
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/deployments/web") && r.query.contains("fieldManager=linnet"))
+        .collect();
+    assert_eq!(applies.len(), 1, "one apply of the Deployment: {applies:?}");
+    assert_eq!(applies[0].method, "PATCH");
+    assert_eq!(
+        applies[0].content_type.as_deref(),
+        Some("application/apply-patch+yaml")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kustomize_app_with_automated_sync_reaches_synced_and_healthy() {
+    // Given a kustomization with a name prefix and a common label, and an automated Application
+    let world = given_a_cluster_with_the_app_controller("kustomize-app", FAST).await;
+    let commit = world.commit(
+        &[
+            (
+                "overlay/kustomization.yaml",
+                "resources:\n- web.yaml\nnamePrefix: prod-\ncommonLabels:\n  tier: web\n",
+            ),
+            ("overlay/web.yaml", &deployment("web", "0.5", json!({}))),
+        ],
+        "kustomize",
+    );
+    world
+        .create_app(
+            "shop",
+            world.spec("overlay", json!({"automated": {"prune": true}})),
+            &[],
+        )
+        .await;
+
+    // Then it syncs by itself and reaches Synced and Healthy with the kustomized Deployment
+    let app = world
+        .eventually("shop", "Synced and Healthy", synced_and_healthy)
+        .await;
+    assert_eq!(text(&app, "/status/sync/revision"), commit);
+    let web = world
+        .object("apps/v1", "Deployment", "prod-web")
+        .await
+        .expect("the kustomized Deployment exists");
+    assert_eq!(text(&web, "/metadata/labels/tier"), "web");
+    assert_eq!(
+        app["status"]["operationState"]["operation"]["initiatedBy"]["automated"],
+        json!(true)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_deletes_what_left_git_prune_last_goes_last_and_prune_false_stays() {
+    // Given an automated, pruning app with four ConfigMaps, one marked PruneLast, one Prune=false
+    let world = given_a_cluster_with_the_app_controller("prune-app", FAST).await;
+    world.commit(
+        &[
+            ("cm/a.yaml", &config_map("a", json!({"v": "1"}), json!({}))),
+            (
+                "cm/b.yaml",
+                &config_map(
+                    "b",
+                    json!({"v": "1"}),
+                    json!({"argocd.argoproj.io/sync-options": "PruneLast=true"}),
+                ),
+            ),
+            (
+                "cm/keep.yaml",
+                &config_map(
+                    "keep",
+                    json!({"v": "1"}),
+                    json!({"argocd.argoproj.io/sync-options": "Prune=false"}),
+                ),
+            ),
+            ("cm/stay.yaml", &config_map("stay", json!({"v": "1"}), json!({}))),
+        ],
+        "four",
+    );
+    world
+        .create_app(
+            "cms",
+            world.spec("cm", json!({"automated": {"prune": true}})),
+            &[],
+        )
+        .await;
+    world
+        .eventually("cms", "Synced", |a| text(a, "/status/sync/status") == "Synced")
+        .await;
+    world.sim.clear_requests();
+
+    // When a, b and keep leave Git and d arrives
+    for name in ["a", "b", "keep"] {
+        world.remove(&format!("cm/{name}.yaml"));
+    }
+    let second = world.commit(
+        &[("cm/d.yaml", &config_map("d", json!({"v": "1"}), json!({})))],
+        "prune",
+    );
+
+    // Then a and b are pruned, b after d was applied and after a; keep stays and requires pruning
+    world
+        .eventually_object("v1", "ConfigMap", "b", "pruned", |o| o.is_none())
+        .await;
+    let app = world
+        .eventually("cms", "the sync to the second commit succeeded", |a| {
+            text(a, "/status/operationState/syncResult/revision") == second
+                && operation_phase(a) == "Succeeded"
+        })
+        .await;
+    assert!(world.object("v1", "ConfigMap", "a").await.is_none());
+    assert!(
+        world.object("v1", "ConfigMap", "keep").await.is_some(),
+        "Prune=false is never pruned"
+    );
+    let writes = world.writes_to("configmaps");
+    let position = |method: &str, name: &str| {
+        writes
+            .iter()
+            .position(|(m, n)| m == method && n == name)
+            .unwrap_or_else(|| panic!("no {method} of {name} in {writes:?}"))
+    };
+    assert!(position("PATCH", "d") < position("DELETE", "b"), "{writes:?}");
+    assert!(position("DELETE", "a") < position("DELETE", "b"), "{writes:?}");
+    assert!(
+        !writes.iter().any(|(m, n)| m == "DELETE" && n == "keep"),
+        "{writes:?}"
+    );
+    let keep = app["status"]["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["name"] == "keep")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(keep["requiresPruning"], json!(true), "{app:#}");
+    assert_eq!(
+        text(&app, "/status/sync/status"),
+        "OutOfSync",
+        "keep still requires pruning"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_heal_reverts_a_change_made_by_another_client() {
+    // Given an automated app with selfHeal that has synced a ConfigMap
+    let world = given_a_cluster_with_the_app_controller("heal-app", FAST).await;
+    world.commit(
+        &[(
+            "cm/settings.yaml",
+            &config_map("settings", json!({"color": "blue"}), json!({})),
+        )],
+        "blue",
+    );
+    world
+        .create_app(
+            "settings",
+            world.spec("cm", json!({"automated": {"selfHeal": true}})),
+            &[],
+        )
+        .await;
+    world
+        .eventually("settings", "Synced", |a| {
+            text(a, "/status/sync/status") == "Synced"
+        })
+        .await;
+
+    // When another client changes the ConfigMap
+    world
+        .dynamic("v1", "ConfigMap")
+        .patch(
+            "settings",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"data": {"color": "red"}})),
+        )
+        .await
+        .expect("another client patches the ConfigMap");
+
+    // Then the controller puts Git's value back
+    world
+        .eventually_object("v1", "ConfigMap", "settings", "color back to blue", |o| {
+            o.is_some_and(|o| text(o, "/data/color") == "blue")
+        })
+        .await;
+    world
+        .eventually("settings", "Synced again", |a| {
+            text(a, "/status/sync/status") == "Synced"
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_commit_is_picked_up_by_the_refresh_annotation_which_is_removed() {
+    // Given an automated app and a polling interval far longer than the test
+    let world = given_a_cluster_with_the_app_controller("refresh-app", Duration::from_secs(600)).await;
+    world.commit(
+        &[(
+            "cm/settings.yaml",
+            &config_map("settings", json!({"color": "blue"}), json!({})),
+        )],
+        "blue",
+    );
+    world
+        .create_app("settings", world.spec("cm", json!({"automated": {}})), &[])
+        .await;
+    world
+        .eventually("settings", "Synced", |a| {
+            text(a, "/status/sync/status") == "Synced"
+        })
+        .await;
+
+    // When a new commit lands and the app is annotated for a refresh
+    let second = world.commit(
+        &[(
+            "cm/settings.yaml",
+            &config_map("settings", json!({"color": "green"}), json!({})),
+        )],
+        "green",
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = world.app("settings").await;
+    assert_ne!(
+        text(&before, "/status/sync/revision"),
+        second,
+        "not seen before the refresh"
+    );
+    world
+        .patch_app(
+            "settings",
+            json!({"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}}),
+        )
+        .await;
+
+    // Then the new commit is synced and the annotation removed
+    let app = world
+        .eventually("settings", "synced to the new commit", |a| {
+            text(a, "/status/sync/revision") == second && text(a, "/status/sync/status") == "Synced"
+        })
+        .await;
+    assert!(
+        app.pointer("/metadata/annotations/argocd.argoproj.io~1refresh")
+            .is_none(),
+        "{:#}",
+        app["metadata"]
+    );
+    let cm = world
+        .object("v1", "ConfigMap", "settings")
+        .await
+        .expect("ConfigMap");
+    assert_eq!(text(&cm, "/data/color"), "green");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_render_without_allow_empty_prunes_nothing() {
+    // Given an automated, pruning app that has synced a ConfigMap
+    let world = given_a_cluster_with_the_app_controller("empty-app", FAST).await;
+    world.commit(
+        &[(
+            "cm/settings.yaml",
+            &config_map("settings", json!({"color": "blue"}), json!({})),
+        )],
+        "blue",
+    );
+    world
+        .create_app(
+            "settings",
+            world.spec("cm", json!({"automated": {"prune": true}})),
+            &[],
+        )
+        .await;
+    world
+        .eventually("settings", "Synced", |a| {
+            text(a, "/status/sync/status") == "Synced"
+        })
+        .await;
+
+    // When every manifest leaves Git
+    world.remove("cm/settings.yaml");
+    world.commit(&[("cm/README.txt", "nothing to deploy")], "empty");
+
+    // Then auto-sync refuses with a SyncError, and the ConfigMap stays
+    let app = world
+        .eventually("settings", "a SyncError condition", |a| {
+            a["status"]["conditions"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["type"] == "SyncError"))
+        })
+        .await;
+    assert!(
+        app.to_string().contains("auto-sync will wipe out all resources"),
+        "{:#}",
+        app["status"]
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(world.object("v1", "ConfigMap", "settings").await.is_some());
+    assert!(!world.writes_to("configmaps").iter().any(|(m, _)| m == "DELETE"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_yaml_is_a_comparison_error_naming_the_file_and_nothing_is_applied() {
+    // Given a repository with one good manifest and one that is not YAML, and an automated app
+    let world = given_a_cluster_with_the_app_controller("bad-yaml", FAST).await;
+    world.commit(
+        &[
+            ("cm/good.yaml", &config_map("good", json!({"v": "1"}), json!({}))),
+            (
+                "cm/broken.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [unclosed\n",
+            ),
+        ],
+        "broken",
+    );
+    world
+        .create_app(
+            "broken",
+            world.spec("cm", json!({"automated": {"prune": true}})),
+            &[],
+        )
+        .await;
+
+    // Then a ComparisonError names the file, the sync status is Unknown, and nothing is applied
+    let app = world
+        .eventually("broken", "a ComparisonError", |a| {
+            a["status"]["conditions"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["type"] == "ComparisonError"))
+        })
+        .await;
+    let message = app["status"]["conditions"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("broken.yaml"), "{message}");
+    assert_eq!(text(&app, "/status/sync/status"), "Unknown");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        world.writes_to("configmaps").is_empty(),
+        "{:?}",
+        world.writes_to("configmaps")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_app_with_the_resources_finalizer_deletes_what_it_tracks() {
+    // Given a synced app with the resources finalizer, and an object marked Delete=false
+    let world = given_a_cluster_with_the_app_controller("cascade-app", FAST).await;
+    world.commit(
+        &[
+            ("cm/a.yaml", &config_map("a", json!({"v": "1"}), json!({}))),
+            (
+                "cm/kept.yaml",
+                &config_map(
+                    "kept",
+                    json!({"v": "1"}),
+                    json!({"argocd.argoproj.io/sync-options": "Delete=false"}),
+                ),
+            ),
+        ],
+        "two",
+    );
+    world
+        .create_app(
+            "cms",
+            world.spec("cm", json!({"automated": {}})),
+            &["resources-finalizer.argocd.argoproj.io"],
+        )
+        .await;
+    world
+        .eventually("cms", "Synced", |a| text(a, "/status/sync/status") == "Synced")
+        .await;
+
+    // When the Application is deleted
+    world
+        .apps()
+        .delete("cms", &kube::api::DeleteParams::default())
+        .await
+        .expect("delete the Application");
+
+    // Then what it tracks is deleted (except Delete=false), then the Application goes
+    world
+        .eventually_object("v1", "ConfigMap", "a", "deleted", |o| o.is_none())
+        .await;
+    world
+        .eventually("cms", "gone", |a| {
+            a.get("error")
+                .is_some_and(|e| e.to_string().contains("404") || e.to_string().contains("not found"))
+        })
+        .await;
+    assert!(
+        world.object("v1", "ConfigMap", "kept").await.is_some(),
+        "Delete=false stays"
+    );
+}
