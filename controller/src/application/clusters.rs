@@ -32,7 +32,7 @@ pub enum Target {
     /// The controller's own cluster: use its client.
     InCluster,
     /// A cluster registered by a Secret.
-    Remote(RemoteCluster),
+    Remote(Box<RemoteCluster>),
 }
 
 impl Target {
@@ -247,7 +247,7 @@ fn matching(
         if same_server(&cluster.server, IN_CLUSTER_SERVER) {
             Target::InCluster
         } else {
-            Target::Remote(cluster)
+            Target::Remote(Box::new(cluster))
         }
     }))
 }

@@ -128,10 +128,13 @@ fn every_source_of_a_multi_source_application_is_checked() {
     );
 }
 
+/// Project destinations, then the application's (server, name, namespace), then whether permitted.
+type DestinationCase<'a> = (&'a [ApplicationDestination], (&'a str, &'a str, &'a str), bool);
+
 #[test]
 fn destinations() {
     let local = "https://kubernetes.default.svc";
-    let cases: &[(&[ApplicationDestination], (&str, &str, &str), bool)] = &[
+    let cases: &[DestinationCase] = &[
         (&[dest("*", "", "*")], (local, "in-cluster", "web"), true),
         (&[dest(local, "", "web")], (local, "in-cluster", "web"), true),
         (&[dest(local, "", "web")], (local, "in-cluster", "db"), false),

@@ -38,7 +38,7 @@ pub fn verify(headers: &HeaderMap, body: &[u8], secret: &str) -> Result<(), Webh
 }
 
 fn decode_hex(hex: &[u8]) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     let digit = |c: u8| (c as char).to_digit(16);

@@ -1,0 +1,519 @@
+//! The rules around Applications, end to end: destination clusters resolved from cluster Secrets
+//! and reached with a client built from them (two sims as two clusters), and the refresh webhook
+//! answering real HTTP requests on a loopback socket.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kube::api::{Api, ListParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use linnet_controller::application::clusters::{self, Target};
+use linnet_controller::application::webhook::{self, PushEvent, PushedRef};
+use linnet_crds::application::ApplicationDestination;
+use linnet_sim::{SimHandle, SimOptions};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+
+const TOKEN: &str = "tok-3f9a1c77e2";
+
+async fn sim() -> (SimHandle, Client) {
+    let sim = linnet_sim::start(SimOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("sim did not start: {e}"));
+    let kubeconfig = Kubeconfig::read_from(sim.kubeconfig_path())
+        .unwrap_or_else(|e| panic!("cannot read kubeconfig: {e}"));
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("bad kubeconfig: {e}"));
+    let client = Client::try_from(config).unwrap_or_else(|e| panic!("no client: {e}"));
+    (sim, client)
+}
+
+async fn create_namespace(client: &Client, name: &str) {
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).expect("namespace");
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create namespace {name}: {e}"));
+}
+
+fn cluster_secret(name: &str, cluster_name: &str, server: &str, config: &str) -> Secret {
+    let data: BTreeMap<String, ByteString> = [("name", cluster_name), ("server", server), ("config", config)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
+        .collect();
+    serde_json::from_value(json!({
+        "metadata": {
+            "name": name,
+            "namespace": "argocd",
+            "labels": {clusters::SECRET_TYPE_LABEL: clusters::SECRET_TYPE_CLUSTER},
+        },
+        "data": data,
+    }))
+    .expect("secret")
+}
+
+fn by_name(name: &str) -> ApplicationDestination {
+    ApplicationDestination {
+        name: Some(name.to_string()),
+        namespace: Some("web".to_string()),
+        server: None,
+    }
+}
+
+fn by_server(server: &str) -> ApplicationDestination {
+    ApplicationDestination {
+        server: Some(server.to_string()),
+        namespace: Some("web".to_string()),
+        name: None,
+    }
+}
+
+async fn namespaces_seen(client: &Client) -> Vec<String> {
+    Api::<Namespace>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("cannot list namespaces: {e}"))
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_cluster_secret_in_one_sim_reaches_the_other() {
+    // Given two sims; only sim B has namespace only-in-b.
+    let (_sim_a, client_a) = sim().await;
+    let (sim_b, client_b) = sim().await;
+    create_namespace(&client_a, "argocd").await;
+    create_namespace(&client_b, "only-in-b").await;
+    // And a cluster Secret in sim A registering sim B as "far", plus a Secret of another type.
+    let config = format!(r#"{{"bearerToken": "{TOKEN}", "tlsClientConfig": {{"insecure": false}}}}"#);
+    let secrets: Api<Secret> = Api::namespaced(client_a.clone(), "argocd");
+    secrets
+        .create(
+            &PostParams::default(),
+            &cluster_secret("cluster-far", "far", &sim_b.url(), &config),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the cluster Secret: {e}"));
+    let mut repo = cluster_secret("repo", "far", "http://127.0.0.1:1", "{}");
+    repo.metadata.labels = Some([(clusters::SECRET_TYPE_LABEL.to_string(), "repository".to_string())].into());
+    secrets
+        .create(&PostParams::default(), &repo)
+        .await
+        .expect("repository Secret");
+
+    // When the controller reads the Secrets back and resolves destinations through them.
+    let listed = secrets
+        .list(&ListParams::default())
+        .await
+        .expect("list Secrets")
+        .items;
+    let far = clusters::resolve(&by_name("far"), &listed).unwrap_or_else(|e| panic!("by name: {e}"));
+    let by_url = clusters::resolve(&by_server(&format!("{}/", sim_b.url())), &listed)
+        .unwrap_or_else(|e| panic!("by server: {e}"));
+    assert_eq!(far, by_url, "name and server find the same cluster");
+    assert_eq!((far.name(), far.server()), ("far", sim_b.url().as_str()));
+
+    // Then the client built from the Secret talks to sim B, and the in-cluster one to sim A.
+    let remote = clusters::client_for(&far, &client_a)
+        .await
+        .unwrap_or_else(|e| panic!("client: {e}"));
+    assert!(namespaces_seen(&remote).await.contains(&"only-in-b".to_string()));
+    for local in [
+        by_server(clusters::IN_CLUSTER_SERVER),
+        by_name(clusters::IN_CLUSTER_NAME),
+    ] {
+        let target = clusters::resolve(&local, &listed).unwrap_or_else(|e| panic!("in-cluster: {e}"));
+        assert_eq!(target, Target::InCluster);
+        let client = clusters::client_for(&target, &client_a)
+            .await
+            .expect("in-cluster client");
+        let seen = namespaces_seen(&client).await;
+        assert!(seen.contains(&"argocd".to_string()) && !seen.contains(&"only-in-b".to_string()));
+    }
+    // And the token shows nowhere in the target's Debug form.
+    let shown = format!("{far:?}");
+    assert!(
+        !shown.contains(TOKEN) && shown.contains("bearer_token: \"<set>\""),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_or_ambiguous_destinations_are_clear_errors() {
+    let far = cluster_secret(
+        "a",
+        "far",
+        "http://127.0.0.1:9",
+        &format!(r#"{{"password": "{TOKEN}"}}"#),
+    );
+    let twin = cluster_secret("b", "far", "http://127.0.0.1:10", "{}");
+    let broken = cluster_secret(
+        "c",
+        "broken",
+        "http://127.0.0.1:11",
+        &format!(r#"{{"insecure": "{TOKEN}""#),
+    );
+    let secrets = vec![far.clone(), twin, broken.clone()];
+    let error = |d: ApplicationDestination, s: &[Secret]| {
+        clusters::resolve(&d, s)
+            .expect_err("must not resolve")
+            .to_string()
+    };
+    let cases = [
+        (
+            error(by_name("near"), &secrets),
+            "spec.destination.name: no cluster Secret is named \"near\"",
+        ),
+        (
+            error(by_server("https://10.9.9.9"), &secrets),
+            "spec.destination.server: no cluster Secret registers server \"https://10.9.9.9\"",
+        ),
+        (
+            error(by_name("far"), &secrets),
+            "spec.destination.name: 2 cluster Secrets match \"far\"",
+        ),
+        (
+            error(ApplicationDestination::default(), &secrets),
+            "spec.destination: set server or name",
+        ),
+        (
+            error(
+                ApplicationDestination {
+                    server: Some("https://x".into()),
+                    name: Some("far".into()),
+                    namespace: None,
+                },
+                &secrets,
+            ),
+            "spec.destination: set server or name, not both",
+        ),
+    ];
+    for (got, want) in cases {
+        assert!(got.starts_with(want), "{got:?} should start with {want:?}");
+    }
+    // A Secret whose config does not parse is reported by name, without its contents.
+    let bad = clusters::cluster_from_secret(&broken)
+        .expect_err("bad config")
+        .to_string();
+    assert!(
+        bad.starts_with("cluster Secret argocd/c: config is not a cluster config"),
+        "{bad}"
+    );
+    assert!(!bad.contains(TOKEN), "secret data leaked: {bad}");
+    let read = clusters::cluster_from_secret(&far).expect("good config");
+    assert!(!format!("{read:?}").contains(TOKEN));
+    assert!(!clusters::ClusterError::NoDestination.is_transient());
+}
+
+/// A one-request API server that records the request head and answers an empty NamespaceList.
+async fn recording_server() -> (String, oneshot::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            return;
+        };
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let body = r#"{"apiVersion":"v1","kind":"NamespaceList","metadata":{},"items":[]}"#;
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(reply.as_bytes()).await;
+        let _ = tx.send(String::from_utf8_lossy(&head).to_lowercase());
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn credentials_from_the_secret_go_on_the_wire() {
+    let (_sim, default_client) = sim().await;
+    let cases = [
+        (
+            format!(r#"{{"bearerToken": "{TOKEN}"}}"#),
+            format!("authorization: bearer {TOKEN}"),
+        ),
+        // "u:p" in base64.
+        (
+            r#"{"username": "u", "password": "p"}"#.to_string(),
+            "authorization: basic dtpw".to_string(),
+        ),
+    ];
+    for (config, header) in cases {
+        let (url, seen) = recording_server().await;
+        let secrets = [cluster_secret("s", "rec", &url, &config)];
+        let target = clusters::resolve(&by_name("rec"), &secrets).expect("resolves");
+        let client = clusters::client_for(&target, &default_client)
+            .await
+            .expect("client");
+        let listed = Api::<Namespace>::all(client)
+            .list(&ListParams::default())
+            .await
+            .expect("list");
+        assert!(listed.items.is_empty());
+        let head = tokio::time::timeout(Duration::from_secs(10), seen)
+            .await
+            .expect("request seen")
+            .expect("head");
+        assert!(head.contains(&header), "{header:?} not in:\n{head}");
+    }
+}
+
+struct Endpoint {
+    url: String,
+    events: mpsc::Receiver<PushEvent>,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn endpoint(secret: Option<&str>) -> Endpoint {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!(
+        "http://{}{}",
+        listener.local_addr().expect("addr"),
+        webhook::WEBHOOK_PATH
+    );
+    let (tx, events) = mpsc::channel(16);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let secret = secret.map(str::to_string);
+    let task = tokio::spawn(webhook::serve(listener, secret, tx, async move {
+        let _ = stopped.await;
+    }));
+    Endpoint {
+        url,
+        events,
+        stop: Some(stop),
+        task,
+    }
+}
+
+fn github_push() -> String {
+    json!({
+        "ref": "refs/heads/main",
+        "after": "0123456789abcdef0123456789abcdef01234567",
+        "repository": {
+            "html_url": "https://github.com/org/app",
+            "clone_url": "https://github.com/org/app.git",
+            "ssh_url": "git@github.com:org/app.git",
+            "default_branch": "main"
+        }
+    })
+    .to_string()
+}
+
+fn gitlab_push() -> String {
+    json!({
+        "object_kind": "tag_push",
+        "ref": "refs/tags/v1.2.0",
+        "checkout_sha": "89abcdef0123456789abcdef0123456789abcdef",
+        "project": {
+            "git_http_url": "https://gitlab.example/group/app.git",
+            "git_ssh_url": "git@gitlab.example:group/app.git",
+            "web_url": "https://gitlab.example/group/app",
+            "default_branch": "main"
+        }
+    })
+    .to_string()
+}
+
+async fn post(url: &str, headers: &[(&str, &str)], body: impl Into<reqwest::Body>) -> (u16, String) {
+    let mut request = reqwest::Client::new().post(url).body(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_webhook_accepts_signed_pushes_and_refuses_the_rest() {
+    let mut hook = endpoint(Some("s3cret")).await;
+    let body = github_push();
+    let signature = webhook::github_signature(body.as_bytes(), "s3cret");
+
+    // A signed GitHub push is accepted and handed on.
+    let github = [
+        ("x-github-event", "push"),
+        ("x-hub-signature-256", signature.as_str()),
+    ];
+    let (status, text) = post(&hook.url, &github, body.clone()).await;
+    assert_eq!(status, 200, "{text}");
+    let event = hook.events.recv().await.expect("a push event");
+    assert_eq!(event.revision, PushedRef::Branch("main".to_string()));
+    assert_eq!(
+        event.commit.as_deref(),
+        Some("0123456789abcdef0123456789abcdef01234567")
+    );
+    assert_eq!(event.default_branch.as_deref(), Some("main"));
+    assert_eq!(event.repo_urls.len(), 3);
+
+    // A GitLab tag push with the right token too.
+    let gitlab = [("x-gitlab-event", "Tag Push Hook"), ("x-gitlab-token", "s3cret")];
+    let (status, text) = post(&hook.url, &gitlab, gitlab_push()).await;
+    assert_eq!(status, 200, "{text}");
+    let event = hook.events.recv().await.expect("a push event");
+    assert_eq!(event.revision, PushedRef::Tag("v1.2.0".to_string()));
+    assert_eq!(webhook::repo_key(&event.repo_urls[1]), "gitlab.example/group/app");
+
+    // Refusals, each with its status.
+    let tampered = body.replace("main", "prod");
+    let (not_json, no_repo) = ("{not json", r#"{"ref":"refs/heads/main"}"#);
+    let signatures = [not_json, no_repo].map(|b| webhook::github_signature(b.as_bytes(), "s3cret"));
+    let signed = |b: &str| {
+        let i = usize::from(b == no_repo);
+        vec![
+            ("x-github-event", "push"),
+            ("x-hub-signature-256", signatures[i].as_str()),
+        ]
+    };
+    let bad_token = [("x-gitlab-event", "Push Hook"), ("x-gitlab-token", "guess")];
+    let cases: Vec<(&str, Vec<(&str, &str)>, String, u16)> = vec![
+        ("body changed after signing", github.to_vec(), tampered, 401),
+        (
+            "no signature",
+            vec![("x-github-event", "push")],
+            body.clone(),
+            401,
+        ),
+        ("wrong GitLab token", bad_token.to_vec(), gitlab_push(), 401),
+        ("not JSON", signed(&not_json), not_json.to_string(), 400),
+        ("no repository", signed(&no_repo), no_repo.to_string(), 400),
+        (
+            "no event header",
+            vec![("x-gitlab-token", "s3cret")],
+            gitlab_push(),
+            400,
+        ),
+        (
+            "a ping",
+            vec![("x-github-event", "ping"), ("x-gitlab-token", "s3cret")],
+            "{}".into(),
+            200,
+        ),
+    ];
+    for (name, headers, body, want) in cases {
+        let (status, text) = post(&hook.url, &headers, body).await;
+        assert_eq!(status, want, "{name}: {text}");
+    }
+    assert!(
+        hook.events.try_recv().is_err(),
+        "refused deliveries must not be handed on"
+    );
+
+    // Shutdown ends the server.
+    let _ = hook.stop.take().map(|s| s.send(()));
+    tokio::time::timeout(Duration::from_secs(10), &mut hook.task)
+        .await
+        .expect("serve returns on shutdown")
+        .expect("serve did not panic");
+}
+
+/// Sends a chunked request by hand (no declared length) and returns the status line.
+async fn post_chunked(url: &str, total: usize) -> String {
+    let authority = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("authority")
+        .to_string();
+    let mut stream = tokio::net::TcpStream::connect(&authority).await.expect("connect");
+    let head = format!(
+        "POST {} HTTP/1.1\r\nhost: {authority}\r\nx-github-event: push\r\ntransfer-encoding: chunked\r\n\r\n",
+        webhook::WEBHOOK_PATH
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0;
+    while sent < total {
+        let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+        // The server may answer and close before everything is sent.
+        if stream.write_all(&frame).await.is_err() {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !reply.contains(&b'\n') {
+        match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => reply.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&reply)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_webhook_survives_odd_requests() {
+    let mut hook = endpoint(None).await;
+    let base = hook.url.trim_end_matches(webhook::WEBHOOK_PATH).to_string();
+    let client = reqwest::Client::new();
+    let status = |r: reqwest::Response| r.status().as_u16();
+    let get = client.get(&hook.url).send().await.expect("GET");
+    assert_eq!(status(get), 405);
+    let elsewhere = client
+        .post(format!("{base}/api/other"))
+        .body("{}")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(status(elsewhere), 404);
+
+    // Over the size limit: refused by its declared length, and by its length when streamed.
+    let huge = vec![b' '; webhook::MAX_PAYLOAD_BYTES + 1];
+    let (code, _) = post(&hook.url, &[("x-github-event", "push")], huge.clone()).await;
+    assert_eq!(code, 413);
+    let status_line = post_chunked(&hook.url, webhook::MAX_PAYLOAD_BYTES + 64 * 1024).await;
+    assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line:?}");
+
+    // Bodies of every shape get an answer; without a secret a valid push is accepted.
+    let odd: Vec<Vec<u8>> = vec![
+        vec![],
+        b"null".to_vec(),
+        b"[]".to_vec(),
+        b"{\"ref\": 7, \"repository\": {}}".to_vec(),
+        b"{\"ref\": \"refs/heads/x\", \"repository\": {\"html_url\": \"\"}}".to_vec(),
+        (0u8..=255).cycle().take(5000).collect(),
+        "{\"ref\":\"\u{1F600}\"".as_bytes().to_vec(),
+    ];
+    for body in odd {
+        let (code, text) = post(&hook.url, &[("x-github-event", "push")], body.clone()).await;
+        assert_eq!(code, 400, "{:?}: {text}", String::from_utf8_lossy(&body));
+    }
+    let (code, text) = post(&hook.url, &[("x-github-event", "push")], github_push()).await;
+    assert_eq!(code, 200, "{text}");
+    assert!(hook.events.recv().await.is_some());
+
+    // With the receiver gone, pushes are refused as unavailable rather than lost silently.
+    hook.events.close();
+    let (code, _) = post(&hook.url, &[("x-github-event", "push")], github_push()).await;
+    assert_eq!(code, 503);
+}
