@@ -16,13 +16,14 @@ use linnet_crds::analysis::{
     AnalysisRun, AnalysisRunSpec, AnalysisTemplate, AnalysisTemplateRef, AnalysisTemplateSpec,
     ClusterAnalysisTemplate,
 };
+use linnet_crds::common::Metadata;
 use linnet_crds::rollout::{AnalysisRunArgument, Rollout, RolloutAnalysisTemplate};
 use serde_json::json;
 use tracing::info;
 
 use super::execute::Executor;
 use super::objects::{self, ObjectError, POD_TEMPLATE_HASH_LABEL};
-use super::plan::{AnalysisKind, EventType};
+use super::plan::{AnalysisKind, EventType, RunOptions};
 use super::reconcile::Error;
 use crate::run::INSTANCE_ID_LABEL;
 
@@ -135,6 +136,27 @@ pub fn run_spec(
     args::build_run_spec(&flat, &caller)
 }
 
+/// The spec with the gate's options over the templates': its `dryRun` entries added to
+/// theirs, its `measurementRetention` replacing theirs for the same metric.
+pub fn with_options(mut spec: AnalysisRunSpec, options: &RunOptions) -> AnalysisRunSpec {
+    if !options.dry_run.is_empty() {
+        let dry_run = spec.dry_run.get_or_insert_default();
+        for entry in &options.dry_run {
+            if !dry_run.contains(entry) {
+                dry_run.push(entry.clone());
+            }
+        }
+    }
+    if !options.measurement_retention.is_empty() {
+        let retention = spec.measurement_retention.get_or_insert_default();
+        for entry in &options.measurement_retention {
+            retention.retain(|r| r.metric_name != entry.metric_name);
+            retention.push(entry.clone());
+        }
+    }
+    spec
+}
+
 /// A field of the Rollout by path: `metadata.name`, `metadata.namespace`, `metadata.uid`,
 /// `metadata.labels['k']`, `metadata.annotations['k']`.
 pub fn rollout_field(rollout: &Rollout, path: &str) -> Option<String> {
@@ -167,6 +189,7 @@ pub fn run_object(
     kind: AnalysisKind,
     pod_hash: &str,
     spec: AnalysisRunSpec,
+    metadata: Option<&Metadata>,
 ) -> Result<AnalysisRun, ObjectError> {
     let owner = rollout
         .controller_owner_ref(&())
@@ -174,7 +197,9 @@ pub fn run_object(
             rollout: rollout.name_any(),
             field: "metadata.uid",
         })?;
-    let mut labels = BTreeMap::from([
+    // The gate's own labels first, so the ones the controller relies on win.
+    let mut labels = metadata.and_then(|m| m.labels.clone()).unwrap_or_default();
+    labels.extend([
         (POD_TEMPLATE_HASH_LABEL.to_string(), pod_hash.to_string()),
         (ROLLOUT_TYPE_LABEL.to_string(), rollout_type(kind).to_string()),
     ]);
@@ -184,6 +209,7 @@ pub fn run_object(
     let mut run = AnalysisRun::new(name, spec);
     run.metadata.namespace = rollout.namespace();
     run.metadata.labels = Some(labels);
+    run.metadata.annotations = metadata.and_then(|m| m.annotations.clone());
     run.metadata.owner_references = Some(vec![owner]);
     Ok(run)
 }
@@ -196,6 +222,7 @@ pub struct NewRun<'a> {
     pub pod_hash: &'a str,
     pub templates: &'a [RolloutAnalysisTemplate],
     pub args: &'a [AnalysisRunArgument],
+    pub options: &'a RunOptions,
 }
 
 /// Fetches the templates, builds the run and creates it. A run that already exists (created by
@@ -207,8 +234,9 @@ pub async fn create(client: &Client, new: &NewRun<'_>) -> Result<(), CreateError
     let namespace = new.rollout.namespace().unwrap_or_default();
     let roots: Vec<AnalysisTemplateRef> = new.templates.iter().map(reference).collect();
     let templates = fetch_templates(client, &namespace, &roots).await?;
-    let spec = run_spec(new.rollout, &templates, &roots, new.args)?;
-    let run = run_object(new.rollout, new.name, new.kind, new.pod_hash, spec)?;
+    let spec = with_options(run_spec(new.rollout, &templates, &roots, new.args)?, new.options);
+    let metadata = new.options.metadata.as_ref();
+    let run = run_object(new.rollout, new.name, new.kind, new.pod_hash, spec, metadata)?;
     let api: Api<AnalysisRun> = Api::namespaced(client.clone(), &namespace);
     match api.create(&PostParams::default(), &run).await {
         Ok(_) => Ok(()),
@@ -231,6 +259,7 @@ pub async fn apply_create(
     kind: AnalysisKind,
     templates: &[RolloutAnalysisTemplate],
     args: &[AnalysisRunArgument],
+    options: &RunOptions,
 ) -> Result<(), Error> {
     let rollout = executor.rollout;
     let pod_hash = match &rollout.spec.template {
@@ -250,6 +279,7 @@ pub async fn apply_create(
         pod_hash: &pod_hash,
         templates,
         args,
+        options,
     };
     info!(rollout = %rollout.name_any(), analysis_run = %name, "creating AnalysisRun");
     let Err(error) = create(executor.client, &new).await else {
@@ -323,6 +353,7 @@ mod tests {
             AnalysisKind::Step,
             "h",
             AnalysisRunSpec::default(),
+            None,
         )
         .unwrap_or_else(|e| panic!("no run: {e}"));
         assert_eq!(run.metadata.namespace.as_deref(), Some("shop"));
@@ -349,6 +380,7 @@ mod tests {
             AnalysisKind::Background,
             "h",
             AnalysisRunSpec::default(),
+            None,
         );
         assert!(matches!(result, Err(ObjectError::MissingRolloutField { .. })));
     }
@@ -411,5 +443,73 @@ mod tests {
         );
         assert_eq!(rollout_field(&rollout, "metadata.name").as_deref(), Some("web"));
         assert_eq!(rollout_field(&rollout, "spec.replicas"), None);
+    }
+
+    #[test]
+    fn the_gate_metadata_labels_and_annotates_the_run_without_hiding_the_controller_labels() {
+        let metadata = Metadata {
+            labels: Some(BTreeMap::from([
+                ("team".to_string(), "shop".to_string()),
+                (ROLLOUT_TYPE_LABEL.to_string(), "mine".to_string()),
+            ])),
+            annotations: Some(BTreeMap::from([("note".to_string(), "canary".to_string())])),
+        };
+        let run = run_object(
+            &rollout(json!({})),
+            "r",
+            AnalysisKind::Step,
+            "h",
+            AnalysisRunSpec::default(),
+            Some(&metadata),
+        )
+        .unwrap_or_else(|e| panic!("no run: {e}"));
+        let labels = run.metadata.labels.unwrap_or_default();
+        assert_eq!(labels.get("team").map(String::as_str), Some("shop"));
+        assert_eq!(labels.get(ROLLOUT_TYPE_LABEL).map(String::as_str), Some("Step"));
+        let annotations = run.metadata.annotations.unwrap_or_default();
+        assert_eq!(annotations.get("note").map(String::as_str), Some("canary"));
+    }
+
+    #[test]
+    fn the_gate_options_add_dry_run_and_override_retention() {
+        use linnet_crds::common::{DryRun, MeasurementRetention};
+        let spec: AnalysisRunSpec = serde_json::from_value(json!({
+            "metrics": [],
+            "dryRun": [{"metricName": "a"}],
+            "measurementRetention": [{"metricName": "a", "limit": 3}, {"metricName": "b", "limit": 4}],
+        }))
+        .unwrap_or_else(|e| panic!("bad spec: {e}"));
+        let options = RunOptions {
+            dry_run: vec![
+                DryRun {
+                    metric_name: "a".to_string(),
+                },
+                DryRun {
+                    metric_name: "c.*".to_string(),
+                },
+            ],
+            measurement_retention: vec![MeasurementRetention {
+                metric_name: "a".to_string(),
+                limit: 20,
+            }],
+            metadata: None,
+        };
+        let spec = with_options(spec, &options);
+        let dry: Vec<_> = spec
+            .dry_run
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| d.metric_name)
+            .collect();
+        assert_eq!(dry, ["a", "c.*"]);
+        let kept: Vec<_> = spec
+            .measurement_retention
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| (r.metric_name, r.limit))
+            .collect();
+        assert_eq!(kept, [("b".to_string(), 4), ("a".to_string(), 20)]);
+        let untouched = with_options(AnalysisRunSpec::default(), &RunOptions::default());
+        assert_eq!(untouched, AnalysisRunSpec::default());
     }
 }

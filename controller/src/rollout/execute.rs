@@ -121,7 +121,8 @@ impl Executor<'_> {
                 kind,
                 templates,
                 args,
-            } => analysis_runs::apply_create(self, name, *kind, templates, args).await,
+                options,
+            } => analysis_runs::apply_create(self, name, *kind, templates, args, options).await,
             Action::TerminateAnalysisRun { name } => {
                 info!(rollout = %self.name(), analysis_run = %name, "terminating AnalysisRun");
                 analysis_runs::terminate(self.client, &self.namespace(), name)

@@ -5,6 +5,7 @@
 //! The run of each gate is named in status (`canary.currentStepAnalysisRunStatus`, ...), so a
 //! retry, which clears those entries, gets a fresh run instead of reading the failed one.
 
+use linnet_crds::common::{DryRun, MeasurementRetention, Metadata};
 use linnet_crds::rollout::{
     AnalysisRunArgument, PauseReason, PodTemplateHashSource, RolloutAnalysis, RolloutAnalysisRunStatus,
     RolloutStatus,
@@ -13,6 +14,28 @@ use linnet_crds::rollout::{
 use super::context::{Ctx, Draft};
 use super::steps::Outcome;
 use super::{Action, AnalysisKind, AnalysisPhase};
+
+/// What a gate passes on to its run besides templates and arguments.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Metrics measured but not deciding, added to the templates' own.
+    pub dry_run: Vec<DryRun>,
+    /// Measurements kept per metric, over the templates' own.
+    pub measurement_retention: Vec<MeasurementRetention>,
+    /// Labels and annotations for the run (`analysisRunMetadata`).
+    pub metadata: Option<Metadata>,
+}
+
+impl RunOptions {
+    /// The options a gate's analysis asks for.
+    pub fn of(analysis: &RolloutAnalysis) -> RunOptions {
+        RunOptions {
+            dry_run: analysis.dry_run.clone().unwrap_or_default(),
+            measurement_retention: analysis.measurement_retention.clone().unwrap_or_default(),
+            metadata: analysis.analysis_run_metadata.clone(),
+        }
+    }
+}
 
 /// The status entry that records a gate's run.
 fn slot(status: &mut RolloutStatus, kind: AnalysisKind) -> &mut Option<RolloutAnalysisRunStatus> {
@@ -155,6 +178,7 @@ pub(super) fn judge(
             kind,
             templates: analysis.templates.clone().unwrap_or_default(),
             args: resolve_hash_args(ctx, &draft.status, analysis.args.as_deref().unwrap_or_default()),
+            options: RunOptions::of(analysis),
         });
         let status = RolloutAnalysisRunStatus {
             name,

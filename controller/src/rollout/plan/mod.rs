@@ -31,6 +31,7 @@ use linnet_crds::rollout::{
     WeightDestination,
 };
 
+pub use analysis::RunOptions;
 pub use steps::Stage;
 
 /// Everything the planner looks at, read from the cluster by the caller.
@@ -203,6 +204,8 @@ pub enum Action {
         kind: AnalysisKind,
         templates: Vec<RolloutAnalysisTemplate>,
         args: Vec<AnalysisRunArgument>,
+        /// The gate's `dryRun`, `measurementRetention` and `analysisRunMetadata`.
+        options: RunOptions,
     },
     /// Ask a running AnalysisRun to stop (`spec.terminate: true`).
     TerminateAnalysisRun { name: String },
