@@ -7,12 +7,16 @@ use std::time::Duration;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::CustomResourceExt;
 use kube::api::{Api, ListParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use linnet_controller::application::clusters::{self, Target};
+use linnet_controller::application::project;
 use linnet_controller::application::webhook::{self, PushEvent, PushedRef};
 use linnet_crds::application::ApplicationDestination;
+use linnet_crds::application::{AppProject, AppProjectSpec};
 use linnet_sim::{SimHandle, SimOptions};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -211,6 +215,43 @@ async fn unknown_or_ambiguous_destinations_are_clear_errors() {
     let read = clusters::cluster_from_secret(&far).expect("good config");
     assert!(!format!("{read:?}").contains(TOKEN));
     assert!(!clusters::ClusterError::NoDestination.is_transient());
+}
+
+#[tokio::test]
+async fn projects_are_read_from_the_cluster() {
+    let (_sim, client) = sim().await;
+    create_namespace(&client, "argocd").await;
+    // Without the CRD there are none, and `default` is the permissive one.
+    let none = project::load_projects(&client, "argocd")
+        .await
+        .expect("no CRD is not an error");
+    assert!(none.is_empty());
+    let default = project::find_project("default", &none).expect("default");
+    assert_eq!(default.spec.source_repos.as_deref(), Some(&["*".to_string()][..]));
+
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    crds.create(&PostParams::default(), &AppProject::crd())
+        .await
+        .expect("AppProject CRD");
+    let strict = AppProject::new(
+        "default",
+        AppProjectSpec {
+            source_repos: Some(vec!["https://github.com/org/*".to_string()]),
+            ..AppProjectSpec::default()
+        },
+    );
+    Api::<AppProject>::namespaced(client.clone(), "argocd")
+        .create(&PostParams::default(), &strict)
+        .await
+        .expect("create the default project");
+    let found = project::load_projects(&client, "argocd")
+        .await
+        .expect("list projects");
+    let default = project::find_project("default", &found).expect("default");
+    assert_eq!(
+        default.spec.source_repos, strict.spec.source_repos,
+        "the stored default wins"
+    );
 }
 
 /// A one-request API server that records the request head and answers an empty NamespaceList.

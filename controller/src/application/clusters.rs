@@ -169,6 +169,19 @@ pub fn is_cluster_secret(secret: &Secret) -> bool {
         .is_some_and(|v| v == SECRET_TYPE_CLUSTER)
 }
 
+/// The cluster Secrets in `namespace` (Argo CD keeps them in its control-plane namespace).
+pub async fn load_cluster_secrets(
+    client: &kube::Client,
+    namespace: &str,
+) -> Result<Vec<Secret>, kube::Error> {
+    let api: kube::Api<Secret> = kube::Api::namespaced(client.clone(), namespace);
+    let selector = format!("{SECRET_TYPE_LABEL}={SECRET_TYPE_CLUSTER}");
+    Ok(api
+        .list(&kube::api::ListParams::default().labels(&selector))
+        .await?
+        .items)
+}
+
 /// Resolves the destination through the cluster Secrets among `secrets` (others are ignored).
 pub fn resolve(destination: &ApplicationDestination, secrets: &[Secret]) -> Result<Target, ClusterError> {
     let server = destination

@@ -8,6 +8,7 @@
 
 mod cron;
 mod glob;
+mod load;
 mod permits;
 mod windows;
 
@@ -21,6 +22,7 @@ use linnet_crds::application::AppProject;
 use linnet_crds::application::project::GroupKind;
 use linnet_crds::application::spec::ApplicationDestination;
 
+pub use load::load_projects;
 pub use permits::{
     Scope, check_application, check_destination, check_resources, check_source_namespace, check_sources,
 };
