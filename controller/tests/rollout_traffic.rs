@@ -10,8 +10,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::ListParams;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use linnet_sim::cluster::Stats;
@@ -207,6 +209,37 @@ impl World {
             .patch_status("web", &PatchParams::default(), &Patch::Merge(&patch))
             .await
             .unwrap_or_else(|e| panic!("cannot abort: {e}"));
+    }
+
+    /// Polls until a Warning Event with `reason` on the Rollout mentions `text`.
+    async fn eventually_warning(&self, reason: &str, text: &str) {
+        let events: Api<Event> = Api::namespaced(self.client.clone(), &self.namespace);
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            let list = events
+                .list(&ListParams::default())
+                .await
+                .unwrap_or_else(|e| panic!("cannot list Events: {e}"));
+            let found = list.items.iter().any(|event| {
+                event.type_.as_deref() == Some("Warning")
+                    && event.reason.as_deref() == Some(reason)
+                    && event.note.as_deref().is_some_and(|note| note.contains(text))
+                    && event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("web")
+            });
+            if found {
+                return;
+            }
+            let seen: Vec<_> = list
+                .items
+                .iter()
+                .map(|e| (e.reason.clone(), e.note.clone()))
+                .collect();
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {reason} Warning naming {text}; Events: {seen:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     async fn eventually_promoted(&self, canary: &str) {
@@ -478,12 +511,14 @@ async fn an_istio_host_split_with_a_header_route_sends_matching_requests_to_the_
         .await;
     let routing = json!({
         "istio": {"virtualService": {"name": "web-vsvc", "routes": ["primary"]}},
-        "managedRoutes": [{"name": "canary-header"}]
+        "managedRoutes": [{"name": "canary-header"}, {"name": "mirror-post"}]
     });
     let steps = json!([
         {"setWeight": 30},
         {"setHeaderRoute": {"name": "canary-header",
             "match": [{"headerName": "X-Canary", "headerValue": {"exact": "yes"}}]}},
+        {"setMirrorRoute": {"name": "mirror-post", "percentage": 50,
+            "match": [{"method": {"exact": "POST"}}]}},
         {"pause": {}}
     ]);
     world.create(rollout(routing, steps, true)).await;
@@ -493,10 +528,18 @@ async fn an_istio_host_split_with_a_header_route_sends_matching_requests_to_the_
     // Then the header route comes first and sends X-Canary: yes to the canary Service
     let services = world.custom(VIRTUAL_SERVICE);
     let vs = world
-        .eventually_object(&services, "web-vsvc", "header route first, weights 70/30", |vs| {
-            let http = &vs["spec"]["http"];
-            http[0]["name"] == "canary-header" && http[1]["route"][0]["weight"] == 70
-        })
+        .eventually_object(
+            &services,
+            "web-vsvc",
+            "header route, then mirror route, then the primary route at 70/30",
+            |vs| {
+                let http = &vs["spec"]["http"];
+                http[0]["name"] == "canary-header"
+                    && http[1]["name"] == "mirror-post"
+                    && http[2]["name"] == "primary"
+                    && http[2]["route"][1]["weight"] == 30
+            },
+        )
         .await;
     assert_eq!(
         vs["spec"]["http"][0]["match"][0]["headers"]["X-Canary"],
@@ -506,11 +549,18 @@ async fn an_istio_host_split_with_a_header_route_sends_matching_requests_to_the_
         vs["spec"]["http"][0]["route"][0]["destination"]["host"],
         "web-canary"
     );
+    // And the mirror route keeps POSTs on stable and mirrors half of them to the canary
+    let mirror = &vs["spec"]["http"][1];
+    assert_eq!(mirror["match"][0]["method"], json!({"exact": "POST"}));
+    assert_eq!(mirror["route"][0]["destination"]["host"], "web-stable");
+    assert_eq!(mirror["mirror"]["host"], "web-canary");
+    assert_eq!(mirror["mirrorPercentage"]["value"], 50);
     // And the canary gets the half of the requests with the header plus 30% of the others
+    // (the sim's requests are GETs, so the mirror route matches none of them)
     let window = measure(&world, stats).await;
     assert_share(&window, &canary, 0.5 + 0.5 * 0.3);
 
-    // When promoted, the managed route is removed and everything goes to the new stable
+    // When promoted, the managed routes are removed and everything goes to the new stable
     world.promote().await;
     world.eventually_promoted(&canary).await;
     world
@@ -656,4 +706,100 @@ async fn an_smi_traffic_split_is_created_owned_and_weighted() {
     assert_eq!(promoted["metadata"]["annotations"]["sim.linnet.dev/rps"], RPS);
     let window = measure(&world, stats).await;
     assert_share(&window, &canary, 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_route_header_route_sends_matching_requests_to_the_canary() {
+    let (world, stats) = given_a_routed_cluster("traffic-gateway-header").await;
+    given_an_http_route(&world).await;
+    let routes = world.custom(HTTP_ROUTE);
+    world
+        .annotate(
+            &routes,
+            "web-route",
+            json!({"sim.linnet.dev/request-headers": "X-Canary=yes:0.5"}),
+        )
+        .await;
+    let mut routing = gateway_routing();
+    routing["managedRoutes"] = json!([{"name": "canary-header"}]);
+    let steps = json!([
+        {"setWeight": 30},
+        {"setHeaderRoute": {"name": "canary-header",
+            "match": [{"headerName": "X-Canary", "headerValue": {"exact": "yes"}}]}},
+        {"pause": {}}
+    ]);
+    world.create(rollout(routing, steps, true)).await;
+    let stable = world.eventually_deployed().await;
+
+    let canary = world.update_until_paused(&stable).await;
+    // Then a rule named after the header route sends X-Canary: yes to the canary Service only
+    let route = world
+        .eventually_object(
+            &routes,
+            "web-route",
+            "weights 70/30 and the header rule",
+            |route| {
+                http_route_weights(route) == (json!(70), json!(30))
+                    && route["spec"]["rules"][1]["name"] == "canary-header"
+            },
+        )
+        .await;
+    let rule = &route["spec"]["rules"][1];
+    assert_eq!(
+        rule["matches"][0]["headers"],
+        json!([{"name": "X-Canary", "type": "Exact", "value": "yes"}])
+    );
+    assert_eq!(rule["backendRefs"], json!([{"name": "web-canary", "port": 80}]));
+    // And the canary gets the requests with the header and 30% of the others
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 0.5 + 0.5 * 0.3);
+
+    // When promoted, the header rule is removed and everything goes to the new stable
+    world.promote().await;
+    world.eventually_promoted(&canary).await;
+    world
+        .eventually_object(&routes, "web-route", "one rule at 100/0", |route| {
+            route["spec"]["rules"].as_array().is_some_and(|r| r.len() == 1)
+                && http_route_weights(route) == (json!(100), json!(0))
+        })
+        .await;
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_route_an_smi_traffic_split_cannot_express_stops_the_update_with_a_warning() {
+    let (world, _stats) = given_a_routed_cluster("traffic-smi-header").await;
+    world.create_service("web-stable").await;
+    world.create_service("web-canary").await;
+    let routing =
+        json!({"smi": {"trafficSplitName": "web-split"}, "managedRoutes": [{"name": "canary-header"}]});
+    let steps = json!([
+        {"setWeight": 30},
+        {"setHeaderRoute": {"name": "canary-header",
+            "match": [{"headerName": "X-Canary", "headerValue": {"exact": "yes"}}]}},
+        {"pause": {}}
+    ]);
+    world.create(rollout(routing, steps, true)).await;
+    let stable = world.eventually_deployed().await;
+
+    // When the image changes
+    let image =
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:2.0"}]}}}});
+    world.patch_spec("web", image).await;
+    // Then the header step is reported as something a TrafficSplit cannot do
+    world
+        .eventually_warning("TrafficRoutingError", "setHeaderRoute \"canary-header\"")
+        .await;
+    // And the update waits before that step instead of skipping it to the pause (the failed
+    // pass writes no status, so status still shows the step before)
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let status = world
+        .eventually("web", "before the pause step, not paused", |status, _| {
+            status["currentStepIndex"].as_i64().is_some_and(|index| index < 2)
+                && str_at(status, "phase") != "Paused"
+                && str_at(status, "stableRS") == stable
+        })
+        .await;
+    assert!(status["pauseConditions"].is_null(), "{status:#}");
 }
