@@ -23,7 +23,7 @@ pub enum AutoSync {
     /// Nothing to do (not automated, Synced, or already synced to this revision).
     Idle,
     /// Start this operation.
-    Start(Operation),
+    Start(Box<Operation>),
     /// Refuse, with the message of a SyncError condition.
     Refuse(String),
     /// Self-heal is due after this wait.
@@ -80,7 +80,7 @@ pub fn decide(
             }
         }
     }
-    AutoSync::Start(Operation {
+    AutoSync::Start(Box::new(Operation {
         sync: Some(SyncOperation {
             revision: Some(target.revision.clone()),
             prune: Some(prune),
@@ -92,5 +92,5 @@ pub fn decide(
         }),
         info: None,
         retry: app.spec.sync_policy.as_ref().and_then(|p| p.retry.clone()),
-    })
+    }))
 }

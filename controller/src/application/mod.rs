@@ -18,6 +18,8 @@ pub mod model;
 pub mod observe;
 pub mod operation;
 pub mod plan;
+#[cfg(test)]
+mod plan_tests;
 pub mod project;
 pub mod reconcile;
 pub mod rollback;

@@ -209,10 +209,11 @@ async fn render(
             if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
                 metadata.insert("namespace".into(), Value::String(namespace.clone()));
             }
-        } else if !namespaced && has_namespace {
-            if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-                metadata.remove("namespace");
-            }
+        } else if !namespaced
+            && has_namespace
+            && let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            metadata.remove("namespace");
         }
         objects.push(object);
     }

@@ -166,7 +166,7 @@ pub fn plan(inputs: &PlanInputs<'_>) -> Plan {
                         "OperationStarted",
                         format!("Initiated automated sync to '{}'", target.revision),
                     ));
-                    state = Some(new_operation(requested, inputs.now));
+                    state = Some(new_operation(*requested, inputs.now));
                 }
                 AutoSync::Refuse(message) => conditions.push(("SyncError", message)),
                 AutoSync::WaitFor(wait) => plan.requeue = Some(wait),
@@ -176,9 +176,8 @@ pub fn plan(inputs: &PlanInputs<'_>) -> Plan {
     if let Some(state) = state {
         let render = render.unwrap_or(inputs.target);
         let next = step_operation(inputs, state, render, comparison_failed, &mut plan);
-        if next.phase == OperationPhase::Succeeded
-            && old.operation_state.as_ref().map(|s| s.phase) != Some(OperationPhase::Succeeded)
-        {
+        // Only Running operations are stepped, so Succeeded here is a sync that just ended.
+        if next.phase == OperationPhase::Succeeded {
             record_history(app, &mut plan.status, &next, inputs.now);
         }
         plan.status.operation_state = Some(next);
