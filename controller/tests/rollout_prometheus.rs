@@ -502,3 +502,128 @@ async fn a_web_metric_and_a_job_metric_each_decide_a_rollout() {
     let message = str_at(&status, "message");
     assert!(message.contains("smoke-test"), "message: {message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_history_is_limited_runs_carry_the_gate_options_and_expire_by_their_ttl() {
+    let world = given_a_cluster_with_prometheus("prom-history").await;
+    let verdict = Verdict::start(true).await;
+    let web = json!({
+        "name": "error-budget",
+        "successCondition": "result.errors == 0",
+        "provider": {"web": {"url": verdict.url, "jsonPath": "{$}"}},
+    });
+    world.create_template("web-check", json!([web])).await;
+    let mut analysis = analysis_of("web-check", "prom-history");
+    analysis["dryRun"] = json!([{"metricName": "error-budget"}]);
+    analysis["measurementRetention"] = json!([{"metricName": "error-budget", "limit": 2}]);
+    analysis["analysisRunMetadata"] = json!({"labels": {"team": "shop"}, "annotations": {"note": "canary"}});
+    world.create_service("web", "web", true).await;
+    world
+        .create_rollout(
+            "web",
+            5,
+            canary_with_step(analysis),
+            json!({"analysis": {"successfulRunHistoryLimit": 1, "unsuccessfulRunHistoryLimit": 1}}),
+        )
+        .await;
+    let mut stable = world.eventually_healthy("web", 5, "").await;
+
+    // When three updates each pass their analysis
+    let mut versions = Vec::new();
+    for latency in ["21", "22", "23"] {
+        world.update_to("web", "0", latency).await;
+        stable = world.eventually_healthy("web", 5, &stable).await;
+        versions.push(stable.clone());
+    }
+    // Then only the newest finished run besides the current one is kept
+    let deadline = tokio::time::Instant::now() + prometheus_world::TIMEOUT;
+    loop {
+        let names: Vec<String> = world.run_phases().await.into_iter().map(|(n, _, _)| n).collect();
+        let of = |hash: &str| names.iter().any(|n| n.starts_with(&format!("web-{hash}-")));
+        if !of(&versions[0]) && of(&versions[1]) && of(&versions[2]) && names.len() == 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "runs kept: {names:?}, versions {versions:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // And the runs carry the gate's metadata, dry run and retention
+    let runs = world
+        .runs()
+        .list(&Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("cannot list runs: {e}"));
+    let run = runs
+        .items
+        .iter()
+        .find(|r| {
+            r.metadata
+                .name
+                .as_deref()
+                .is_some_and(|n| n.contains(&versions[2]))
+        })
+        .unwrap_or_else(|| panic!("no run of {}", versions[2]));
+    let labels = run.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(labels.get("team").map(String::as_str), Some("shop"));
+    let annotations = run.metadata.annotations.clone().unwrap_or_default();
+    assert_eq!(annotations.get("note").map(String::as_str), Some("canary"));
+    let spec = serde_json::to_value(&run.spec).unwrap_or_default();
+    assert_eq!(spec["dryRun"], json!([{"metricName": "error-budget"}]));
+    assert_eq!(
+        spec["measurementRetention"],
+        json!([{"metricName": "error-budget", "limit": 2}])
+    );
+    // And each run's completion was recorded as an Event
+    let events = world.events().await;
+    let successful = events
+        .iter()
+        .filter(|(reason, _)| reason == "AnalysisRunSuccessful")
+        .count();
+    assert!(successful >= 3, "AnalysisRunSuccessful Events: {events:#?}");
+
+    // When a run with a ttlStrategy completes
+    let ttl_run: linnet_crds::analysis::AnalysisRun = serde_json::from_value(json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AnalysisRun",
+        "metadata": {"name": "short-lived", "namespace": "prom-history"},
+        "spec": {
+            "ttlStrategy": {"secondsAfterSuccess": 2, "secondsAfterCompletion": 600},
+            "metrics": [{"name": "once", "successCondition": "result.errors == 0",
+                         "provider": {"web": {"url": verdict.url, "jsonPath": "{$}"}}}],
+        },
+    }))
+    .unwrap_or_else(|e| panic!("bad run: {e}"));
+    world
+        .runs()
+        .create(&Default::default(), &ttl_run)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create run: {e}"));
+    // Then it is Successful, and gone once secondsAfterSuccess has passed
+    let mut completed_at = None;
+    let deadline = tokio::time::Instant::now() + prometheus_world::TIMEOUT;
+    loop {
+        match world.runs().get_opt("short-lived").await {
+            Ok(Some(run)) => {
+                let status = run.status.unwrap_or_default();
+                if status.phase.is_some_and(|p| p.is_completed()) && completed_at.is_none() {
+                    completed_at = Some(tokio::time::Instant::now());
+                }
+            }
+            Ok(None) => break,
+            Err(error) => panic!("cannot read run: {error}"),
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the run was never deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let completed_at = completed_at.unwrap_or_else(|| panic!("the run was deleted before it completed"));
+    let kept = completed_at.elapsed();
+    assert!(
+        kept >= Duration::from_millis(900) && kept < Duration::from_secs(5),
+        "deleted {kept:?} after completing, ttl 2 s"
+    );
+}
