@@ -16,7 +16,7 @@ use linnet_controller::application::clusters::{self, Target};
 use linnet_controller::application::project;
 use linnet_controller::application::webhook::{self, PushEvent, PushedRef};
 use linnet_crds::application::ApplicationDestination;
-use linnet_crds::application::{AppProject, AppProjectSpec};
+use linnet_crds::application::{AppProject, AppProjectSpec, Application};
 use linnet_sim::{SimHandle, SimOptions};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -557,4 +557,102 @@ async fn the_webhook_survives_odd_requests() {
     hook.events.close();
     let (code, _) = post(&hook.url, &[("x-github-event", "push")], github_push()).await;
     assert_eq!(code, 503);
+}
+
+fn application(name: &str, repo: &str, revision: &str) -> Application {
+    serde_json::from_value(json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": "apps"},
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": repo, "targetRevision": revision, "path": "."},
+            "destination": {"server": clusters::IN_CLUSTER_SERVER, "namespace": "web"},
+        },
+    }))
+    .unwrap_or_else(|e| panic!("bad Application {name}: {e}"))
+}
+
+#[tokio::test]
+async fn a_push_to_the_webhook_marks_the_matching_applications_for_refresh() {
+    // Given Applications on the pushed repository's default branch, on another branch, at a
+    // commit, and on another repository.
+    let (_sim, client) = sim().await;
+    create_namespace(&client, "apps").await;
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    crds.create(&PostParams::default(), &Application::crd())
+        .await
+        .expect("Application CRD");
+    let apps: Api<Application> = Api::namespaced(client.clone(), "apps");
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let fixtures = [
+        ("on-head", "git@github.com:org/app.git", "HEAD"),
+        ("on-main", "https://GitHub.com/org/app", "main"),
+        ("on-dev", "https://github.com/org/app", "dev"),
+        ("at-commit", "https://github.com/org/app", sha),
+        ("elsewhere", "https://github.com/org/other", "HEAD"),
+    ];
+    for (name, repo, revision) in fixtures {
+        apps.create(&PostParams::default(), &application(name, repo, revision))
+            .await
+            .expect("create");
+    }
+    // And the webhook with the refresher behind it.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!(
+        "http://{}{}",
+        listener.local_addr().expect("addr"),
+        webhook::WEBHOOK_PATH
+    );
+    let (tx, rx) = mpsc::channel(4);
+    let server = tokio::spawn(webhook::serve(listener, None, tx, std::future::pending()));
+    let refresher = tokio::spawn(webhook::run_refresher(
+        client.clone(),
+        rx,
+        Some(vec!["apps".into()]),
+    ));
+    let _stop = AbortOnDrop(vec![server, refresher]);
+
+    // When main is pushed.
+    let (status, text) = post(&url, &[("x-github-event", "push")], github_push()).await;
+    assert_eq!(status, 200, "{text}");
+
+    // Then exactly the Applications following main are annotated.
+    let want = ["on-head", "on-main"];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut annotated: Vec<String>;
+    loop {
+        annotated = apps
+            .list(&ListParams::default())
+            .await
+            .expect("list Applications")
+            .items
+            .into_iter()
+            .filter(|a| {
+                a.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|m| m.get("argocd.argoproj.io/refresh"))
+                    .map(String::as_str)
+                    == Some("normal")
+            })
+            .filter_map(|a| a.metadata.name)
+            .collect();
+        annotated.sort();
+        if annotated == want || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(annotated, want);
+}
+
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }

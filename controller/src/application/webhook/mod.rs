@@ -2,18 +2,21 @@
 //!
 //! [`serve`] answers `POST /api/webhook` (Argo CD's path), checks the shared secret, parses the
 //! push ([`parse_push`]) and hands a [`PushEvent`] to the reconciler, which refreshes every
-//! Application for which [`matches`] holds. Polling, the other way a refresh starts, is planned by
+//! Application for which [`matches`] holds ([`run_refresher`] does it by setting Argo CD's
+//! refresh annotation). Polling, the other way a refresh starts, is planned by
 //! [`next_refresh`].
 
 mod matching;
 mod payload;
 mod refresh;
+mod refresher;
 mod server;
 mod signature;
 
 pub use matching::{matches, repo_key};
 pub use payload::parse_push;
 pub use refresh::{DEFAULT_INTERVAL, DEFAULT_JITTER_FRACTION, next_refresh};
+pub use refresher::{refresh_matching, run_refresher, to_refresh};
 pub use server::{MAX_PAYLOAD_BYTES, WEBHOOK_PATH, serve};
 pub use signature::{github_signature, verify};
 
