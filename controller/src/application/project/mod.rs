@@ -18,9 +18,9 @@ mod tests;
 use std::borrow::Cow;
 use std::fmt;
 
-use linnet_crds::application::AppProject;
 use linnet_crds::application::project::GroupKind;
 use linnet_crds::application::spec::ApplicationDestination;
+use linnet_crds::application::{AppProject, Application};
 
 pub use load::load_projects;
 pub use permits::{
@@ -74,6 +74,52 @@ impl<'a> Destination<'a> {
             name: destination.name.as_deref().filter(|s| !s.is_empty()),
             namespace: destination.namespace.as_deref().unwrap_or_default(),
         }
+    }
+}
+
+impl<'a> Destination<'a> {
+    /// The destination after cluster resolution: the target's server URL and name both known.
+    pub fn resolved(target: &'a crate::application::clusters::Target, namespace: &'a str) -> Self {
+        Destination {
+            server: Some(target.server()),
+            name: Some(target.name()),
+            namespace,
+        }
+    }
+}
+
+/// Every check that needs no rendering, in one call: the project exists (or is the permissive
+/// `default`), the Application may live in its namespace, and its sources and destination are
+/// permitted. Returns the project for the later checks (rendered kinds, sync windows), or the
+/// violations to report as an `InvalidSpecError` condition, in which case nothing is applied.
+pub fn admit<'a>(
+    projects: &'a [AppProject],
+    app: &Application,
+    destination: &Destination<'_>,
+    control_plane_namespace: &str,
+) -> Result<Cow<'a, AppProject>, Vec<Violation>> {
+    let project = find_project(&app.spec.project, projects).map_err(|error| {
+        vec![Violation {
+            subject: "spec.project".to_string(),
+            message: match error {
+                ProjectError::NotFound { name } => format!("AppProject {name:?} does not exist"),
+            },
+        }]
+    })?;
+    let app_namespace = app
+        .metadata
+        .namespace
+        .as_deref()
+        .unwrap_or(control_plane_namespace);
+    let mut violations: Vec<Violation> =
+        check_source_namespace(&project, app_namespace, control_plane_namespace)
+            .into_iter()
+            .collect();
+    violations.extend(check_application(&project, app, destination));
+    if violations.is_empty() {
+        Ok(project)
+    } else {
+        Err(violations)
     }
 }
 

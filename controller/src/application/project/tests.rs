@@ -575,3 +575,39 @@ fn bad_windows_are_errors_naming_the_field() {
         assert!(error.to_string().starts_with(field), "{field}: {error}");
     }
 }
+
+#[test]
+fn admission_in_one_call() {
+    let strict = project(AppProjectSpec {
+        source_repos: strings(&["https://github.com/org/*"]),
+        destinations: Some(vec![dest("*", "", "web")]),
+        ..AppProjectSpec::default()
+    });
+    let projects = [strict];
+    let mut a = app(
+        "https://github.com/org/app",
+        "https://kubernetes.default.svc",
+        "web",
+    );
+    a.metadata.namespace = Some("argocd".to_string());
+    let d = Destination::of(&a.spec.destination);
+    let admitted = admit(&projects, &a, &d, "argocd").expect("permitted");
+    assert_eq!(admitted.metadata.name.as_deref(), Some("team-a"));
+
+    let mut bad = app("https://x.example/app", "https://kubernetes.default.svc", "db");
+    bad.metadata.namespace = Some("elsewhere".to_string());
+    let d = Destination::of(&bad.spec.destination);
+    let refused = admit(&projects, &bad, &d, "argocd").expect_err("refused");
+    let subjects: Vec<&str> = refused.iter().map(|v| v.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        ["metadata.namespace", "spec.source.repoURL", "spec.destination"]
+    );
+
+    bad.spec.project = "team-z".to_string();
+    let missing = admit(&projects, &bad, &d, "argocd").expect_err("missing project");
+    assert_eq!(
+        missing[0].to_string(),
+        "spec.project: AppProject \"team-z\" does not exist"
+    );
+}
