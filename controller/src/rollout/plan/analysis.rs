@@ -132,24 +132,6 @@ fn new_name(ctx: &Ctx, kind: AnalysisKind, step: usize) -> String {
         .unwrap_or(base)
 }
 
-/// The latest attempt of the gate named `base` that is still measuring, if any.
-fn running_attempt(ctx: &Ctx, base: &str) -> Option<String> {
-    let attempt = |name: &str| {
-        let rest = name.strip_prefix(base)?;
-        match rest.strip_prefix('.') {
-            Some(n) => n.parse::<u32>().ok().map(|n| n + 1),
-            None => rest.is_empty().then_some(0),
-        }
-    };
-    ctx.obs
-        .analysis_runs
-        .iter()
-        .filter(|run| run.phase.is_running())
-        .filter_map(|run| Some((attempt(&run.name)?, run.name.clone())))
-        .max()
-        .map(|(_, name)| name)
-}
-
 /// Judges the gate `kind` (for step `step` when it is a step), creating its run if needed.
 pub(super) fn judge(
     ctx: &Ctx,
@@ -159,10 +141,7 @@ pub(super) fn judge(
     step: usize,
 ) -> Outcome {
     let base = base_name(ctx, kind, step);
-    // A run of this gate still measuring but not in status: the status that named it has not
-    // been read back yet (the Rollout came from a lagging cache). Adopt it rather than start a
-    // second one; finished runs are never adopted, so a retry gets a fresh run.
-    let fresh = running_attempt(ctx, &base).unwrap_or_else(|| new_name(ctx, kind, step));
+    let fresh = new_name(ctx, kind, step);
     let name = match recorded(&draft.status, kind) {
         Some(run) if belongs(&run.name, &base) => run.name.clone(),
         // A run recorded for another step or revision (the user skipped steps): stop it.
