@@ -803,3 +803,147 @@ async fn a_header_route_an_smi_traffic_split_cannot_express_stops_the_update_wit
         .await;
     assert!(status["pauseConditions"].is_null(), "{status:#}");
 }
+
+/// The resourceVersion of an object read as JSON.
+fn version_of(object: &Value) -> String {
+    object["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no resourceVersion: {object:#}"))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applying_the_same_weight_twice_writes_each_route_object_once() {
+    use kube::runtime::events::{Recorder, Reporter};
+    use linnet_controller::rollout::execute::Executor;
+    use linnet_controller::rollout::plan::Action;
+    use linnet_controller::rollout::reconcile::Error;
+    use linnet_crds::rollout::Rollout;
+
+    // Given the route objects of every router and a Rollout naming them all, without a controller
+    let world = given_a_cluster("traffic-idempotent").await;
+    let crds: Api<CustomResourceDefinition> = Api::all(world.client.clone());
+    for kind in [HTTP_ROUTE, VIRTUAL_SERVICE, DESTINATION_RULE, TRAFFIC_SPLIT] {
+        crds.create(&PostParams::default(), &crd(kind))
+            .await
+            .unwrap_or_else(|e| panic!("cannot install the CRD of {}: {e}", kind.2));
+    }
+    given_an_http_route(&world).await;
+    let ingress: Ingress = serde_json::from_value(json!({
+        "metadata": {"name": "web-ingress"},
+        "spec": {"rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "web-stable", "port": {"number": 80}}}}]}}]}
+    }))
+    .unwrap_or_else(|e| panic!("bad Ingress: {e}"));
+    Api::<Ingress>::namespaced(world.client.clone(), &world.namespace)
+        .create(&PostParams::default(), &ingress)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the Ingress: {e}"));
+    world
+        .create_custom(
+            VIRTUAL_SERVICE,
+            json!({
+                "apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
+                "metadata": {"name": "web-vsvc"},
+                "spec": {"http": [{"name": "primary", "route": [
+                    {"destination": {"host": "web-stable"}, "weight": 100},
+                    {"destination": {"host": "web-canary"}, "weight": 0}
+                ]}]}
+            }),
+        )
+        .await;
+    let mut routing = gateway_routing();
+    routing["nginx"] = json!({"stableIngress": "web-ingress"});
+    routing["istio"] = json!({"virtualService": {"name": "web-vsvc", "routes": ["primary"]}});
+    routing["smi"] = json!({"trafficSplitName": "web-split"});
+    world.create(rollout(routing, weight_30_then_pause(), true)).await;
+    let rollout: Rollout = world
+        .rollouts()
+        .get("web")
+        .await
+        .unwrap_or_else(|e| panic!("cannot read the Rollout: {e}"));
+    let recorder = Recorder::new(world.client.clone(), Reporter::from("linnet-test"));
+    let executor = Executor {
+        client: &world.client,
+        recorder: &recorder,
+        rollout: &rollout,
+    };
+    let thirty = Action::SetTrafficWeight {
+        canary: 30,
+        stable: 70,
+        additional: Vec::new(),
+    };
+    let objects = [
+        (world.custom(HTTP_ROUTE), "web-route"),
+        (world.ingresses(), "web-web-ingress-canary"),
+        (world.custom(VIRTUAL_SERVICE), "web-vsvc"),
+        (world.custom(TRAFFIC_SPLIT), "web-split"),
+    ];
+    let read_all = || async {
+        let mut read = Vec::new();
+        for (api, name) in &objects {
+            let object = api
+                .get(name)
+                .await
+                .unwrap_or_else(|e| panic!("cannot read {name}: {e}"));
+            read.push(serde_json::to_value(object).unwrap_or(Value::Null));
+        }
+        read
+    };
+
+    // When the weight is set once
+    executor
+        .apply(&thirty)
+        .await
+        .unwrap_or_else(|e| panic!("SetTrafficWeight failed: {e}"));
+    // Then every router applies 30 to the canary
+    let first = read_all().await;
+    assert_eq!(http_route_weights(&first[0]), (json!(70), json!(30)));
+    assert_eq!(
+        first[1]["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary-weight"],
+        "30"
+    );
+    assert_eq!(vs_weights(&first[2]), (json!(70), json!(30)));
+    assert_eq!(
+        first[3]["spec"]["backends"][0],
+        json!({"service": "web-canary", "weight": 30})
+    );
+
+    // When the same weight is set again
+    let seen_before = world.sim().requests().last().map_or(0, |r| r.seq + 1);
+    executor
+        .apply(&thirty)
+        .await
+        .unwrap_or_else(|e| panic!("SetTrafficWeight failed the second time: {e}"));
+    // Then no object was written again: no write reached the server, and no version moved
+    let writes: Vec<String> = world
+        .sim()
+        .requests()
+        .iter()
+        .filter(|r| r.seq >= seen_before && r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(writes.is_empty(), "the second SetTrafficWeight wrote: {writes:?}");
+    let second = read_all().await;
+    for (before, after) in first.iter().zip(&second) {
+        assert_eq!(
+            version_of(before),
+            version_of(after),
+            "{} was written again",
+            before["metadata"]["name"]
+        );
+    }
+
+    // And a mirror step the NGINX router cannot express is an error naming it
+    let mirror = serde_json::from_value(json!({"name": "m", "match": [{"method": {"exact": "GET"}}]}))
+        .unwrap_or_else(|e| panic!("bad mirror route: {e}"));
+    let error = executor
+        .apply(&Action::SetMirrorRoute(mirror))
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("a mirror route through NGINX did not fail"));
+    assert!(
+        matches!(error, Error::Object { .. }) && error.to_string().contains("ingress-nginx cannot mirror"),
+        "{error}"
+    );
+}
