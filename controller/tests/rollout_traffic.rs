@@ -317,6 +317,16 @@ fn rollout(routing: Value, steps: Value, services: bool) -> Value {
     })
 }
 
+/// 30% to the canary, then requests with `X-Canary: yes` to the canary too, then a pause.
+fn header_steps() -> Value {
+    json!([
+        {"setWeight": 30},
+        {"setHeaderRoute": {"name": "canary-header",
+            "match": [{"headerName": "X-Canary", "headerValue": {"exact": "yes"}}]}},
+        {"pause": {}}
+    ])
+}
+
 fn weight_30_then_pause() -> Value {
     json!([{"setWeight": 30}, {"pause": {}}])
 }
@@ -391,27 +401,41 @@ async fn http_route_weights_split_the_traffic_and_promotion_moves_it_all_to_the_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_abort_sends_all_traffic_back_to_stable_through_the_http_route() {
+async fn an_abort_removes_the_header_route_and_sends_all_traffic_back_to_stable() {
     let (world, stats) = given_a_routed_cluster("traffic-abort").await;
     given_an_http_route(&world).await;
-    world
-        .create(rollout(gateway_routing(), weight_30_then_pause(), true))
-        .await;
-    let stable = world.eventually_deployed().await;
-    let canary = world.update_until_paused(&stable).await;
     let routes = world.custom(HTTP_ROUTE);
     world
-        .eventually_object(&routes, "web-route", "weights 70/30", |route| {
-            http_route_weights(route) == (json!(70), json!(30))
-        })
+        .annotate(
+            &routes,
+            "web-route",
+            json!({"sim.linnet.dev/request-headers": "X-Canary=yes:0.5"}),
+        )
+        .await;
+    let mut routing = gateway_routing();
+    routing["managedRoutes"] = json!([{"name": "canary-header"}]);
+    world.create(rollout(routing, header_steps(), true)).await;
+    let stable = world.eventually_deployed().await;
+    let canary = world.update_until_paused(&stable).await;
+    world
+        .eventually_object(
+            &routes,
+            "web-route",
+            "weights 70/30 and the header rule",
+            |route| {
+                http_route_weights(route) == (json!(70), json!(30))
+                    && route["spec"]["rules"][1]["name"] == "canary-header"
+            },
+        )
         .await;
 
     // When the update is aborted mid-way
     world.abort().await;
-    // Then the route sends everything to stable, while the canary pods still run
+    // Then the header rule is gone and the route sends everything to stable
     world
-        .eventually_object(&routes, "web-route", "weights 100/0", |route| {
-            http_route_weights(route) == (json!(100), json!(0))
+        .eventually_object(&routes, "web-route", "one rule at 100/0", |route| {
+            route["spec"]["rules"].as_array().is_some_and(|r| r.len() == 1)
+                && http_route_weights(route) == (json!(100), json!(0))
         })
         .await;
     world
@@ -425,7 +449,7 @@ async fn an_abort_sends_all_traffic_back_to_stable_through_the_http_route() {
             },
         )
         .await;
-    // And no request reaches the canary pods
+    // And no request reaches the canary pods, with the header or without, while they still run
     let window = measure(&world, stats).await;
     assert_share(&window, &stable, 1.0);
 }
@@ -722,13 +746,7 @@ async fn an_http_route_header_route_sends_matching_requests_to_the_canary() {
         .await;
     let mut routing = gateway_routing();
     routing["managedRoutes"] = json!([{"name": "canary-header"}]);
-    let steps = json!([
-        {"setWeight": 30},
-        {"setHeaderRoute": {"name": "canary-header",
-            "match": [{"headerName": "X-Canary", "headerValue": {"exact": "yes"}}]}},
-        {"pause": {}}
-    ]);
-    world.create(rollout(routing, steps, true)).await;
+    world.create(rollout(routing, header_steps(), true)).await;
     let stable = world.eventually_deployed().await;
 
     let canary = world.update_until_paused(&stable).await;
