@@ -416,3 +416,369 @@ async fn a_leader_that_cannot_renew_stops_its_work_before_the_lease_expires() {
         "stepped down only after {stepped_down:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Crash safety
+
+/// The kinds of write a controller is killed right after, as (name, method, path test).
+fn trip(kind: &str) -> Trip {
+    let (method, path): (&'static str, Box<dyn Fn(&str) -> bool + Send + Sync>) = match kind {
+        "create ReplicaSet" => ("POST", Box::new(|p: &str| p.ends_with("/replicasets"))),
+        "scale ReplicaSet" => ("PATCH", Box::new(|p: &str| p.contains("/replicasets/"))),
+        "switch Service selector" => ("PATCH", Box::new(|p: &str| p.contains("/services/"))),
+        "write status" => (
+            "PATCH",
+            Box::new(|p: &str| p.contains("/rollouts/") && p.ends_with("/status")),
+        ),
+        "record Event" => ("POST", Box::new(|p: &str| p.ends_with("/events"))),
+        other => panic!("no such kind of write: {other}"),
+    };
+    Trip { method, path }
+}
+
+/// Starts the controller for the world's namespace on a recorded client, armed with `trip`.
+async fn start_recorded_controller(world: &mut World, trip: Option<Trip>) -> Recorder {
+    let recorder = Recorder::default();
+    if let Some(trip) = trip {
+        recorder.arm(trip);
+    }
+    let client = recorded_client(world.sim(), &recorder).await;
+    let opts = ControllerOptions {
+        namespace: Some(world.namespace.clone()),
+        instance_id: None,
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        if let Err(error) = run_until(client, opts, shutdown).await {
+            panic!("controller failed: {error}");
+        }
+    });
+    world.controller = Some((stop, task));
+    recorder
+}
+
+/// How many times one update kills the controller right after a write of one kind, at most;
+/// past that the controller runs unarmed (an Event re-recorded by every fresh controller would
+/// otherwise be cut forever).
+const MAX_KILLS: usize = 12;
+
+/// Updates Rollout `web` to `image` while a controller is killed right after each write of
+/// `kind` (up to [`MAX_KILLS`]) and a fresh one started; returns the kills and the final status.
+async fn update_killing_after(
+    world: &mut World,
+    image: &str,
+    kind: &str,
+    old: &str,
+    replicas: i32,
+) -> (usize, Value) {
+    world.kill_controller().await;
+    let mut recorder = start_recorded_controller(world, Some(trip(kind))).await;
+    world.patch_spec("web", image_patch(image)).await;
+    let mut kills = 0;
+    let what = format!("Healthy on {image}");
+    loop {
+        let done = eventually(&world.client, &world.namespace, "web", &what, LONG, |s, rs| {
+            healthy_on_new(s, rs, old, replicas)
+        });
+        tokio::select! {
+            status = done => return (kills, status),
+            _ = recorder.tripped() => {
+                kills += 1;
+                world.kill_controller().await;
+                let armed = (kills < MAX_KILLS).then(|| trip(kind));
+                recorder = start_recorded_controller(world, armed).await;
+            }
+        }
+    }
+}
+
+/// Checks what must hold after an update from `old` to `new` of a canary with `steps` steps:
+/// every step index seen once, in order; each pause started once; no ReplicaSet beyond one per
+/// template; all replicas on the new one.
+fn assert_update_was_clean(
+    sampler: &Sampler,
+    what: &str,
+    new: &str,
+    steps: i64,
+    templates: &BTreeSet<String>,
+    status: &Value,
+) {
+    let seen = sampler.steps_of(new);
+    assert_eq!(
+        seen,
+        (0..=steps).collect::<Vec<_>>(),
+        "{what}: step indexes seen in order"
+    );
+    let pauses = sampler.pauses_of(new);
+    let paused_steps: BTreeSet<i64> = pauses.iter().map(|(step, _)| *step).collect();
+    assert_eq!(
+        paused_steps.len(),
+        pauses.len(),
+        "{what}: a pause started twice: {pauses:?}"
+    );
+    let hashes = sampler.replica_set_hashes();
+    assert_eq!(
+        &hashes, templates,
+        "{what}: ReplicaSets other than one per template"
+    );
+    assert_eq!(status["currentStepIndex"], json!(steps), "{what}: {status:#}");
+    assert_eq!(status["stableRS"], json!(new), "{what}: {status:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_controller_killed_right_after_each_kind_of_write_finishes_every_update() {
+    let mut world = given_a_cluster("crash-writes").await;
+    for name in ["web-canary", "web-stable"] {
+        create_service(&world.client, "crash-writes", name).await;
+    }
+    let strategy = json!({"canary": {"canaryService": "web-canary", "stableService": "web-stable",
+        "steps": [{"setWeight": 50}, {"pause": {"duration": 1}}]}});
+    let sampler = Sampler::start(world.client.clone(), "crash-writes", "web");
+    world.create(rollout("web", "nginx:1", 2, strategy)).await;
+    // The first deploy, with a kill after every ReplicaSet creation
+    let (first_kills, first) = update_killing_after(&mut world, "nginx:1", "create ReplicaSet", "", 2).await;
+    let mut old = first["stableRS"].as_str().unwrap_or("").to_string();
+    let mut templates = BTreeSet::from([old.clone()]);
+    assert!(
+        first_kills >= 1,
+        "the first ReplicaSet was never created by a controller that was then killed"
+    );
+
+    let kinds = [
+        "create ReplicaSet",
+        "scale ReplicaSet",
+        "switch Service selector",
+        "write status",
+        "record Event",
+    ];
+    for (i, kind) in kinds.iter().enumerate() {
+        let image = format!("nginx:{}", i + 2);
+        let (kills, status) = update_killing_after(&mut world, &image, kind, &old, 2).await;
+        let new = status["stableRS"].as_str().unwrap_or("").to_string();
+        println!("update to {image}: killed {kills} times right after: {kind}");
+        assert!(kills >= 1, "no controller was killed right after: {kind}");
+        templates.insert(new.clone());
+        let what = format!("update to {image}, killed after each {kind}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_update_was_clean(&sampler, &what, &new, 2, &templates, &status);
+        for service in ["web-canary", "web-stable"] {
+            assert_eq!(
+                selected_hash(&world.client, "crash-writes", service)
+                    .await
+                    .as_deref(),
+                Some(new.as_str()),
+                "{what}: Service {service}"
+            );
+        }
+        old = new;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_controller_restarted_every_few_hundred_milliseconds_finishes_a_canary() {
+    let mut world = given_a_cluster_with_the_controller("crash-loop").await;
+    let steps = json!([{"setWeight": 25}, {"pause": {"duration": 1}}, {"setWeight": 50},
+        {"pause": {"duration": 1}}, {"setWeight": 75}, {"pause": {"duration": 1}}]);
+    world
+        .create(rollout("web", "nginx:1", 4, json!({"canary": {"steps": steps}})))
+        .await;
+    let first = eventually(&world.client, "crash-loop", "web", "Healthy", LONG, |s, rs| {
+        healthy_on_new(s, rs, "", 4)
+    })
+    .await;
+    let old = first["stableRS"].as_str().unwrap_or("").to_string();
+    let sampler = Sampler::start(world.client.clone(), "crash-loop", "web");
+
+    // When the image changes and the controller is killed and started afresh every 300-900 ms
+    world.patch_spec("web", image_patch("nginx:2")).await;
+    let mut restarts = 0;
+    let status = loop {
+        let pause = Duration::from_millis(300 + (restarts * 170) % 600);
+        let done = eventually(
+            &world.client,
+            "crash-loop",
+            "web",
+            "Healthy on nginx:2",
+            LONG,
+            |s, rs| healthy_on_new(s, rs, &old, 4),
+        );
+        tokio::select! {
+            status = done => break status,
+            _ = tokio::time::sleep(pause) => {
+                world.kill_controller().await;
+                world.start_controller(None);
+                restarts += 1;
+            }
+        }
+    };
+    // Then the update finished as without restarts
+    println!("canary finished across {restarts} controller restarts");
+    assert!(restarts >= 5, "only {restarts} restarts");
+    let new = status["stableRS"].as_str().unwrap_or("").to_string();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let templates = BTreeSet::from([old.clone(), new.clone()]);
+    assert_update_was_clean(
+        &sampler,
+        "restarted every few hundred ms",
+        &new,
+        6,
+        &templates,
+        &status,
+    );
+}
+
+async fn create_service(client: &Client, namespace: &str, name: &str) {
+    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
+    let service: Service = serde_json::from_value(json!({"metadata": {"name": name},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}))
+    .unwrap_or_else(|e| panic!("bad Service {name}: {e}"));
+    let params = PostParams::default();
+    retrying(&format!("create Service {name}"), || {
+        services.create(&params, &service)
+    })
+    .await;
+}
+
+async fn selected_hash(client: &Client, namespace: &str, name: &str) -> Option<String> {
+    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
+    let live = retrying(&format!("read Service {name}"), || services.get(name)).await;
+    live.spec
+        .and_then(|s| s.selector)
+        .and_then(|s| s.get("rollouts-pod-template-hash").cloned())
+}
+
+// ---------------------------------------------------------------------------------------------
+// API faults
+
+/// 5 % of requests answered 500, 5 % answered 429, watches cut every 2 s and no watch history
+/// kept, so every resume is answered 410 Expired and the watchers list again.
+fn unreliable_api() -> Faults {
+    Faults {
+        error_rate: 0.05,
+        throttle_rate: 0.05,
+        drop_watches_after_secs: Some(2),
+        history_limit: Some(0),
+        ..Faults::default()
+    }
+}
+
+/// Deploys Rollout `web` with `strategy`, turns the faults on, updates the image and waits for
+/// the update to finish with the old ReplicaSet scaled down; returns (old hash, final status).
+async fn update_under_faults(world: &World, strategy: Value, replicas: i32) -> (String, Value) {
+    world.create(rollout("web", "nginx:1", replicas, strategy)).await;
+    let first = eventually(
+        &world.client,
+        &world.namespace,
+        "web",
+        "Healthy",
+        LONG,
+        |s, rs| healthy_on_new(s, rs, "", replicas),
+    )
+    .await;
+    let old = first["stableRS"].as_str().unwrap_or("").to_string();
+    world.sim().set_faults(unreliable_api());
+    let rollouts: Api<Rollout> = Api::namespaced(world.client.clone(), &world.namespace);
+    let (params, patch) = (PatchParams::default(), Patch::Merge(image_patch("nginx:2")));
+    retrying("set the image", || rollouts.patch("web", &params, &patch)).await;
+    let started = Instant::now();
+    let status = eventually(
+        &world.client,
+        &world.namespace,
+        "web",
+        "Healthy on nginx:2",
+        LONG * 2,
+        |s, rs| {
+            healthy_on_new(s, rs, &old, replicas)
+                && rs
+                    .iter()
+                    .filter(|(hash, _, _)| *hash != s["stableRS"])
+                    .all(|(_, r, _)| *r == 0)
+        },
+    )
+    .await;
+    println!("converged under API faults in {:?}", started.elapsed());
+    world.sim().set_faults(Faults::default());
+    let failed = world
+        .sim()
+        .requests()
+        .iter()
+        .filter(|r| r.status == 500 || r.status == 429)
+        .count();
+    assert!(failed > 0, "no request failed: the faults were not on");
+    (old, status)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_converges_under_api_faults() {
+    let world = given_a_cluster_with_the_controller("faults-canary").await;
+    for name in ["web-canary", "web-stable"] {
+        create_service(&world.client, "faults-canary", name).await;
+    }
+    let strategy = json!({"canary": {"canaryService": "web-canary", "stableService": "web-stable",
+        "steps": [{"setWeight": 34}, {"pause": {"duration": 1}}, {"setWeight": 67}, {"pause": {"duration": 1}}]}});
+    let (old, status) = update_under_faults(&world, strategy, 3).await;
+    let new = status["stableRS"].as_str().unwrap_or("");
+    assert_ne!(new, old);
+    assert_eq!(status["currentStepIndex"], json!(4), "{status:#}");
+    for service in ["web-canary", "web-stable"] {
+        assert_eq!(
+            selected_hash(&world.client, "faults-canary", service)
+                .await
+                .as_deref(),
+            Some(new),
+            "Service {service}"
+        );
+    }
+    let hashes: BTreeSet<String> = rs_hashes(&world).await;
+    assert_eq!(
+        hashes,
+        BTreeSet::from([old, new.to_string()]),
+        "one ReplicaSet per template"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blue_green_converges_under_api_faults() {
+    let world = given_a_cluster_with_the_controller("faults-bluegreen").await;
+    for name in ["web-active", "web-preview"] {
+        create_service(&world.client, "faults-bluegreen", name).await;
+    }
+    let strategy = json!({"blueGreen": {"activeService": "web-active", "previewService": "web-preview",
+        "scaleDownDelaySeconds": 1}});
+    let (old, status) = update_under_faults(&world, strategy, 3).await;
+    let new = status["stableRS"].as_str().unwrap_or("");
+    assert_ne!(new, old);
+    assert_eq!(status["blueGreen"]["activeSelector"], json!(new), "{status:#}");
+    for service in ["web-active", "web-preview"] {
+        assert_eq!(
+            selected_hash(&world.client, "faults-bluegreen", service)
+                .await
+                .as_deref(),
+            Some(new),
+            "Service {service}"
+        );
+    }
+    let hashes: BTreeSet<String> = rs_hashes(&world).await;
+    assert_eq!(
+        hashes,
+        BTreeSet::from([old, new.to_string()]),
+        "one ReplicaSet per template"
+    );
+}
+
+async fn rs_hashes(world: &World) -> BTreeSet<String> {
+    eventually(
+        &world.client,
+        &world.namespace,
+        "web",
+        "ReplicaSets listed",
+        LONG,
+        |_, _| true,
+    )
+    .await;
+    let list = rollout_world::replica_sets_in(world.client.clone(), &world.namespace).await;
+    list.into_iter().map(|(hash, _, _)| hash).collect()
+}
