@@ -43,11 +43,6 @@ impl World {
             .unwrap_or_else(|e| panic!("cannot promote Rollout {name}: {e}"));
     }
 
-    /// Polls until a `NotImplemented` Warning Event on Rollout `name` names `action`.
-    async fn eventually_not_implemented(&self, name: &str, action: &str) {
-        self.eventually_warning(name, "NotImplemented", action).await;
-    }
-
     /// Polls until a Warning Event with `reason` on Rollout `name` mentions `text`.
     async fn eventually_warning(&self, name: &str, reason: &str, text: &str) {
         let events: Api<Event> = Api::namespaced(self.client.clone(), &self.namespace);
@@ -257,37 +252,6 @@ async fn a_stable_service_created_after_the_rollout_is_pointed_at_the_stable_pod
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_is_not_reported_done_while_its_pods_are_not_replaced() {
-    let world = given_a_cluster_with_the_controller("restart").await;
-    world.create(basic_canary("web", "nginx:1.0")).await;
-    world
-        .eventually("web", "Healthy with 5 ready", |status, replica_sets| {
-            let hash = str_at(status, "currentPodHash");
-            str_at(status, "phase") == "Healthy" && replicas_of(replica_sets, hash) == Some((5, 5))
-        })
-        .await;
-
-    // When a restart is asked for, a second after the pods were made (times are whole seconds)
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-    world.patch_spec("web", json!({"spec": {"restartAt": now}})).await;
-
-    // Then the pods older than restartAt are to be evicted, which is reported as not implemented
-    world.eventually_not_implemented("web", "EvictPod").await;
-    // And the restart is not recorded as done
-    let rollout = world
-        .rollouts()
-        .get("web")
-        .await
-        .unwrap_or_else(|e| panic!("cannot read Rollout web: {e}"));
-    let restarted_at = rollout.status.and_then(|s| s.restarted_at);
-    assert_eq!(
-        restarted_at, None,
-        "restartedAt written while no pod was replaced"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

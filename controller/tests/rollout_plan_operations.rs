@@ -291,6 +291,42 @@ fn restart_evicts_old_pods_within_max_unavailable_then_records_it() {
 }
 
 #[test]
+fn restart_waits_while_an_evicted_pod_has_no_replacement_yet() {
+    let restart_at: Timestamp = t0();
+    let ro = rollout()
+        .replicas(3)
+        .spec("restartAt", json!(restart_at.to_string()))
+        .build();
+    let mut obs = observed(ro).at(5).with_status(|s| {
+        s.stable_rs = Some(NEW.into());
+        s.current_pod_hash = Some(NEW.into());
+        s.current_step_hash = Some(STEPS.into());
+    });
+    obs.replica_sets.push(replica_set(NEW, 1, 3));
+    let before = t0()
+        .checked_sub(jiff::SignedDuration::from_secs(60))
+        .expect("time");
+    // One pod was evicted a moment ago and its ReplicaSet has not replaced it: two are listed.
+    for i in 0..2 {
+        obs.pods.push(PodState {
+            name: format!("web-{i}"),
+            created: before,
+            ready: true,
+        });
+    }
+    let planned = plan(&obs);
+    assert!(
+        !planned
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::EvictPod { .. })),
+        "evicted a second pod while the first had no replacement: {:?}",
+        planned.actions
+    );
+    assert_eq!(status_after(&obs, &planned).restarted_at, None);
+}
+
+#[test]
 fn skipping_past_an_analysis_step_stops_its_run_and_starts_the_next() {
     let ro = rollout()
         .canary(vec![set_weight(20), analysis_step("a"), analysis_step("b")])

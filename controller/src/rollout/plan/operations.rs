@@ -140,8 +140,18 @@ pub(super) fn restart(ctx: &Ctx, draft: &mut Draft) {
         return;
     }
     stale.sort_by_key(|p| (p.created, p.name.clone()));
-    let not_ready = ctx.obs.pods.iter().filter(|p| !p.ready).count();
-    let budget = restart_budget(ctx).saturating_sub(not_ready);
+    // An evicted pod leaves the list before its replacement is made, so what the ReplicaSets
+    // want but have no ready pod for counts as unavailable too.
+    let ready = ctx.obs.pods.iter().filter(|p| p.ready).count();
+    let not_ready = ctx.obs.pods.len() - ready;
+    let desired: usize = ctx
+        .obs
+        .replica_sets
+        .iter()
+        .map(|rs| usize::try_from(rs.replicas).unwrap_or(0))
+        .sum();
+    let unavailable = not_ready.max(desired.saturating_sub(ready));
+    let budget = restart_budget(ctx).saturating_sub(unavailable);
     for pod in stale.into_iter().take(budget) {
         draft.act(Action::EvictPod {
             name: pod.name.clone(),
