@@ -316,6 +316,9 @@ async fn credentials_from_the_secret_go_on_the_wire() {
     }
 }
 
+/// A case name, the request headers, the body and the status expected.
+type Refusal<'a> = (&'a str, Vec<(&'a str, &'a str)>, String, u16);
+
 struct Endpoint {
     url: String,
     events: mpsc::Receiver<PushEvent>,
@@ -431,7 +434,7 @@ async fn the_webhook_accepts_signed_pushes_and_refuses_the_rest() {
         ]
     };
     let bad_token = [("x-gitlab-event", "Push Hook"), ("x-gitlab-token", "guess")];
-    let cases: Vec<(&str, Vec<(&str, &str)>, String, u16)> = vec![
+    let cases: Vec<Refusal> = vec![
         ("body changed after signing", github.to_vec(), tampered, 401),
         (
             "no signature",
@@ -440,8 +443,8 @@ async fn the_webhook_accepts_signed_pushes_and_refuses_the_rest() {
             401,
         ),
         ("wrong GitLab token", bad_token.to_vec(), gitlab_push(), 401),
-        ("not JSON", signed(&not_json), not_json.to_string(), 400),
-        ("no repository", signed(&no_repo), no_repo.to_string(), 400),
+        ("not JSON", signed(not_json), not_json.to_string(), 400),
+        ("no repository", signed(no_repo), no_repo.to_string(), 400),
         (
             "no event header",
             vec![("x-gitlab-token", "s3cret")],

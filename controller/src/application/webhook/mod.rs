@@ -17,7 +17,7 @@ pub use matching::{matches, repo_key};
 pub use payload::parse_push;
 pub use refresh::{DEFAULT_INTERVAL, DEFAULT_JITTER_FRACTION, next_refresh};
 pub use refresher::{refresh_matching, run_refresher, to_refresh};
-pub use server::{MAX_PAYLOAD_BYTES, WEBHOOK_PATH, serve};
+pub use server::{MAX_PAYLOAD_BYTES, READ_TIMEOUT, WEBHOOK_PATH, serve};
 pub use signature::{github_signature, verify};
 
 /// Which forge sent the event.

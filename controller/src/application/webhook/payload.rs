@@ -131,3 +131,86 @@ fn event_from(
         default_branch: default_branch.filter(|b| !b.is_empty()),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use hyper::header::HeaderValue;
+
+    use super::*;
+
+    fn headers(name: &'static str, value: &str) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert(name, HeaderValue::from_str(value).expect("header"));
+        map
+    }
+
+    #[test]
+    fn github_and_gitlab_pushes() {
+        let github = br#"{"ref":"refs/heads/main","after":"0000000000000000000000000000000000000000",
+            "repository":{"html_url":"https://github.com/o/a","clone_url":"","default_branch":"main"}}"#;
+        let Ok(Delivery::Push(push)) = parse_push(&headers("x-github-event", "push"), github) else {
+            panic!("a GitHub push");
+        };
+        assert_eq!(
+            push.repo_urls,
+            ["https://github.com/o/a"],
+            "empty URLs are dropped"
+        );
+        assert_eq!(push.commit, None, "a deleted branch points at no commit");
+        let gitlab = br#"{"ref":"refs/heads/dev","after":"abc","project":{"web_url":"https://gl/o/a"}}"#;
+        let Ok(Delivery::Push(push)) = parse_push(&headers("x-gitlab-event", "Push Hook"), gitlab) else {
+            panic!("a GitLab push");
+        };
+        assert_eq!(
+            (push.provider, push.commit.as_deref()),
+            (Provider::GitLab, Some("abc"))
+        );
+        assert_eq!(
+            (push.revision, push.default_branch),
+            (PushedRef::Branch("dev".into()), None)
+        );
+    }
+
+    #[test]
+    fn other_events_are_ignored_and_bad_pushes_refused() {
+        let ignored = parse_push(&headers("x-gitlab-event", "Merge Request Hook"), b"garbage");
+        assert_eq!(
+            ignored,
+            Ok(Delivery::Ignored {
+                event: "GitLab Merge Request Hook".into()
+            })
+        );
+        let no_ref = br#"{"ref":" ","repository":{"html_url":"https://github.com/o/a"}}"#;
+        let error = parse_push(&headers("x-github-event", "push"), no_ref).expect_err("no ref");
+        assert!(error.to_string().contains("names no ref"), "{error}");
+    }
+
+    /// Any body gets an answer, never a panic: random bytes and mangled copies of a real push.
+    #[test]
+    fn any_body_gets_an_answer() {
+        let real =
+            br#"{"ref":"refs/heads/main","after":"abc","repository":{"html_url":"https://github.com/o/a"}}"#;
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let push = headers("x-github-event", "push");
+        for round in 0..5000 {
+            let body: Vec<u8> = if round % 2 == 0 {
+                (0..next() % 200).map(|_| next() as u8).collect()
+            } else {
+                let mut copy = real.to_vec();
+                for _ in 0..1 + next() % 4 {
+                    let at = (next() as usize) % copy.len();
+                    copy[at] = next() as u8;
+                }
+                copy.truncate(1 + (next() as usize) % copy.len());
+                copy
+            };
+            let _ = parse_push(&push, &body);
+        }
+    }
+}

@@ -2,10 +2,11 @@
 //!
 //! Answers: 200 for an accepted push or an ignored event, 400 for a malformed payload, 401 for a
 //! bad signature, 404 for another path, 405 for another method, 413 for a body over
-//! [`MAX_PAYLOAD_BYTES`], 503 once the receiver of push events is gone.
+//! [`MAX_PAYLOAD_BYTES`], 408 for a body slower than [`READ_TIMEOUT`], 503 once the receiver of push events is gone.
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -13,7 +14,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
@@ -23,6 +24,9 @@ use super::{Delivery, PushEvent, WebhookError, parse_push, verify};
 pub const WEBHOOK_PATH: &str = "/api/webhook";
 /// Push payloads are a few kilobytes; anything over this is refused unread.
 pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+/// A client that takes longer than this to send its headers, or its body, is cut off: a
+/// trickling client must not hold a connection open for ever.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves the webhook on `listener` until `shutdown` completes, sending each accepted push to
 /// `on_push`. With a `secret`, every delivery must carry a valid GitHub signature or GitLab token.
@@ -55,7 +59,10 @@ pub async fn serve(
                 let on_push = on_push.clone();
                 async move { Ok::<_, Infallible>(handle(request, secret.as_deref(), &on_push).await) }
             });
-            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
             tokio::select! {
                 result = connection => {
                     if let Err(error) = result {
@@ -92,10 +99,17 @@ async fn handle(
         return too_large();
     }
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => return too_large(),
-        Err(error) => return reply(StatusCode::BAD_REQUEST, format!("cannot read the body: {error}")),
+    let read = tokio::time::timeout(READ_TIMEOUT, Limited::new(body, MAX_PAYLOAD_BYTES).collect());
+    let body = match read.await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => return too_large(),
+        Ok(Err(error)) => return reply(StatusCode::BAD_REQUEST, format!("cannot read the body: {error}")),
+        Err(_) => {
+            return reply(
+                StatusCode::REQUEST_TIMEOUT,
+                "the body took too long to arrive".to_string(),
+            );
+        }
     };
     if let Some(secret) = secret
         && let Err(error) = verify(&parts.headers, &body, secret)

@@ -9,14 +9,17 @@
 //! Credentials never leave this module in text: [`ClusterConfig`]'s `Debug` redacts them, and
 //! errors name the Secret and the key, never a value.
 
-use std::fmt;
+mod client;
+mod secret;
+
+#[cfg(test)]
+mod tests;
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::config::{
-    AuthInfo, Cluster, Context, KubeConfigOptions, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext,
-};
 use linnet_crds::application::ApplicationDestination;
-use serde::Deserialize;
+
+pub use client::client_for;
+pub use secret::{ClusterConfig, TlsClientConfig, cluster_from_secret};
 
 /// The server URL that means "the cluster the controller runs against".
 pub const IN_CLUSTER_SERVER: &str = "https://kubernetes.default.svc";
@@ -66,63 +69,6 @@ pub struct RemoteCluster {
     pub config: ClusterConfig,
 }
 
-/// The `config` key of a cluster Secret. Its `Debug` shows which credentials are set, never their values.
-#[derive(Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClusterConfig {
-    #[serde(default)]
-    pub bearer_token: Option<String>,
-    #[serde(default)]
-    pub username: Option<String>,
-    #[serde(default)]
-    pub password: Option<String>,
-    #[serde(default)]
-    pub tls_client_config: TlsClientConfig,
-}
-
-/// TLS settings of a cluster: base64 PEM data, as in a kubeconfig.
-#[derive(Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TlsClientConfig {
-    #[serde(default)]
-    pub insecure: bool,
-    #[serde(default)]
-    pub ca_data: Option<String>,
-    #[serde(default)]
-    pub cert_data: Option<String>,
-    #[serde(default)]
-    pub key_data: Option<String>,
-    #[serde(default)]
-    pub server_name: Option<String>,
-}
-
-fn shown(value: &Option<String>) -> &'static str {
-    if value.is_some() { "<set>" } else { "<unset>" }
-}
-
-impl fmt::Debug for ClusterConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClusterConfig")
-            .field("bearer_token", &shown(&self.bearer_token))
-            .field("username", &shown(&self.username))
-            .field("password", &shown(&self.password))
-            .field("tls_client_config", &self.tls_client_config)
-            .finish()
-    }
-}
-
-impl fmt::Debug for TlsClientConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TlsClientConfig")
-            .field("insecure", &self.insecure)
-            .field("ca_data", &shown(&self.ca_data))
-            .field("cert_data", &shown(&self.cert_data))
-            .field("key_data", &shown(&self.key_data))
-            .field("server_name", &self.server_name)
-            .finish()
-    }
-}
-
 /// Why a destination could not be resolved or reached. No variant carries Secret data.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -152,10 +98,11 @@ pub enum ClusterError {
 }
 
 impl ClusterError {
-    /// Only building a client can fail for reasons that may pass; the rest needs a change to the
-    /// Application or a Secret.
+    /// None of these pass on their own: each needs a change to the Application or a cluster
+    /// Secret (which wakes the controller). Failures to reach a cluster surface later, as the
+    /// kube errors of the calls made with its client.
     pub fn is_transient(&self) -> bool {
-        matches!(self, ClusterError::Client { .. })
+        false
     }
 }
 
@@ -268,121 +215,4 @@ fn matching(
 fn same_server(a: &str, b: &str) -> bool {
     a.trim_end_matches('/')
         .eq_ignore_ascii_case(b.trim_end_matches('/'))
-}
-
-/// Reads a cluster Secret (`data`, or `stringData` when the Secret was never stored).
-pub fn cluster_from_secret(secret: &Secret) -> Result<RemoteCluster, ClusterError> {
-    let id = format!(
-        "{}/{}",
-        secret.metadata.namespace.as_deref().unwrap_or_default(),
-        secret.metadata.name.as_deref().unwrap_or_default()
-    );
-    let bad = |message: String| ClusterError::BadSecret {
-        secret: id.clone(),
-        message,
-    };
-    let key = |k: &str| -> Result<Option<String>, ClusterError> {
-        if let Some(bytes) = secret.data.as_ref().and_then(|d| d.get(k)) {
-            return String::from_utf8(bytes.0.clone())
-                .map(Some)
-                .map_err(|_| bad(format!("data.{k} is not UTF-8")));
-        }
-        Ok(secret.string_data.as_ref().and_then(|d| d.get(k)).cloned())
-    };
-    let server = key("server")?
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| bad("has no server key".to_string()))?;
-    let name = key("name")?
-        .filter(|s| !s.trim().is_empty())
-        .or_else(|| secret.metadata.name.clone())
-        .unwrap_or_default();
-    let config = match key("config")? {
-        None => ClusterConfig::default(),
-        Some(text) if text.trim().is_empty() => ClusterConfig::default(),
-        // serde's message may quote the offending value: only its position is kept.
-        Some(text) => serde_json::from_str(&text).map_err(|e| {
-            bad(format!(
-                "config is not a cluster config ({:?} error at line {} column {})",
-                e.classify(),
-                e.line(),
-                e.column()
-            ))
-        })?,
-    };
-    Ok(RemoteCluster {
-        name,
-        server: server.trim().to_string(),
-        secret: id,
-        config,
-    })
-}
-
-/// A client for the target: the controller's own for [`Target::InCluster`], otherwise one built
-/// from the cluster Secret (server URL, bearer token or basic auth, client certificate, CA,
-/// `insecure`, `serverName`). Plain `http://` servers work too.
-pub async fn client_for(
-    target: &Target,
-    default_client: &kube::Client,
-) -> Result<kube::Client, ClusterError> {
-    let cluster = match target {
-        Target::InCluster => return Ok(default_client.clone()),
-        Target::Remote(cluster) => cluster,
-    };
-    let failed = |message: String| ClusterError::Client {
-        cluster: cluster.name.clone(),
-        server: cluster.server.clone(),
-        message,
-    };
-    let config = &cluster.config;
-    let tls = &config.tls_client_config;
-    let kubeconfig = Kubeconfig {
-        clusters: vec![NamedCluster {
-            name: "destination".to_string(),
-            cluster: Some(Cluster {
-                server: Some(cluster.server.clone()),
-                insecure_skip_tls_verify: Some(tls.insecure),
-                certificate_authority_data: tls.ca_data.clone(),
-                tls_server_name: tls.server_name.clone(),
-                ..Cluster::default()
-            }),
-            ..NamedCluster::default()
-        }],
-        auth_infos: vec![NamedAuthInfo {
-            name: "destination".to_string(),
-            auth_info: Some(AuthInfo {
-                token: config.bearer_token.clone().map(Into::into),
-                username: config.username.clone(),
-                password: config.password.clone().map(Into::into),
-                client_certificate_data: tls.cert_data.clone(),
-                client_key_data: tls.key_data.clone().map(Into::into),
-                ..AuthInfo::default()
-            }),
-            ..NamedAuthInfo::default()
-        }],
-        contexts: vec![NamedContext {
-            name: "destination".to_string(),
-            context: Some(Context {
-                cluster: "destination".to_string(),
-                user: Some("destination".to_string()),
-                ..Context::default()
-            }),
-            ..NamedContext::default()
-        }],
-        current_context: Some("destination".to_string()),
-        ..Kubeconfig::default()
-    };
-    let options = KubeConfigOptions {
-        context: Some("destination".to_string()),
-        ..KubeConfigOptions::default()
-    };
-    let kube_config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
-        .await
-        // kube's message may quote part of the data it failed to decode: say where to look instead.
-        .map_err(|_| {
-            failed(
-                "the Secret's config is not usable: caData, certData and keyData must be base64 PEM"
-                    .to_string(),
-            )
-        })?;
-    kube::Client::try_from(kube_config).map_err(|e| failed(e.to_string()))
 }
