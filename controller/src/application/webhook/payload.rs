@@ -61,7 +61,16 @@ pub fn parse_push(headers: &HeaderMap, body: &[u8]) -> Result<Delivery, WebhookE
                 event: format!("GitHub {event}"),
             });
         }
-        let push: GitHubPush = read_json(body)?;
+        // GitHub's default content type sends the JSON as the form field `payload`.
+        let form = header("content-type").is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+        let decoded;
+        let json = if form {
+            decoded = form_payload(body)?;
+            decoded.as_slice()
+        } else {
+            body
+        };
+        let push: GitHubPush = read_json(json)?;
         let repo = push.repository;
         let urls = [repo.html_url, repo.clone_url, repo.ssh_url];
         return event_from(
@@ -94,6 +103,36 @@ pub fn parse_push(headers: &HeaderMap, body: &[u8]) -> Result<Delivery, WebhookE
         "no X-GitHub-Event or X-Gitlab-Event header: only GitHub and GitLab pushes are understood"
             .to_string(),
     ))
+}
+
+/// The `payload` field of a form-encoded body, percent-decoded (`+` is a space).
+fn form_payload(body: &[u8]) -> Result<Vec<u8>, WebhookError> {
+    let field = body
+        .split(|b| *b == b'&')
+        .find_map(|pair| pair.strip_prefix(b"payload="))
+        .ok_or_else(|| WebhookError::Malformed("the form has no payload field".to_string()))?;
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(field.len());
+    let mut i = 0;
+    while i < field.len() {
+        match field[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let high = field.get(i + 1).copied().and_then(hex);
+                let low = field.get(i + 2).copied().and_then(hex);
+                let (Some(high), Some(low)) = (high, low) else {
+                    return Err(WebhookError::Malformed(
+                        "the form payload has a bad % escape".to_string(),
+                    ));
+                };
+                out.push((high * 16 + low) as u8);
+                i += 2;
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    Ok(out)
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, WebhookError> {
@@ -169,6 +208,28 @@ mod tests {
             (push.revision, push.default_branch),
             (PushedRef::Branch("dev".into()), None)
         );
+    }
+
+    #[test]
+    fn form_encoded_github_pushes() {
+        let mut form = headers("x-github-event", "push");
+        form.insert(
+            "content-type",
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        let body = b"payload=%7B%22ref%22%3A%22refs%2Ftags%2Fv1%22%2C%22repository%22%3A%7B%22html_url%22%3A%22https%3A%2F%2Fgithub.com%2Fo%2Fa+b%22%7D%7D";
+        let Ok(Delivery::Push(push)) = parse_push(&form, body) else {
+            panic!("a form-encoded push");
+        };
+        assert_eq!(push.revision, PushedRef::Tag("v1".into()));
+        assert_eq!(push.repo_urls, ["https://github.com/o/a b"]);
+        for bad in [&b"other=1"[..], b"payload=%7", b"payload=%zz"] {
+            assert!(
+                parse_push(&form, bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]
