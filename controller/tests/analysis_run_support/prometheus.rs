@@ -73,6 +73,16 @@ impl Prometheus {
         }
     }
 
+    /// The first value of an instant query's result, if it has one.
+    pub async fn value(&self, query: &str) -> Option<f64> {
+        let (status, body) = self
+            .get(&format!("/api/v1/query?query={}", percent_encode(query)))
+            .await?;
+        let answer: serde_json::Value = serde_json::from_str(&body).ok().filter(|_| status == 200)?;
+        let first = &answer["data"]["result"][0]["value"][1];
+        first.as_str()?.parse().ok()
+    }
+
     /// Kills the server now.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
