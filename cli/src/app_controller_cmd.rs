@@ -28,6 +28,13 @@ pub struct AppControllerArgs {
     /// The kubectl binary whose `kustomize` subcommand builds kustomizations.
     #[arg(long, value_name = "PATH", default_value = "kubectl")]
     kubectl: PathBuf,
+    /// Serve the push webhook (`POST /api/webhook`, GitHub and GitLab payloads) on this address.
+    /// Deliveries must carry the secret in $LINNET_WEBHOOK_SECRET when it is set.
+    #[arg(long, value_name = "ADDR")]
+    webhook_listen: Option<std::net::SocketAddr>,
+    /// The namespace of AppProjects, cluster Secrets and shared repository Secrets.
+    #[arg(long, value_name = "NS", default_value = "argocd")]
+    control_plane_namespace: String,
 }
 
 pub fn run(args: AppControllerArgs) -> anyhow::Result<ExitCode> {
@@ -40,6 +47,11 @@ pub fn run(args: AppControllerArgs) -> anyhow::Result<ExitCode> {
     opts.refresh_jitter = Duration::from_secs(args.refresh_interval / 2);
     opts.self_heal_timeout = Duration::from_secs(args.self_heal_timeout);
     opts.kubectl = args.kubectl;
+    opts.webhook_listen = args.webhook_listen;
+    opts.webhook_secret = std::env::var("LINNET_WEBHOOK_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty());
+    opts.control_plane_namespace = args.control_plane_namespace;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let client = kube::Client::try_default()

@@ -75,7 +75,7 @@ async fn a_directory_app_is_out_of_sync_until_synced_then_synced_and_healthy() {
         .expect("the Deployment exists");
     assert_eq!(
         text(&web, "/metadata/annotations/argocd.argoproj.io~1tracking-id"),
-        "dir-app_web:apps/Deployment:dir-app/web"
+        "web:apps/Deployment:dir-app/web"
     );
     let managers: Vec<&str> = web["metadata"]["managedFields"]
         .as_array()

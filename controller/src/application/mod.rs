@@ -23,6 +23,7 @@ mod plan_tests;
 pub mod project;
 pub mod reconcile;
 pub mod rollback;
+pub mod rules;
 pub mod run;
 pub mod settings;
 pub mod webhook;

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::kinds::Kinds;
 use super::model::Rendered;
 use super::plan::destination_namespace;
-use super::settings::{self, AppSyncOptions};
+use super::settings::AppSyncOptions;
 use crate::render::{RenderContext, Renderer};
 use crate::source::{RepoCache, RepoCredentials, RepoUrl};
 use crate::sync::ResourceKey;
@@ -42,7 +42,9 @@ pub struct Sources {
     pub secret_namespaces: Vec<String>,
 }
 
+/// `control` reads repository Secrets; `client` (the destination cluster's) reads live objects.
 pub async fn observe(
+    control: &kube::Client,
     client: &kube::Client,
     kinds: &Kinds,
     sources: &Sources,
@@ -73,7 +75,7 @@ pub async fn observe(
     };
     let app_namespace = app.metadata.namespace.clone().unwrap_or_default();
     let creds = credentials(
-        client,
+        control,
         &source.repo_url,
         &app_namespace,
         &sources.secret_namespaces,
@@ -357,25 +359,4 @@ async fn live_of_status(
         }
     }
     Ok(live)
-}
-
-/// Whether the destination is the cluster the controller talks to; remote clusters are
-/// resolved by [`super::clusters`] once the reconciler is wired to it.
-pub fn destination_problem(app: &Application) -> Option<String> {
-    let destination = &app.spec.destination;
-    let server = destination.server.as_deref().filter(|s| !s.is_empty());
-    let name = destination.name.as_deref().filter(|s| !s.is_empty());
-    match (server, name) {
-        (Some(settings::IN_CLUSTER_SERVER), None) | (None, Some(settings::IN_CLUSTER_NAME)) => None,
-        (None, None) => Some("spec.destination needs a server or a name".into()),
-        (Some(_), Some(_)) => Some("spec.destination may name a server or a name, not both".into()),
-        (Some(server), None) => Some(format!(
-            "destination server {server:?}: only the in-cluster destination ({}) is supported by this controller",
-            settings::IN_CLUSTER_SERVER
-        )),
-        (None, Some(name)) => Some(format!(
-            "destination cluster {name:?}: only the in-cluster destination ({}) is supported by this controller",
-            settings::IN_CLUSTER_NAME
-        )),
-    }
 }

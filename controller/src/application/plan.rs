@@ -21,6 +21,7 @@ use super::automation::{self, AutoSync};
 use super::compare::{ResourceState, compare_app};
 use super::model::{Action, DeleteReason, PlannedEvent, Rendered};
 use super::operation::{self, OPERATION_POLL, StepInputs};
+use super::rules::Windows;
 use super::settings::{self, AppSyncOptions, REFRESH_ANNOTATION};
 use crate::sync::ResourceKey;
 use crate::sync::diff::{IgnoreRule, SyncStatus};
@@ -45,8 +46,15 @@ pub struct PlanInputs<'a> {
     pub namespace_exists: bool,
     /// InvalidSpecError messages (spec, project, destination): nothing is compared or applied.
     pub invalid_spec: Vec<String>,
+    /// Rendered objects the project forbids: a ComparisonError each, and no sync starts.
+    pub forbidden: Vec<String>,
+    /// Whether the project's sync windows let syncs start now.
+    pub windows: Windows,
     pub self_heal_timeout: Duration,
 }
+
+/// How long to wait before looking again at a sync a window holds back.
+const WINDOW_RETRY: Duration = Duration::from_secs(30);
 
 /// What the pass does.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +106,8 @@ pub fn plan(inputs: &PlanInputs<'_>) -> Plan {
         (true, Ok(target)) => {
             let ignore = ignore_rules(app);
             let comparison = compare_app(&target.objects, inputs.live, &ignore);
+            let mut comparison = comparison;
+            comparison.errors.extend(inputs.forbidden.iter().cloned());
             conditions.extend(comparison.errors.iter().map(|e| ("ComparisonError", e.clone())));
             Some((target, comparison))
         }
@@ -141,7 +151,17 @@ pub fn plan(inputs: &PlanInputs<'_>) -> Plan {
     let mut state = running;
     let mut render = inputs.operation_render;
     if state.is_none() && !blocked {
-        if let Some(requested) = app.operation.clone() {
+        let requested_sync = app.operation.as_ref().is_some_and(|o| o.sync.is_some());
+        if requested_sync && !inputs.windows.manual {
+            // Held back by a sync window: the request stays until the window opens.
+            let reason = inputs
+                .windows
+                .reason
+                .clone()
+                .unwrap_or_else(|| "a sync window is closed".into());
+            conditions.push(("SyncError", format!("Cannot sync: {reason}")));
+            plan.requeue = Some(WINDOW_RETRY);
+        } else if let Some(requested) = app.operation.clone() {
             plan.clear_operation = true;
             if requested.sync.is_some() {
                 plan.events.push(PlannedEvent::normal(
@@ -150,6 +170,8 @@ pub fn plan(inputs: &PlanInputs<'_>) -> Plan {
                 ));
                 state = Some(new_operation(requested, inputs.now));
             }
+        } else if !inputs.windows.automated && settings::automated(app).is_some() {
+            plan.requeue = Some(WINDOW_RETRY);
         } else if let Some((target, comparison)) = comparison.as_ref().filter(|_| !comparison_failed) {
             render = None;
             match automation::decide(

@@ -104,6 +104,8 @@ fn run(app: &Application, target: &Result<Rendered, String>, live: &[Value], at:
         live: &live,
         namespace_exists: true,
         invalid_spec: Vec::new(),
+        forbidden: Vec::new(),
+        windows: super::rules::Windows::open(),
         self_heal_timeout: Duration::from_secs(5),
     })
 }

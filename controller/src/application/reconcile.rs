@@ -1,8 +1,8 @@
 //! One reconcile pass over one Application: observe, plan (pure), carry out the actions, record
 //! any failures, write the status, then look again when the plan or the refresh interval says.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -20,6 +20,7 @@ use super::observe::{self, Sources};
 use super::operation;
 use super::plan::{self, PlanInputs};
 use super::settings;
+use super::{clusters, rules, webhook};
 
 /// Backoff after a failed API call.
 const TRANSIENT_RETRY: Duration = Duration::from_secs(5);
@@ -52,9 +53,22 @@ pub enum Error {
 pub struct Context {
     pub client: Client,
     pub recorder: Recorder,
-    pub kinds: Kinds,
+    /// Discovery per destination cluster, by server URL ("" for the controller's own).
+    pub kinds: Mutex<HashMap<String, Arc<Kinds>>>,
     pub sources: Sources,
     pub timing: Timing,
+}
+
+impl Context {
+    /// The discovery cache of a cluster, made on first use.
+    pub fn kinds_of(&self, cluster: &str, client: &Client) -> Arc<Kinds> {
+        let mut known = self.kinds.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(
+            known
+                .entry(cluster.to_string())
+                .or_insert_with(|| Arc::new(Kinds::new(client.clone()))),
+        )
+    }
 }
 
 pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Requeue, Error> {
@@ -66,10 +80,25 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Reque
         move |source| Error::Kube { app, what, source }
     };
     let instance = settings::instance_name(&namespace, &name, &ctx.timing.control_plane_namespace);
-    let invalid_spec: Vec<String> = observe::destination_problem(&app).into_iter().collect();
+    let rules = rules::gather(&ctx.client, &ctx.timing.control_plane_namespace, &app, now)
+        .await
+        .map_err(kube_error("read projects and clusters"))?;
+    let mut invalid_spec = rules.invalid_spec.clone();
+    let (client, cluster) = match &rules.target {
+        Some(target) => match clusters::client_for(target, &ctx.client).await {
+            Ok(client) => (client, target.server().to_string()),
+            Err(error) => {
+                invalid_spec.push(error.to_string());
+                (ctx.client.clone(), String::new())
+            }
+        },
+        None => (ctx.client.clone(), String::new()),
+    };
+    let kinds = ctx.kinds_of(&cluster, &client);
     let observed = observe::observe(
         &ctx.client,
-        &ctx.kinds,
+        &client,
+        &kinds,
         &ctx.sources,
         &app,
         &instance,
@@ -77,6 +106,12 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Reque
     )
     .await
     .map_err(kube_error("observe"))?;
+    let rendered = observed
+        .target
+        .iter()
+        .chain(observed.operation_render.iter().flatten());
+    let objects: Vec<serde_json::Value> = rendered.flat_map(|r| r.objects.iter().cloned()).collect();
+    let forbidden = rules::forbidden(&rules, &app, &objects);
     let mut plan = plan::plan(&PlanInputs {
         app: &app,
         now,
@@ -86,10 +121,12 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Reque
         live: &observed.live,
         namespace_exists: observed.namespace_exists,
         invalid_spec: observed.invalid_spec.clone(),
+        forbidden,
+        windows: rules.windows.clone(),
         self_heal_timeout: ctx.timing.self_heal_timeout,
     });
     debug!(app = %name, actions = plan.actions.len(), "planned");
-    let failures = execute::execute(&ctx.client, &ctx.kinds, &plan.actions).await;
+    let failures = execute::execute(&client, &kinds, &plan.actions).await;
     if !failures.is_empty() {
         for failure in &failures {
             warn!(app = %name, action = ?failure.action.key(), message = %failure.message, "action failed");
@@ -125,7 +162,7 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Reque
         .operation_state
         .as_ref()
         .is_some_and(|s| s.phase == OperationPhase::Running);
-    let poll = polling_delay(&ctx.timing, app.uid().as_deref().unwrap_or(&name));
+    let poll = polling_delay(&ctx.timing, &format!("{namespace}/{name}"));
     let wait = match plan.requeue {
         Some(wait) => wait.min(poll),
         None if running => operation::OPERATION_POLL,
@@ -152,16 +189,17 @@ fn keep_quiet_when_unchanged(app: &Application, plan: &mut plan::Plan, interval:
     }
 }
 
-/// The refresh interval plus this Application's share of the jitter.
+/// The refresh interval plus this Application's fixed share of the jitter.
 pub fn polling_delay(timing: &Timing, key: &str) -> Duration {
-    let jitter_ms = u64::try_from(timing.refresh_jitter.as_millis()).unwrap_or(u64::MAX);
-    if jitter_ms == 0 {
-        return timing.refresh_interval;
-    }
-    let mut hasher = DefaultHasher::new();
-    key.hash(&mut hasher);
-    Timestamp::now().as_second().hash(&mut hasher);
-    timing.refresh_interval + Duration::from_millis(hasher.finish() % jitter_ms)
+    let interval = timing.refresh_interval;
+    let fraction = if interval.is_zero() {
+        0.0
+    } else {
+        timing.refresh_jitter.as_secs_f64() / interval.as_secs_f64()
+    };
+    let now = Timestamp::now();
+    let next = webhook::next_refresh(now, interval, fraction, key);
+    Duration::try_from(next.duration_since(now)).unwrap_or(interval)
 }
 
 pub fn error_policy(app: Arc<Application>, error: &Error, _ctx: Arc<Context>) -> Requeue {

@@ -3,9 +3,11 @@
 //! refreshed on every change to them (including the refresh annotation), while an operation
 //! runs, and by polling.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -15,12 +17,14 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::watcher;
 use kube::{Api, Client};
 use linnet_crds::application::Application;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tracing::info;
 
-use super::kinds::Kinds;
 use super::observe::Sources;
 use super::reconcile::{Context, Timing, error_policy, reconcile};
 use super::settings::DEFAULT_CONTROL_PLANE_NAMESPACE;
+use super::webhook;
 use crate::render::{RenderConfig, Renderer};
 use crate::source::{RepoCache, SourceError};
 
@@ -41,6 +45,10 @@ pub struct AppControllerOptions {
     pub control_plane_namespace: String,
     /// The kubectl that builds kustomizations.
     pub kubectl: PathBuf,
+    /// Where to serve the push webhook (`POST /api/webhook`); `None` serves none.
+    pub webhook_listen: Option<SocketAddr>,
+    /// The GitHub secret / GitLab token deliveries must carry; `None` accepts any.
+    pub webhook_secret: Option<String>,
 }
 
 impl AppControllerOptions {
@@ -53,6 +61,8 @@ impl AppControllerOptions {
             self_heal_timeout: Duration::from_secs(5),
             control_plane_namespace: DEFAULT_CONTROL_PLANE_NAMESPACE.to_string(),
             kubectl: PathBuf::from("kubectl"),
+            webhook_listen: None,
+            webhook_secret: None,
         }
     }
 }
@@ -61,6 +71,12 @@ impl AppControllerOptions {
 pub enum Error {
     #[error("cannot open the repository cache: {0}")]
     RepoCache(#[from] SourceError),
+    #[error("cannot listen for webhooks on {addr}: {source}")]
+    Webhook {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Runs the Application controller until `shutdown` completes.
@@ -78,7 +94,7 @@ pub async fn run_until(
     let context = Arc::new(Context {
         client: client.clone(),
         recorder: Recorder::new(client.clone(), Reporter::from("linnet-application-controller")),
-        kinds: Kinds::new(client.clone()),
+        kinds: Mutex::new(HashMap::new()),
         sources: Sources {
             repos,
             renderer,
@@ -108,11 +124,39 @@ pub async fn run_until(
                 }
             })
     });
+    let webhook = serve_webhook(client.clone(), &opts).await?;
     // Stopping mid-pass is safe: status is the only memory, and the next controller carries on.
     tokio::select! {
         _ = join_all(controllers) => {}
+        _ = webhook => {}
         _ = shutdown => info!("shutdown requested"),
     }
     info!("the Application controller stopped");
     Ok(())
+}
+
+/// The push webhook and the refresher it feeds, when a listen address is given; otherwise a
+/// future that never completes.
+async fn serve_webhook(
+    client: Client,
+    opts: &AppControllerOptions,
+) -> Result<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>, Error> {
+    let Some(addr) = opts.webhook_listen else {
+        return Ok(Box::pin(std::future::pending()));
+    };
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Webhook { addr, source })?;
+    info!(%addr, path = webhook::WEBHOOK_PATH, "serving the push webhook");
+    let (pushes, received) = mpsc::channel(64);
+    let server = webhook::serve(
+        listener,
+        opts.webhook_secret.clone(),
+        pushes,
+        std::future::pending(),
+    );
+    let refresher = webhook::run_refresher(client, received, opts.namespaces.clone());
+    Ok(Box::pin(async move {
+        tokio::join!(server, refresher);
+    }))
 }

@@ -79,6 +79,8 @@ pub async fn given_a_cluster_with_the_app_controller(namespace: &str, refresh: D
     let cache = tempfile::tempdir().unwrap_or_else(|e| panic!("no temp dir: {e}"));
     let mut options = AppControllerOptions::new(cache.path());
     options.namespaces = Some(vec![namespace.to_string()]);
+    // Applications live in the control-plane namespace, as in a usual Argo CD install.
+    options.control_plane_namespace = namespace.to_string();
     options.refresh_interval = refresh;
     options.refresh_jitter = Duration::ZERO;
     options.self_heal_timeout = Duration::from_millis(500);
