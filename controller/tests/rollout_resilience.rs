@@ -33,9 +33,12 @@ mod rollout_world;
 
 use resilience_support::sampler::Sampler;
 use resilience_support::{
-    Recorder, Trip, eventually, healthy_on_new, image_patch, recorded_client, retrying, rollout,
+    PathTest, Recorder, Trip, eventually, healthy_on_new, image_patch, recorded_client, retrying, rollout,
 };
 use rollout_world::{World, given_a_cluster, given_a_cluster_with_the_controller};
+
+/// A replica's work, told to stop through its receiver.
+type BoxedWork = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 const LONG: Duration = Duration::from_secs(60);
 const TEST_LEASE: Duration = Duration::from_secs(2);
@@ -195,9 +198,7 @@ where
 /// Work that runs the Rollout controller for the namespace until told to stop.
 fn controller_for(
     namespace: &str,
-) -> impl FnOnce(Client, oneshot::Receiver<()>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
-+ Send
-+ 'static {
+) -> impl FnOnce(Client, oneshot::Receiver<()>) -> BoxedWork + Send + 'static {
     let opts = ControllerOptions {
         namespace: Some(namespace.to_string()),
         instance_id: None,
@@ -322,9 +323,7 @@ async fn only_the_leader_writes_and_the_other_replica_takes_over_when_it_dies() 
 fn counting(
     started: Arc<AtomicUsize>,
     stopped: Arc<AtomicUsize>,
-) -> impl FnOnce(Client, oneshot::Receiver<()>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
-+ Send
-+ 'static {
+) -> impl FnOnce(Client, oneshot::Receiver<()>) -> BoxedWork + Send + 'static {
     move |_client, stop| {
         Box::pin(async move {
             started.fetch_add(1, Ordering::SeqCst);
@@ -422,7 +421,7 @@ async fn a_leader_that_cannot_renew_stops_its_work_before_the_lease_expires() {
 
 /// The kinds of write a controller is killed right after, as (name, method, path test).
 fn trip(kind: &str) -> Trip {
-    let (method, path): (&'static str, Box<dyn Fn(&str) -> bool + Send + Sync>) = match kind {
+    let (method, path): (&'static str, PathTest) = match kind {
         "create ReplicaSet" => ("POST", Box::new(|p: &str| p.ends_with("/replicasets"))),
         "scale ReplicaSet" => ("PATCH", Box::new(|p: &str| p.contains("/replicasets/"))),
         "switch Service selector" => ("PATCH", Box::new(|p: &str| p.contains("/services/"))),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 
 use super::decision::LeaseRecord;
 
@@ -78,9 +78,7 @@ pub fn written(
         },
     };
     Lease {
-        metadata: previous
-            .map(|l| l.metadata.clone())
-            .unwrap_or_else(ObjectMeta::default),
+        metadata: previous.map(|l| l.metadata.clone()).unwrap_or_default(),
         spec: Some(spec),
     }
 }

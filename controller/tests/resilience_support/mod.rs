@@ -41,10 +41,13 @@ impl Sent {
     }
 }
 
+/// A test on a request path.
+pub type PathTest = Box<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// Which write freezes the replica: a method and a test on the path.
 pub struct Trip {
     pub method: &'static str,
-    pub path: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    pub path: PathTest,
 }
 
 #[derive(Default)]
