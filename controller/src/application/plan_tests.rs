@@ -165,6 +165,17 @@ fn without_automation_an_out_of_sync_app_only_reports() {
     assert_eq!(plan.status.reconciled_at.as_ref().map(|t| t.0), Some(now()));
 }
 
+/// (case, app, live objects, now, expected phase, expected actions, SyncError substring)
+type Case = (
+    &'static str,
+    Application,
+    Vec<Value>,
+    Timestamp,
+    Option<OperationPhase>,
+    Vec<&'static str>,
+    Option<&'static str>,
+);
+
 #[test]
 fn which_operation_starts() {
     let a = cm("a", "1", json!({}));
@@ -185,15 +196,7 @@ fn which_operation_starts() {
         serde_json::from_value::<Application>(value).expect("an Application")
     };
     // (case, app, live, now, expected phase, expected actions, condition substring)
-    let cases: Vec<(
-        &str,
-        Application,
-        Vec<Value>,
-        Timestamp,
-        Option<OperationPhase>,
-        Vec<&str>,
-        Option<&str>,
-    )> = vec![
+    let cases: Vec<Case> = vec![
         (
             "manual sync starts and applies",
             app(json!({"operation": {"sync": {}}})),
@@ -205,9 +208,7 @@ fn which_operation_starts() {
         ),
         (
             "automated: a new revision starts a sync",
-            serde_json::from_str::<Value>(AUTOMATED)
-                .map(|v| app(v))
-                .expect("json"),
+            serde_json::from_str::<Value>(AUTOMATED).map(app).expect("json"),
             vec![],
             now(),
             Some(OperationPhase::Running),
