@@ -254,7 +254,8 @@ impl World {
 /// [`SAMPLE`] more requests were answered. Waits a moment first, so that the traffic
 /// generator has compiled the routing just changed.
 async fn measure(world: &World, stats: SocketAddr) -> BTreeMap<String, u64> {
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The generator recompiles within a tick (100 ms) of a change it sees; leave room for load.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let read = || async {
         let body = http_get(stats, "/stats").await;
         let stats: Stats = serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad /stats: {e}"));
@@ -290,6 +291,10 @@ fn assert_share(window: &BTreeMap<String, u64>, hash: &str, p: f64) {
     let hits = window.get(hash).copied().unwrap_or(0);
     let expected = n as f64 * p;
     let tolerance = 4.0 * (n as f64 * p * (1.0 - p)).sqrt();
+    eprintln!(
+        "{hash}: {hits} of {n} requests ({:.3}), expected share {p}",
+        hits as f64 / n as f64
+    );
     assert!(
         (hits as f64 - expected).abs() <= tolerance,
         "{hash} got {hits} of {n} requests, expected {expected:.0} ± {tolerance:.0}: {window:?}"
@@ -939,6 +944,18 @@ async fn applying_the_same_weight_twice_writes_each_route_object_once() {
         .requests()
         .iter()
         .filter(|r| r.seq >= seen_before && r.method != "GET")
+        // (the simulated cluster writes Endpoints and the like at its own pace)
+        .filter(|r| {
+            [
+                "httproutes",
+                "ingresses",
+                "virtualservices",
+                "destinationrules",
+                "trafficsplits",
+            ]
+            .iter()
+            .any(|plural| r.path.contains(&format!("/{plural}")))
+        })
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     assert!(writes.is_empty(), "the second SetTrafficWeight wrote: {writes:?}");
