@@ -327,3 +327,63 @@ async fn a_rollout_delivered_by_an_application_drives_its_health() {
         .eventually("web", "Healthy after promotion", synced_and_healthy)
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_pre_sync_hook_fails_the_sync_runs_the_sync_fail_hook_and_applies_nothing_else() {
+    // Given a PreSync Job that fails, a ConfigMap of the Sync phase and a SyncFail Job
+    let world = given_a_cluster_with_the_app_controller("hookfail-app", FAST).await;
+    let failing = yaml(&json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "migrate", "annotations": {"argocd.argoproj.io/hook": "PreSync"}},
+        "spec": {
+            "backoffLimit": 0,
+            "template": {
+                "metadata": {"annotations": {"sim.linnet.dev/ready-after": "0.2", "sim.linnet.dev/job-result": "failed"}},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": "registry.example/hook:1"}]},
+            },
+        },
+    }));
+    world.commit(
+        &[
+            ("app/migrate.yaml", &failing),
+            (
+                "app/settings.yaml",
+                &config_map("settings", json!({"v": "1"}), json!({})),
+            ),
+            (
+                "app/cleanup.yaml",
+                &job("cleanup", json!({"argocd.argoproj.io/hook": "SyncFail"}), "0.2"),
+            ),
+        ],
+        "failing hook",
+    );
+    world.create_app("app", world.spec("app", json!({})), &[]).await;
+    world
+        .eventually("app", "compared", |a| {
+            text(a, "/status/sync/status") == "OutOfSync"
+        })
+        .await;
+
+    // When it is synced
+    world.sync("app", false).await;
+
+    // Then the operation fails naming the hook, the SyncFail hook ran, and the ConfigMap was never applied
+    let app = world
+        .eventually("app", "operation Failed", |a| operation_phase(a) == "Failed")
+        .await;
+    assert!(
+        text(&app, "/status/operationState/message").contains("migrate"),
+        "{:#}",
+        app["status"]
+    );
+    assert_eq!(hook_result(&app, "migrate")["hookPhase"], json!("Failed"));
+    assert_eq!(
+        hook_result(&app, "cleanup")["hookPhase"],
+        json!("Succeeded"),
+        "{:#}",
+        app["status"]
+    );
+    assert_eq!(sync_writes(&world), ["PATCH jobs/migrate", "PATCH jobs/cleanup"]);
+    assert!(world.object("v1", "ConfigMap", "settings").await.is_none());
+}

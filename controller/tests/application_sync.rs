@@ -479,3 +479,92 @@ async fn deleting_an_app_with_the_resources_finalizer_deletes_what_it_tracks() {
         "Delete=false stays"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_the_project_forbids_is_a_condition_and_nothing_is_applied() {
+    // Given an AppProject that denies ConfigMaps, and an automated app of that project whose
+    // repository holds a ConfigMap beside a Deployment
+    let world = given_a_cluster_with_the_app_controller("project-app", FAST).await;
+    install_crd(&world.client, linnet_crds::Kind::AppProject.crd()).await;
+    let project: linnet_crds::application::AppProject = serde_json::from_value(json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AppProject",
+        "metadata": {"name": "restricted", "namespace": "project-app"},
+        "spec": {
+            "sourceRepos": ["*"],
+            "destinations": [{"server": "*", "namespace": "*"}],
+            "namespaceResourceBlacklist": [{"group": "", "kind": "ConfigMap"}],
+        },
+    }))
+    .expect("an AppProject");
+    kube::Api::<linnet_crds::application::AppProject>::namespaced(world.client.clone(), "project-app")
+        .create(&kube::api::PostParams::default(), &project)
+        .await
+        .expect("create the AppProject");
+    world.commit(
+        &[
+            ("app/web.yaml", &deployment("web", "0.5", json!({}))),
+            (
+                "app/settings.yaml",
+                &config_map("settings", json!({"v": "1"}), json!({})),
+            ),
+        ],
+        "forbidden",
+    );
+    let mut spec = world.spec("app", json!({"automated": {"prune": true}}));
+    spec["project"] = json!("restricted");
+    world.create_app("web", spec, &[]).await;
+
+    // Then a ComparisonError names the ConfigMap and the project, and nothing is applied
+    let app = world
+        .eventually("web", "a ComparisonError", |a| {
+            a["status"]["conditions"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["type"] == "ComparisonError"))
+        })
+        .await;
+    let message = app["status"]["conditions"].to_string();
+    assert!(
+        message.contains("ConfigMap") && message.contains("restricted"),
+        "{message}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(world.object("apps/v1", "Deployment", "web").await.is_none());
+    assert!(world.writes_to("configmaps").is_empty() && world.writes_to("deployments").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_namespace_makes_the_destination_namespace_first() {
+    // Given an automated app with CreateNamespace=true whose destination namespace does not exist
+    let world = given_a_cluster_with_the_app_controller("createns-app", FAST).await;
+    world.commit(
+        &[(
+            "cm/settings.yaml",
+            &config_map("settings", json!({"v": "1"}), json!({})),
+        )],
+        "one",
+    );
+    let mut spec = world.spec(
+        "cm",
+        json!({"automated": {}, "syncOptions": ["CreateNamespace=true"]}),
+    );
+    spec["destination"]["namespace"] = json!("brand-new");
+    world.create_app("settings", spec, &[]).await;
+
+    // Then the namespace is created and the ConfigMap applied into it
+    world
+        .eventually("settings", "Synced", |a| {
+            text(a, "/status/sync/status") == "Synced"
+        })
+        .await;
+    let namespaces = world.sim.requests();
+    let created = namespaces
+        .iter()
+        .position(|r| r.path.ends_with("/namespaces/brand-new") && r.method == "PATCH")
+        .expect("the namespace was applied");
+    let applied = namespaces
+        .iter()
+        .position(|r| r.path.ends_with("/namespaces/brand-new/configmaps/settings") && r.method == "PATCH")
+        .expect("the ConfigMap was applied");
+    assert!(created < applied);
+}
