@@ -17,7 +17,7 @@ use super::execute::{Executor, action_name};
 use super::objects::ObjectError;
 use super::observe::cache::Caches;
 use super::observe::{fresh_rollout, observe};
-use super::plan::{self, EventType};
+use super::plan::{self, Action, EventType};
 
 /// How long to wait before looking again at a Rollout that asks for something not implemented.
 const NOT_IMPLEMENTED_RETRY: Duration = Duration::from_secs(300);
@@ -99,16 +99,34 @@ pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Reque
         recorder: &ctx.recorder,
         rollout: &rollout,
     };
+    // Events inform; they are recorded after the changes and the status so that recording
+    // them does not delay what the cluster does. Those planned after a failed change are not.
+    let mut events = Vec::new();
+    let mut outcome = Ok(());
     for action in &plan.actions {
+        if matches!(action, Action::Event { .. }) {
+            events.push(action);
+            continue;
+        }
         if let Err(error) = executor.apply(action).await {
-            if let Error::NotImplemented { action, .. } = &error {
-                report_not_implemented(&ctx, &executor, action).await;
-            }
-            return Err(error);
+            outcome = Err(error);
+            break;
         }
     }
-    if let Some(status) = &plan.status {
-        executor.write_status(status).await?;
+    if outcome.is_ok()
+        && let Some(status) = &plan.status
+    {
+        outcome = executor.write_status(status).await;
+    }
+    for event in events {
+        // Recording an Event never fails the pass (failures are logged).
+        let _ = executor.apply(event).await;
+    }
+    if let Err(error) = outcome {
+        if let Error::NotImplemented { action, .. } = &error {
+            report_not_implemented(&ctx, &executor, action).await;
+        }
+        return Err(error);
     }
     Ok(match plan.requeue_after {
         Some(after) => Requeue::requeue(after),

@@ -1,0 +1,230 @@
+//! Reaction time of the Rollout controller, as a multiple of one bare API round trip (a GET of a
+//! Rollout) measured in the same run, at 1, 100 and 1,000 Rollouts.
+//!
+//! Run it with `cargo bench -p linnet-controller --bench rollout_reaction` (release build; about
+//! 1–2 minutes on 2 cores). `ROLLOUT_REACTION_SIZES=1,100` picks the sizes, `ROLLOUT_REACTION_SAMPLES`
+//! the samples per size (default 40).
+//!
+//! Each size gets a fresh in-process sim (API only), the controller running in-process with its
+//! own client, and a stand-in for the ReplicaSet controller that marks replicas ready at once,
+//! so the figures are the controller's reaction plus the API's, not pod start-up. The Rollouts
+//! are canaries of 2 replicas with steps `setWeight: 50`, `pause: {}`. Once all are Healthy,
+//! samples are taken one at a time, each on another Rollout while the rest stay at rest:
+//!
+//! - `template change`: from sending the merge patch of a new image to the new canary
+//!   ReplicaSet existing AND `status.currentPodHash` naming it, both as seen by watches the
+//!   benchmark holds on ReplicaSets and Rollouts (so a watch delivery is part of each figure).
+//! - `promote`: once the Rollout is paused at its step, from sending the status patch
+//!   `kubectl argo rollouts promote` sends (`pauseConditions: null`) to the canary ReplicaSet
+//!   being scaled to 2, the next step's action.
+//!
+//! The round trip is the p50 of 200 sequential GETs of one Rollout by the benchmark's client,
+//! measured at each size after the Rollouts are at rest; ratios divide by that p50. Beside it,
+//! the p50 of 200 sequential merge patches of a ConfigMap (the cheapest write) is a second
+//! unit: a reaction needs at least three writes in a row (the user's patch, the controller's
+//! create or scale, its status write) and two watch deliveries.
+
+#[path = "rollout_bench/mod.rs"]
+mod rollout_bench;
+
+use std::time::{Duration, Instant};
+
+use kube::api::{Api, Patch, PatchParams};
+use linnet_controller::run::{ControllerOptions, run_until};
+use linnet_crds::rollout::Rollout;
+use rollout_bench::{
+    NAMESPACE, Shared, client_for, create_rollouts, ms, quantile, replica_sets_of, round_trips, start_sim,
+    until, until_healthy, watch_all, write_round_trips,
+};
+use serde_json::json;
+use tokio::sync::oneshot;
+
+const PREFIX: &str = "r";
+const SETTLE: Duration = Duration::from_secs(240);
+const STEP: Duration = Duration::from_secs(30);
+
+struct Figures {
+    size: usize,
+    create_seconds: f64,
+    round_trip: Duration,
+    write_round_trip: Duration,
+    template: Vec<Duration>,
+    promote: Vec<Duration>,
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("no tokio runtime: {e}"));
+    let sizes: Vec<usize> = std::env::var("ROLLOUT_REACTION_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 100, 1000]);
+    let samples: usize = std::env::var("ROLLOUT_REACTION_SAMPLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40);
+    let mut all = Vec::new();
+    for size in sizes {
+        let figures = runtime.block_on(measure(size, samples));
+        print_size(&figures);
+        all.push(figures);
+    }
+    println!();
+    println!(
+        "| Rollouts | GET round trip p50 | write round trip p50 | template change p50 / p99 | promote p50 / p99 |"
+    );
+    println!("|---:|---:|---:|---:|---:|");
+    for f in &all {
+        let rt = f.round_trip.as_secs_f64();
+        let ratio = |d: Duration| d.as_secs_f64() / rt;
+        let writes = |d: Duration| d.as_secs_f64() / f.write_round_trip.as_secs_f64();
+        let (t50, t99) = (quantile(&f.template, 0.5), quantile(&f.template, 0.99));
+        let (p50, p99) = (quantile(&f.promote, 0.5), quantile(&f.promote, 0.99));
+        println!(
+            "| {} | {} ms | {} ms | {:.1}× / {:.1}× GET ({:.1}× / {:.1}× write; {} / {} ms) | {:.1}× / {:.1}× GET ({:.1}× / {:.1}× write; {} / {} ms) |",
+            f.size,
+            ms(f.round_trip),
+            ms(f.write_round_trip),
+            ratio(t50),
+            ratio(t99),
+            writes(t50),
+            writes(t99),
+            ms(t50),
+            ms(t99),
+            ratio(p50),
+            ratio(p99),
+            writes(p50),
+            writes(p99),
+            ms(p50),
+            ms(p99),
+        );
+    }
+    if let Some(largest) = all.last() {
+        let p99 = quantile(&largest.template, 0.99).max(quantile(&largest.promote, 0.99));
+        println!(
+            "headline: at {} Rollouts the slower p99 is {:.1} GET round trips (aim: under 10), {:.1} write round trips",
+            largest.size,
+            p99.as_secs_f64() / largest.round_trip.as_secs_f64(),
+            p99.as_secs_f64() / largest.write_round_trip.as_secs_f64()
+        );
+    }
+}
+
+fn print_size(f: &Figures) {
+    println!(
+        "{} Rollouts: created and Healthy in {:.1} s; GET round trip p50 {} ms, write {} ms; template change p50 {} ms p99 {} ms; promote p50 {} ms p99 {} ms ({} samples each)",
+        f.size,
+        f.create_seconds,
+        ms(f.round_trip),
+        ms(f.write_round_trip),
+        ms(quantile(&f.template, 0.5)),
+        ms(quantile(&f.template, 0.99)),
+        ms(quantile(&f.promote, 0.5)),
+        ms(quantile(&f.promote, 0.99)),
+        f.template.len()
+    );
+}
+
+async fn measure(size: usize, samples: usize) -> Figures {
+    let mut sim = start_sim().await;
+    let seen = watch_all(&mut sim);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let controller_client = client_for(&sim.sim).await;
+    let controller = tokio::spawn(async move {
+        let opts = ControllerOptions {
+            namespace: Some(NAMESPACE.to_string()),
+            instance_id: None,
+        };
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        if let Err(error) = run_until(controller_client, opts, shutdown).await {
+            panic!("controller failed: {error}");
+        }
+    });
+
+    let started = Instant::now();
+    create_rollouts(&sim.client, PREFIX, 0..size, 2, 16).await;
+    until_healthy(&seen, PREFIX, size, SETTLE).await;
+    let create_seconds = started.elapsed().as_secs_f64();
+
+    let round_trip = quantile(&round_trips(&sim.client, &format!("{PREFIX}-0"), 200).await, 0.5);
+    let write_round_trip = quantile(&write_round_trips(&sim.client, 200).await, 0.5);
+    let api: Api<Rollout> = Api::namespaced(sim.client.clone(), NAMESPACE);
+    let mut template = Vec::with_capacity(samples);
+    let mut promote = Vec::with_capacity(samples);
+    for i in 0..samples {
+        // Spread over the Rollouts: each sample changes one that is at rest.
+        let name = format!("{PREFIX}-{}", (i * 7919) % size);
+        let (t, p) = one_update(&api, &seen, &name, &format!("app:{}", i + 2)).await;
+        template.push(t);
+        promote.push(p);
+    }
+
+    let _ = stop.send(());
+    let _ = controller.await;
+    drop(sim);
+    Figures {
+        size,
+        create_seconds,
+        round_trip,
+        write_round_trip,
+        template,
+        promote,
+    }
+}
+
+/// One update of Rollout `name` to `image`: the template change's and the promote's reaction.
+async fn one_update(api: &Api<Rollout>, seen: &Shared, name: &str, image: &str) -> (Duration, Duration) {
+    let before = rollout_bench::read(seen, |s| replica_sets_of(s, name));
+    let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": image,
+        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}}});
+    let sent = Instant::now();
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .unwrap_or_else(|e| panic!("cannot patch Rollout {name}: {e}"));
+    let (canary, hash, reacted) = until(
+        seen,
+        &format!("{name}: canary ReplicaSet and status"),
+        STEP,
+        |s| {
+            let (canary, rs) = s
+                .replica_sets
+                .iter()
+                .find(|(rs_name, rs)| rs.owner == name && !before.contains(*rs_name))?;
+            let status_at = s.rollouts.get(name)?.hash_at.get(&rs.hash)?;
+            Some((canary.clone(), rs.hash.clone(), rs.created.max(*status_at)))
+        },
+    )
+    .await;
+    let template = reacted.duration_since(sent);
+
+    until(seen, &format!("{name}: paused at the canary step"), STEP, |s| {
+        let r = s.rollouts.get(name)?;
+        (r.paused && r.current_hash == hash).then_some(())
+    })
+    .await;
+    let sent = Instant::now();
+    api.patch_status(
+        name,
+        &PatchParams::default(),
+        &Patch::Merge(json!({"status": {"pauseConditions": null}})),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("cannot promote Rollout {name}: {e}"));
+    let scaled = until(seen, &format!("{name}: canary scaled to 2"), STEP, |s| {
+        s.replica_sets.get(&canary)?.replicas_at.get(&2).copied()
+    })
+    .await;
+    let promote = scaled.duration_since(sent);
+
+    until(seen, &format!("{name}: Healthy on the new template"), STEP, |s| {
+        let r = s.rollouts.get(name)?;
+        (r.phase == "Healthy" && r.stable_hash == hash && r.current_hash == hash).then_some(())
+    })
+    .await;
+    (template, promote)
+}
