@@ -1,12 +1,17 @@
 //! The rules around Applications, end to end: destination clusters resolved from cluster Secrets
-//! and reached with a client built from them (two sims as two clusters), and the refresh webhook
-//! answering real HTTP requests on a loopback socket.
+//! and reached with a client built from them (two sims as two clusters), the refresh webhook
+//! answering real HTTP requests on a loopback socket, and the Application controller obeying both
+//! a project that refuses a repository and a destination in a second sim.
+
+mod application_world;
+mod support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use application_world::{config_map, given_a_cluster_with_the_app_controller, install_crd, text};
 use k8s_openapi::ByteString;
-use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 use kube::api::{Api, ListParams, PostParams};
@@ -658,4 +663,119 @@ impl Drop for AbortOnDrop {
             task.abort();
         }
     }
+}
+
+const FAST: Duration = Duration::from_secs(1);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repository_the_project_refuses_is_an_invalid_spec_and_nothing_is_applied() {
+    // Given a project that permits only github.com/org repositories, and an automated
+    // Application of that project whose repository is a local one
+    let world = given_a_cluster_with_the_app_controller("rules-repo", FAST).await;
+    install_crd(&world.client, AppProject::crd()).await;
+    let team = AppProject::new(
+        "team-a",
+        AppProjectSpec {
+            source_repos: Some(vec!["https://github.com/org/*".to_string()]),
+            destinations: Some(vec![ApplicationDestination {
+                server: Some("*".into()),
+                namespace: Some("*".into()),
+                name: None,
+            }]),
+            ..AppProjectSpec::default()
+        },
+    );
+    Api::<AppProject>::namespaced(world.client.clone(), &world.namespace)
+        .create(&PostParams::default(), &team)
+        .await
+        .expect("create the AppProject");
+    world.commit(
+        &[(
+            "cm/settings.yaml",
+            &config_map("settings", json!({"v": "1"}), json!({})),
+        )],
+        "one",
+    );
+    let mut spec = world.spec("cm", json!({"automated": {}}));
+    spec["project"] = json!("team-a");
+    world.create_app("settings", spec, &[]).await;
+
+    // Then an InvalidSpecError names the field and the project, and nothing is applied
+    let app = world
+        .eventually("settings", "an InvalidSpecError", |a| {
+            a["status"]["conditions"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["type"] == "InvalidSpecError"))
+        })
+        .await;
+    let message = app["status"]["conditions"].to_string();
+    assert!(
+        message.contains("spec.source.repoURL") && message.contains("not permitted in project team-a"),
+        "{message}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        world.writes_to("configmaps").is_empty(),
+        "{:?}",
+        world.writes_to("configmaps")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_whose_destination_is_a_second_sim_syncs_there() {
+    // Given the controller on sim A, a second sim B with namespace web, and a cluster Secret in
+    // the control-plane namespace registering sim B as "far"
+    let world = given_a_cluster_with_the_app_controller("rules-far", FAST).await;
+    let (sim_b, client_b) = sim().await;
+    create_namespace(&client_b, "web").await;
+    let mut far = cluster_secret(
+        "cluster-far",
+        "far",
+        &sim_b.url(),
+        &format!(r#"{{"bearerToken": "{TOKEN}"}}"#),
+    );
+    far.metadata.namespace = Some(world.namespace.clone());
+    Api::<Secret>::namespaced(world.client.clone(), &world.namespace)
+        .create(&PostParams::default(), &far)
+        .await
+        .expect("create the cluster Secret");
+
+    // When an automated Application names cluster "far" as its destination
+    world.commit(
+        &[(
+            "cm/settings.yaml",
+            &config_map("settings", json!({"v": "far"}), json!({})),
+        )],
+        "one",
+    );
+    let mut spec = world.spec("cm", json!({"automated": {}}));
+    spec["destination"] = json!({"name": "far", "namespace": "web"});
+    world.create_app("settings", spec, &[]).await;
+
+    // Then it syncs, and the ConfigMap exists in sim B only
+    let app = world
+        .eventually("settings", "Synced", |a| {
+            text(a, "/status/sync/status") == "Synced"
+        })
+        .await;
+    let in_b = Api::<ConfigMap>::namespaced(client_b.clone(), "web")
+        .get_opt("settings")
+        .await
+        .expect("read sim B")
+        .unwrap_or_else(|| panic!("no ConfigMap in sim B; app: {:#}", app["status"]));
+    assert_eq!(
+        in_b.data.as_ref().and_then(|d| d.get("v")).map(String::as_str),
+        Some("far")
+    );
+    let in_a = Api::<ConfigMap>::namespaced(world.client.clone(), "web")
+        .get_opt("settings")
+        .await;
+    assert!(
+        !matches!(in_a, Ok(Some(_))),
+        "the ConfigMap must not land in sim A"
+    );
+    assert!(
+        !app.to_string().contains(TOKEN),
+        "the cluster's token leaked into the Application"
+    );
 }
