@@ -51,6 +51,23 @@ async fn given_a_deployed_rollout(world: &World, strategy: Value) -> String {
     world.eventually_healthy("web", 5, "").await
 }
 
+/// Asserts that the pods of `hash` take no more requests: stable carries all the traffic.
+async fn assert_no_traffic_to(world: &World, hash: &str) {
+    let deadline = tokio::time::Instant::now() + prometheus_world::TIMEOUT;
+    loop {
+        let before = world.requests_to(hash);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = world.requests_to(hash);
+        if before == after {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the rolled-back version {hash} still takes traffic ({before} -> {after} requests)"
+        );
+    }
+}
+
 /// Asserts that the rollback says which metric failed and its value, in status and an Event.
 async fn assert_rollback_names_the_metric(world: &World, status: &Value, metric: &str) {
     let message = str_at(status, "message");
@@ -107,6 +124,7 @@ async fn a_version_answering_30_percent_errors_is_rolled_back_by_its_analysis_st
         world.requests_to(canary) > 0,
         "the bad version never took traffic"
     );
+    assert_no_traffic_to(&world, canary).await;
     let runs = world.runs_named(&format!("web-{canary}")).await;
     assert!(
         runs.iter().any(|(_, phase, _)| phase == "Failed"),
@@ -145,6 +163,7 @@ async fn a_version_answering_30_percent_errors_is_rolled_back_by_background_anal
         json!("Failed"),
         "background run: {background:#}"
     );
+    assert_no_traffic_to(&world, str_at(&status, "currentPodHash")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,14 +373,14 @@ async fn prometheus_stopping_mid_analysis_aborts_after_the_error_limit_and_never
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inconclusive_result_pauses_the_rollout_until_it_is_promoted() {
     let world = given_a_cluster_with_prometheus("prom-unsure").await;
-    // A success rate between 90% and 99% is neither good nor bad.
+    // A success rate between 85% and 99.5% is neither good nor bad.
     let metric = prometheus_metric(
         "success-rate",
         &world.prometheus_address(),
         SUCCESS_RATE,
         "1s",
         json!({"count": 2, "initialDelay": "3s",
-               "successCondition": "result[0] >= 0.99", "failureCondition": "result[0] < 0.9"}),
+               "successCondition": "result[0] >= 0.995", "failureCondition": "result[0] < 0.85"}),
     );
     world.create_template("success-rate", json!([metric])).await;
     let v1 = given_a_deployed_rollout(
