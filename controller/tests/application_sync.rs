@@ -568,3 +568,66 @@ async fn create_namespace_makes_the_destination_namespace_first() {
         .expect("the ConfigMap was applied");
     assert!(created < applied);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_commit_is_picked_up_by_polling_and_a_no_op_resync_writes_nothing() {
+    // Given an automated app polled every second, synced to a first commit
+    let world = given_a_cluster_with_the_app_controller("poll-app", FAST).await;
+    world.commit(
+        &[(
+            "cm/settings.yaml",
+            &config_map("settings", json!({"color": "blue"}), json!({})),
+        )],
+        "blue",
+    );
+    world
+        .create_app("settings", world.spec("cm", json!({"automated": {}})), &[])
+        .await;
+    world
+        .eventually("settings", "Synced", |a| {
+            text(a, "/status/sync/status") == "Synced"
+        })
+        .await;
+
+    // When several polls pass with nothing new in Git, nothing is written to the cluster
+    world.sim.clear_requests();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let object_writes: Vec<_> = world
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET" && !r.path.contains("/applications/") && !r.path.contains("/events"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        object_writes.is_empty(),
+        "a no-op resync writes nothing: {object_writes:?}"
+    );
+    let polls = world
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/configmaps"))
+        .count();
+    assert!(polls >= 2, "the app was polled: {polls} lists of ConfigMaps");
+
+    // When a new commit lands, the next poll picks it up without any refresh request
+    let second = world.commit(
+        &[(
+            "cm/settings.yaml",
+            &config_map("settings", json!({"color": "green"}), json!({})),
+        )],
+        "green",
+    );
+    world
+        .eventually("settings", "synced to the new commit", |a| {
+            text(a, "/status/sync/revision") == second
+                && text(a, "/status/operationState/phase") == "Succeeded"
+        })
+        .await;
+    let cm = world
+        .object("v1", "ConfigMap", "settings")
+        .await
+        .expect("ConfigMap");
+    assert_eq!(text(&cm, "/data/color"), "green");
+}
