@@ -621,8 +621,8 @@ async fn a_new_commit_is_picked_up_by_polling_and_a_no_op_resync_writes_nothing(
     );
     world
         .eventually("settings", "synced to the new commit", |a| {
-            text(a, "/status/sync/revision") == second
-                && text(a, "/status/operationState/phase") == "Succeeded"
+            text(a, "/status/operationState/syncResult/revision") == second
+                && operation_phase(a) == "Succeeded"
         })
         .await;
     let cm = world
