@@ -17,10 +17,13 @@ use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use linnet_controller::leader::{DEFAULT_LEASE_NAME, Ended, LeaseOptions, run_with_leader_election};
 use linnet_controller::run::{ControllerOptions, run_until};
+use linnet_crds::Kind;
+use linnet_crds::analysis::{AnalysisRun, AnalysisTemplate};
 use linnet_crds::rollout::Rollout;
 use linnet_sim::Faults;
 use serde_json::{Value, json};
@@ -430,6 +433,7 @@ fn trip(kind: &str) -> Trip {
             Box::new(|p: &str| p.contains("/rollouts/") && p.ends_with("/status")),
         ),
         "record Event" => ("POST", Box::new(|p: &str| p.ends_with("/events"))),
+        "create AnalysisRun" => ("POST", Box::new(|p: &str| p.ends_with("/analysisruns"))),
         other => panic!("no such kind of write: {other}"),
     };
     Trip { method, path }
@@ -627,6 +631,94 @@ async fn a_controller_restarted_every_few_hundred_milliseconds_finishes_a_canary
         &templates,
         &status,
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_controller_killed_right_after_creating_an_analysis_run_finishes_with_that_one_run() {
+    let mut world = given_a_cluster("crash-analysis").await;
+    install_analysis_crds(&world).await;
+    // A metric without conditions succeeds on any answer: the sim's own /version serves.
+    let template: AnalysisTemplate = serde_json::from_value(json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate",
+        "metadata": {"name": "version"},
+        "spec": {"metrics": [{"name": "up",
+            "provider": {"web": {"url": format!("{}/version", world.sim().url()), "jsonPath": "{$.major}"}}}]},
+    }))
+    .unwrap_or_else(|e| panic!("bad AnalysisTemplate: {e}"));
+    let templates: Api<AnalysisTemplate> = Api::namespaced(world.client.clone(), "crash-analysis");
+    let params = PostParams::default();
+    retrying("create AnalysisTemplate", || templates.create(&params, &template)).await;
+    let steps = json!([{"setWeight": 50}, {"analysis": {"templates": [{"templateName": "version"}]}},
+        {"pause": {"duration": 1}}]);
+    let sampler = Sampler::start(world.client.clone(), "crash-analysis", "web");
+    start_recorded_controller(&mut world, None).await;
+    world
+        .create(rollout("web", "nginx:1", 2, json!({"canary": {"steps": steps}})))
+        .await;
+    let first = eventually(
+        &world.client,
+        "crash-analysis",
+        "web",
+        "Healthy",
+        LONG,
+        |s, rs| healthy_on_new(s, rs, "", 2),
+    )
+    .await;
+    let old = first["stableRS"].as_str().unwrap_or("").to_string();
+
+    // When the controller is killed right after it creates the step's AnalysisRun
+    let (kills, status) = update_killing_after(&mut world, "nginx:2", "create AnalysisRun", &old, 2).await;
+
+    // Then the update finishes through every step, on the one run created before the kill
+    let new = status["stableRS"].as_str().unwrap_or("").to_string();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let templates_seen = BTreeSet::from([old, new.clone()]);
+    assert_update_was_clean(
+        &sampler,
+        "killed after creating the AnalysisRun",
+        &new,
+        3,
+        &templates_seen,
+        &status,
+    );
+    let runs: Api<AnalysisRun> = Api::namespaced(world.client.clone(), "crash-analysis");
+    let all = ListParams::default();
+    let runs = retrying("list AnalysisRuns", || runs.list(&all)).await;
+    let phases: Vec<(String, Value)> = runs
+        .items
+        .iter()
+        .map(|run| {
+            (
+                run.name_any(),
+                serde_json::to_value(&run.status).unwrap_or(Value::Null)["phase"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(phases.len(), 1, "AnalysisRuns: {phases:?}");
+    assert_eq!(phases[0].1, json!("Successful"), "AnalysisRuns: {phases:?}");
+    assert_eq!(kills, 1, "kills right after creating an AnalysisRun");
+}
+
+/// Installs the AnalysisTemplate and AnalysisRun CRDs and waits until templates can be listed.
+async fn install_analysis_crds(world: &World) {
+    let crds: Api<CustomResourceDefinition> = Api::all(world.client.clone());
+    for kind in [
+        Kind::AnalysisTemplate,
+        Kind::ClusterAnalysisTemplate,
+        Kind::AnalysisRun,
+    ] {
+        let params = PostParams::default();
+        let crd = kind.crd();
+        retrying(&format!("install the {kind:?} CRD"), || {
+            crds.create(&params, &crd)
+        })
+        .await;
+    }
+    let templates: Api<AnalysisTemplate> = Api::namespaced(world.client.clone(), &world.namespace);
+    let params = ListParams::default();
+    retrying("list AnalysisTemplates", || templates.list(&params)).await;
+    let runs: Api<AnalysisRun> = Api::namespaced(world.client.clone(), &world.namespace);
+    retrying("list AnalysisRuns", || runs.list(&params)).await;
 }
 
 async fn create_service(client: &Client, namespace: &str, name: &str) {
