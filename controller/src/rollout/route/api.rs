@@ -4,6 +4,7 @@
 //! of being lost.
 
 use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::APIGroupList;
 use kube::Client;
 use kube::api::{Api, DynamicObject, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
@@ -46,22 +47,22 @@ pub const TRAFFIC_SPLIT: RouteKind = RouteKind {
     versions: &["v1alpha1", "v1alpha2", "v1alpha3"],
 };
 
+/// The server's API groups (one discovery request).
+pub async fn groups(client: &Client) -> Result<APIGroupList, kube::Error> {
+    client.list_api_groups().await
+}
+
 /// The kind at the version the server prefers, when that is one linnet knows, else the first
-/// known version it serves; `None` when the server does not serve the group.
-pub async fn served(client: &Client, kind: RouteKind) -> Result<Option<ApiResource>, kube::Error> {
-    let groups = client.list_api_groups().await?;
-    let Some(group) = groups.groups.iter().find(|g| g.name == kind.group) else {
-        return Ok(None);
-    };
+/// known version it serves; `None` when the server does not serve the group or no known version.
+pub fn served(groups: &APIGroupList, kind: RouteKind) -> Option<ApiResource> {
+    let group = groups.groups.iter().find(|g| g.name == kind.group)?;
     let served: Vec<&str> = group.versions.iter().map(|v| v.version.as_str()).collect();
     let preferred = group.preferred_version.as_ref().map(|v| v.version.as_str());
     let version = preferred
         .filter(|p| kind.versions.contains(p))
-        .or_else(|| kind.versions.iter().copied().find(|v| served.contains(v)));
-    Ok(version.map(|version| {
-        let gvk = GroupVersionKind::gvk(kind.group, version, kind.kind);
-        ApiResource::from_gvk_with_plural(&gvk, kind.plural)
-    }))
+        .or_else(|| kind.versions.iter().copied().find(|v| served.contains(v)))?;
+    let gvk = GroupVersionKind::gvk(kind.group, version, kind.kind);
+    Some(ApiResource::from_gvk_with_plural(&gvk, kind.plural))
 }
 
 /// `networking.k8s.io/v1` Ingress.
@@ -132,4 +133,41 @@ pub async fn create(
         .create(&PostParams::default(), &object)
         .await
         .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(value: serde_json::Value) -> APIGroupList {
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("bad APIGroupList: {e}"))
+    }
+
+    #[test]
+    fn served_picks_the_preferred_known_version() {
+        let list = groups(serde_json::json!({"groups": [
+            {"name": "networking.istio.io", "versions": [
+                {"groupVersion": "networking.istio.io/v1", "version": "v1"},
+                {"groupVersion": "networking.istio.io/v1beta1", "version": "v1beta1"}],
+             "preferredVersion": {"groupVersion": "networking.istio.io/v1beta1", "version": "v1beta1"}},
+            {"name": "split.smi-spec.io", "versions": [
+                {"groupVersion": "split.smi-spec.io/v1alpha4", "version": "v1alpha4"},
+                {"groupVersion": "split.smi-spec.io/v1alpha3", "version": "v1alpha3"}],
+             "preferredVersion": {"groupVersion": "split.smi-spec.io/v1alpha4", "version": "v1alpha4"}},
+            {"name": "gateway.networking.k8s.io", "versions": [
+                {"groupVersion": "gateway.networking.k8s.io/v1alpha9", "version": "v1alpha9"}]}
+        ]}));
+        let vs = served(&list, VIRTUAL_SERVICE).map(|r| r.api_version);
+        assert_eq!(vs.as_deref(), Some("networking.istio.io/v1beta1"));
+        // The preferred version is one linnet does not know: the first known one served.
+        let split = served(&list, TRAFFIC_SPLIT);
+        assert_eq!(
+            split
+                .as_ref()
+                .map(|r| (r.api_version.as_str(), r.plural.as_str())),
+            Some(("split.smi-spec.io/v1alpha3", "trafficsplits"))
+        );
+        assert!(served(&list, HTTP_ROUTE).is_none(), "no known version served");
+        assert!(served(&groups(serde_json::json!({"groups": []})), DESTINATION_RULE).is_none());
+    }
 }

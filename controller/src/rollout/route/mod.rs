@@ -14,6 +14,9 @@ mod istio;
 mod nginx;
 mod smi;
 
+use std::sync::OnceLock;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::APIGroupList;
 use kube::core::ApiResource;
 use kube::{Client, ResourceExt};
 use linnet_crds::rollout::{
@@ -152,6 +155,7 @@ pub(crate) struct Scope<'a> {
     pub rollout: &'a Rollout,
     pub name: String,
     pub namespace: String,
+    groups: OnceLock<APIGroupList>,
 }
 
 impl<'a> Scope<'a> {
@@ -161,6 +165,7 @@ impl<'a> Scope<'a> {
             rollout,
             name: rollout.name_any(),
             namespace: rollout.namespace().unwrap_or_default(),
+            groups: OnceLock::new(),
         }
     }
 
@@ -240,20 +245,24 @@ impl<'a> Scope<'a> {
 
     /// The routing kind's API at the version the server serves; an error when it is not served.
     pub async fn served(&self, kind: RouteKind) -> Result<ApiResource, Error> {
-        let what = format!("find the {} API ({})", kind.kind, kind.group);
-        let found = api::served(self.client, kind)
-            .await
-            .map_err(self.kube(what.clone()))?;
+        let found = self.served_opt(kind).await?;
         found.ok_or_else(|| {
+            let what = format!("find the {} API ({})", kind.kind, kind.group);
             let missing = kube::error::DiscoveryError::MissingApiGroup(kind.group.to_string());
             self.kube(what)(kube::Error::Discovery(missing))
         })
     }
 
-    /// As [`Scope::served`], `None` when the API is not served.
+    /// As [`Scope::served`], `None` when the API is not served. The server's groups are read
+    /// once per scope.
     pub async fn served_opt(&self, kind: RouteKind) -> Result<Option<ApiResource>, Error> {
-        let what = format!("find the {} API ({})", kind.kind, kind.group);
-        api::served(self.client, kind).await.map_err(self.kube(what))
+        if let Some(groups) = self.groups.get() {
+            return Ok(api::served(groups, kind));
+        }
+        let groups = api::groups(self.client)
+            .await
+            .map_err(self.kube("list the served API groups".to_string()))?;
+        Ok(api::served(self.groups.get_or_init(|| groups), kind))
     }
 
     /// Reads an object, `None` when it does not exist.
@@ -321,5 +330,86 @@ fn cannot(kind: &'static str, name: &str, what: &str) -> ObjectError {
         kind,
         name: name.to_string(),
         what: what.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn rollout(routing: Value) -> Rollout {
+        serde_json::from_value(json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"strategy": {"canary": {"trafficRouting": routing}}}
+        }))
+        .unwrap_or_else(|e| panic!("bad Rollout: {e}"))
+    }
+
+    fn kinds(routers: &[Router]) -> Vec<&'static str> {
+        routers
+            .iter()
+            .map(|router| match router {
+                Router::Gateway(_) => "gateway",
+                Router::Nginx(_) => "nginx",
+                Router::Istio(_) => "istio",
+                Router::Smi(_) => "smi",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn routers_are_every_one_the_rollout_names() {
+        let all = rollout(json!({
+            "plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web"}},
+            "nginx": {"stableIngress": "web"},
+            "istio": {"virtualService": {"name": "web"}},
+            "smi": {}
+        }));
+        let found = routers(&all).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(kinds(&found), vec!["gateway", "nginx", "istio", "smi"]);
+        assert_eq!(
+            unsupported_router(traffic_routing(&all).unwrap_or_else(|| panic!("routed"))),
+            None
+        );
+        let none: Rollout = serde_json::from_value(json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "web"}, "spec": {"strategy": {"canary": {}}}
+        }))
+        .unwrap_or_else(|e| panic!("bad Rollout: {e}"));
+        assert!(routers(&none).is_ok_and(|r| r.is_empty()));
+        let broken = rollout(json!({"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": 1}}}));
+        assert!(matches!(
+            routers(&broken),
+            Err(ObjectError::InvalidPluginConfig { .. })
+        ));
+    }
+
+    #[test]
+    fn routers_not_driven_yet_are_named() {
+        for (routing, named) in [
+            (
+                json!({"alb": {"ingress": "web", "servicePort": 80}}),
+                "trafficRouting.alb",
+            ),
+            (
+                json!({"ambassador": {"mappings": ["web"]}}),
+                "trafficRouting.ambassador",
+            ),
+            (
+                json!({"traefik": {"weightedTraefikServiceName": "web"}}),
+                "trafficRouting.traefik",
+            ),
+            (
+                json!({"plugins": {"argoproj-labs/contour": {}}}),
+                "trafficRouting.plugins (other than argoproj-labs/gatewayAPI)",
+            ),
+        ] {
+            let rollout = rollout(routing);
+            let routing = traffic_routing(&rollout).unwrap_or_else(|| panic!("routed"));
+            assert_eq!(unsupported_router(routing), Some(named));
+        }
     }
 }
