@@ -779,3 +779,167 @@ async fn an_application_whose_destination_is_a_second_sim_syncs_there() {
         "the cluster's token leaked into the Application"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deny_window_holds_a_manual_sync_until_it_is_lifted() {
+    // Given a project whose deny window is open all the time, without manualSync
+    let world = given_a_cluster_with_the_app_controller("rules-window", FAST).await;
+    install_crd(&world.client, AppProject::crd()).await;
+    let projects: Api<AppProject> = Api::namespaced(world.client.clone(), &world.namespace);
+    let frozen: AppProject = serde_json::from_value(json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AppProject",
+        "metadata": {"name": "frozen", "namespace": world.namespace},
+        "spec": {
+            "sourceRepos": ["*"],
+            "destinations": [{"server": "*", "namespace": "*"}],
+            "syncWindows": [{"kind": "deny", "schedule": "* * * * *", "duration": "1h", "applications": ["*"]}],
+        },
+    }))
+    .expect("an AppProject");
+    projects
+        .create(&PostParams::default(), &frozen)
+        .await
+        .expect("create the AppProject");
+    world.commit(
+        &[(
+            "cm/settings.yaml",
+            &config_map("settings", json!({"v": "1"}), json!({})),
+        )],
+        "one",
+    );
+    let mut spec = world.spec("cm", json!({}));
+    spec["project"] = json!("frozen");
+    world.create_app("settings", spec, &[]).await;
+
+    // When a sync is asked for
+    world.sync("settings", false).await;
+
+    // Then it is refused with a SyncError naming the window, and nothing is applied
+    let app = world
+        .eventually("settings", "a SyncError", |a| {
+            a["status"]["conditions"].to_string().contains("SyncError")
+        })
+        .await;
+    let message = app["status"]["conditions"].to_string();
+    assert!(
+        message.contains("deny sync window spec.syncWindows[0]"),
+        "{message}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(world.writes_to("configmaps").is_empty());
+
+    // When the window is lifted, the waiting sync runs
+    projects
+        .patch(
+            "frozen",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"spec": {"syncWindows": null}})),
+        )
+        .await
+        .expect("lift the window");
+    world
+        .eventually("settings", "Synced", |a| {
+            text(a, "/status/sync/status") == "Synced"
+        })
+        .await;
+    assert!(world.object("v1", "ConfigMap", "settings").await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_to_the_controllers_webhook_picks_up_a_new_commit_at_once() {
+    // Given the controller polling only hourly, serving the webhook with a secret
+    let mut world = given_a_cluster_with_the_app_controller("rules-hook", Duration::from_secs(3600)).await;
+    world.stop_controller().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    world.options.webhook_listen = Some(port);
+    world.options.webhook_secret = Some("s3cret".to_string());
+    world.start_controller();
+    // And an automated Application synced at the first commit
+    let first = world.commit(
+        &[(
+            "cm/settings.yaml",
+            &config_map("settings", json!({"v": "1"}), json!({})),
+        )],
+        "one",
+    );
+    world
+        .create_app("settings", world.spec("cm", json!({"automated": {}})), &[])
+        .await;
+    world
+        .eventually("settings", "Synced at the first commit", |a| {
+            text(a, "/status/sync/status") == "Synced" && text(a, "/status/sync/revision") == first
+        })
+        .await;
+
+    // When a second commit lands, nothing notices it for a while (polling is hourly)
+    let second = world.commit(
+        &[(
+            "cm/settings.yaml",
+            &config_map("settings", json!({"v": "2"}), json!({})),
+        )],
+        "two",
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(text(&world.app("settings").await, "/status/sync/revision"), first);
+
+    // Until the push arrives at the webhook
+    let body = json!({
+        "ref": "refs/heads/main",
+        "after": second,
+        "repository": {"html_url": world.repo_url(), "default_branch": "main"},
+    })
+    .to_string();
+    let signature = webhook::github_signature(body.as_bytes(), "s3cret");
+    let url = format!("http://{port}{}", webhook::WEBHOOK_PATH);
+    let headers = [
+        ("x-github-event", "push"),
+        ("x-hub-signature-256", signature.as_str()),
+    ];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    // The endpoint starts with the controller: retry until it listens.
+    let (status, text_back) = loop {
+        match reqwest::Client::new()
+            .post(&url)
+            .headers(header_map(&headers))
+            .body(body.clone())
+            .send()
+            .await
+        {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                break (status, response.text().await.unwrap_or_default());
+            }
+            Err(error) => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the webhook never listened: {error}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    assert_eq!(status, 200, "{text_back}");
+
+    // Then the Application moves to the second commit and the ConfigMap follows
+    world
+        .eventually("settings", "Synced at the second commit", |a| {
+            text(a, "/status/sync/status") == "Synced" && text(a, "/status/sync/revision") == second
+        })
+        .await;
+    let cm = world
+        .object("v1", "ConfigMap", "settings")
+        .await
+        .expect("the ConfigMap");
+    assert_eq!(cm["data"]["v"], "2");
+}
+
+fn header_map(headers: &[(&'static str, &str)]) -> reqwest::header::HeaderMap {
+    let mut map = reqwest::header::HeaderMap::new();
+    for (name, value) in headers {
+        map.insert(*name, value.parse().expect("a header value"));
+    }
+    map
+}
