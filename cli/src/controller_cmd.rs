@@ -101,3 +101,57 @@ async fn shutdown_signal() {
     }
     let _ = tokio::signal::ctrl_c().await;
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ControllerArgs,
+    }
+
+    fn parse(argv: &[&str]) -> ControllerArgs {
+        let full = std::iter::once("controller").chain(argv.iter().copied());
+        match Cli::try_parse_from(full) {
+            Ok(cli) => cli.args,
+            Err(error) => panic!("{argv:?} rejected: {error}"),
+        }
+    }
+
+    #[test]
+    fn leader_election_is_on_unless_turned_off() {
+        assert!(parse(&[]).leader_elect);
+        assert!(parse(&["--leader-elect"]).leader_elect);
+        assert!(parse(&["--leader-elect=true"]).leader_elect);
+        assert!(!parse(&["--leader-elect=false"]).leader_elect);
+        assert!(Cli::try_parse_from(["controller", "--leader-elect=maybe"]).is_err());
+    }
+
+    #[test]
+    fn lease_flags_have_argo_like_defaults() {
+        let args = parse(&[]);
+        assert_eq!(args.lease_name, "linnet-controller-lock");
+        assert_eq!(args.lease_duration, 15);
+        assert_eq!((args.lease_namespace, args.identity), (None, None));
+        let args = parse(&[
+            "--lease-namespace",
+            "ops",
+            "--lease-name",
+            "l",
+            "--identity",
+            "me",
+        ]);
+        assert_eq!(
+            (
+                args.lease_namespace.as_deref(),
+                args.lease_name.as_str(),
+                args.identity.as_deref()
+            ),
+            (Some("ops"), "l", Some("me"))
+        );
+    }
+}
