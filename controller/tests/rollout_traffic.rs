@@ -539,7 +539,8 @@ async fn an_istio_host_split_with_a_header_route_sends_matching_requests_to_the_
         )
         .await;
     let routing = json!({
-        "istio": {"virtualService": {"name": "web-vsvc", "routes": ["primary"]}},
+        // (`name.namespace`, as Argo Rollouts reads a VirtualService reference)
+        "istio": {"virtualService": {"name": "web-vsvc.traffic-istio-host", "routes": ["primary"]}},
         "managedRoutes": [{"name": "canary-header"}, {"name": "mirror-post"}]
     });
     let steps = json!([

@@ -21,6 +21,15 @@ fn virtual_services(istio: &IstioTrafficRouting) -> Vec<&IstioVirtualService> {
         .collect()
 }
 
+/// A VirtualService named `name.namespace` lives in that namespace, as Argo Rollouts reads
+/// the name; a plain name is in the Rollout's namespace.
+fn namespace_and_name<'a>(reference: &'a str, rollout_namespace: &'a str) -> (&'a str, &'a str) {
+    match reference.split_once('.') {
+        Some((name, rest)) => (rest.split('.').next().unwrap_or(rest), name),
+        None => (rollout_namespace, reference),
+    }
+}
+
 /// The split: by subset when a DestinationRule is named (the Services are then optional), by
 /// host otherwise.
 fn split<'a>(scope: &Scope<'a>, istio: &'a IstioTrafficRouting) -> Result<Split<'a>, Error> {
@@ -89,7 +98,8 @@ pub(super) async fn apply(
                 _ => Ok(live.clone()),
             }
         };
-        scope.edit(&resource, &scope.namespace, &vs.name, &change).await?;
+        let (namespace, name) = namespace_and_name(&vs.name, &scope.namespace);
+        scope.edit(&resource, namespace, name, &change).await?;
     }
     Ok(())
 }
@@ -123,7 +133,8 @@ pub(crate) async fn observe(
     };
     let mut agreed = None;
     for vs in virtual_services(istio) {
-        let Some(live) = scope.get_opt(&resource, &scope.namespace, &vs.name).await? else {
+        let (namespace, name) = namespace_and_name(&vs.name, &scope.namespace);
+        let Some(live) = scope.get_opt(&resource, namespace, name).await? else {
             return Ok(None);
         };
         let weights = edit::weights(&live, vs, split);
@@ -133,4 +144,19 @@ pub(crate) async fn observe(
         agreed = weights;
     }
     Ok(agreed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::namespace_and_name;
+
+    #[test]
+    fn virtual_service_names_may_carry_their_namespace() {
+        assert_eq!(namespace_and_name("web-vsvc", "shop"), ("shop", "web-vsvc"));
+        assert_eq!(namespace_and_name("web-vsvc.mesh", "shop"), ("mesh", "web-vsvc"));
+        assert_eq!(
+            namespace_and_name("web-vsvc.mesh.extra", "shop"),
+            ("mesh", "web-vsvc")
+        );
+    }
 }
