@@ -121,6 +121,8 @@ mod tests {
             repo_key("https://github.com/org/app/sub"),
             repo_key("https://github.com/org/app")
         );
+        // Local repositories: a path and its file:// URL are one repository.
+        assert_eq!(repo_key("file:///srv/git/app.git"), repo_key("/srv/git/app"));
     }
 
     fn app(repo: &str, revision: Option<&str>) -> Application {
