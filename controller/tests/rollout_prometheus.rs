@@ -646,3 +646,72 @@ async fn run_history_is_limited_runs_carry_the_gate_options_and_expire_by_their_
         "deleted {kept:?} after completing, ttl 2 s"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_routed_canary_loses_its_traffic_at_once_and_its_pods_after_the_abort_delay() {
+    let world = given_a_cluster_with_prometheus("prom-routed").await;
+    world
+        .create_template("success-rate", json!([success_rate(&world, 4, "2s")]))
+        .await;
+    world.create_service("web-stable", "web", false).await;
+    world.create_service("web-canary", "web", false).await;
+    let ingress: k8s_openapi::api::networking::v1::Ingress = serde_json::from_value(json!({
+        "metadata": {"name": "web-ingress", "annotations": {"sim.linnet.dev/rps": "200"}},
+        "spec": {"ingressClassName": "nginx", "rules": [{"host": "web.example.com", "http": {"paths": [
+            {"path": "/", "pathType": "Prefix",
+             "backend": {"service": {"name": "web-stable", "port": {"number": 80}}}}
+        ]}}]}
+    }))
+    .unwrap_or_else(|e| panic!("bad Ingress: {e}"));
+    kube::Api::<k8s_openapi::api::networking::v1::Ingress>::namespaced(world.client.clone(), "prom-routed")
+        .create(&Default::default(), &ingress)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the Ingress: {e}"));
+    let strategy = json!({"canary": {
+        "canaryService": "web-canary",
+        "stableService": "web-stable",
+        "trafficRouting": {"nginx": {"stableIngress": "web-ingress"}},
+        "abortScaleDownDelaySeconds": 4,
+        "steps": [
+            {"setWeight": 20},
+            {"analysis": analysis_of("success-rate", "prom-routed")},
+            {"setWeight": 100},
+        ],
+    }});
+    world.create_rollout("web", 5, strategy, json!({})).await;
+    let v1 = world.eventually_healthy("web", 5, "").await;
+
+    // When a version answering 30% errors takes its 20% through the canary Ingress
+    world.update_to("web", "0.3", "20").await;
+    // Then the analysis aborts the update: stable keeps its 5 pods and every request
+    let status = world
+        .eventually("web", "aborted by the analysis", |status, replica_sets| {
+            status["abort"] == json!(true)
+                && str_at(status, "phase") == "Degraded"
+                && str_at(status, "stableRS") == v1
+                && replicas_of(replica_sets, &v1) == Some((5, 5))
+        })
+        .await;
+    let aborted_at = tokio::time::Instant::now();
+    let canary = str_at(&status, "currentPodHash").to_string();
+    assert_rollback_names_the_metric(&world, &status, "success-rate").await;
+    assert!(world.requests_to(&canary) > 0, "the canary never took traffic");
+    // And the canary takes no more requests while its pods are kept for the abort delay
+    let replica_sets = world.replica_sets().await;
+    assert!(
+        replicas_of(&replica_sets, &canary).is_some_and(|(r, _)| r > 0),
+        "canary scaled down before abortScaleDownDelaySeconds: {replica_sets:?}"
+    );
+    assert_no_traffic_to(&world, &canary).await;
+    // And its pods go once abortScaleDownDelaySeconds has passed
+    world
+        .eventually("web", "the canary scaled down", |_, replica_sets| {
+            replicas_of(replica_sets, &canary).is_some_and(|(r, _)| r == 0)
+        })
+        .await;
+    let waited = aborted_at.elapsed();
+    assert!(
+        waited >= Duration::from_secs(2),
+        "canary scaled down {waited:?} after the abort was seen, delay 4 s"
+    );
+}
