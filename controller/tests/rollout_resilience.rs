@@ -581,6 +581,78 @@ async fn a_controller_killed_right_after_each_kind_of_write_finishes_every_updat
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blue_green_controller_killed_right_after_each_kind_of_write_finishes_every_update() {
+    let mut world = given_a_cluster("crash-bluegreen").await;
+    for name in ["web-active", "web-preview"] {
+        create_service(&world.client, "crash-bluegreen", name).await;
+    }
+    let strategy = json!({"blueGreen": {"activeService": "web-active", "previewService": "web-preview",
+        "scaleDownDelaySeconds": 1}});
+    let sampler = Sampler::start(world.client.clone(), "crash-bluegreen", "web");
+    start_recorded_controller(&mut world, None).await;
+    world.create(rollout("web", "nginx:1", 2, strategy)).await;
+    let first = eventually(
+        &world.client,
+        "crash-bluegreen",
+        "web",
+        "Healthy",
+        LONG,
+        |s, rs| healthy_on_new(s, rs, "", 2),
+    )
+    .await;
+    let mut old = first["stableRS"].as_str().unwrap_or("").to_string();
+    let mut templates = BTreeSet::from([old.clone()]);
+    let kinds = [
+        "create ReplicaSet",
+        "scale ReplicaSet",
+        "switch Service selector",
+        "write status",
+    ];
+    for (i, kind) in kinds.iter().enumerate() {
+        let image = format!("nginx:{}", i + 2);
+        let (kills, status) = update_killing_after(&mut world, &image, kind, &old, 2).await;
+        let new = status["stableRS"].as_str().unwrap_or("").to_string();
+        println!("blue-green update to {image}: killed {kills} times right after: {kind}");
+        let what = format!("blue-green update to {image}, killed after each {kind}");
+        assert!(kills >= 1, "{what}: no controller was killed");
+        templates.insert(new.clone());
+        assert_eq!(
+            status["blueGreen"]["activeSelector"],
+            json!(new),
+            "{what}: {status:#}"
+        );
+        for service in ["web-active", "web-preview"] {
+            let selected = selected_hash(&world.client, "crash-bluegreen", service).await;
+            assert_eq!(
+                selected.as_deref(),
+                Some(new.as_str()),
+                "{what}: Service {service}"
+            );
+        }
+        // The old ReplicaSet is scaled down after its delay, by whichever controller runs then.
+        eventually(
+            &world.client,
+            "crash-bluegreen",
+            "web",
+            "old ReplicaSets scaled down",
+            LONG,
+            |_, rs| {
+                rs.iter()
+                    .filter(|(hash, _, _)| *hash != new)
+                    .all(|(_, replicas, _)| *replicas == 0)
+            },
+        )
+        .await;
+        assert_eq!(
+            sampler.replica_set_hashes(),
+            templates,
+            "{what}: ReplicaSets other than one per template"
+        );
+        old = new;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_controller_restarted_every_few_hundred_milliseconds_finishes_a_canary() {
     let mut world = given_a_cluster_with_the_controller("crash-loop").await;
     let steps = json!([{"setWeight": 25}, {"pause": {"duration": 1}}, {"setWeight": 50},
