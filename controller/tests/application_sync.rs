@@ -631,3 +631,51 @@ async fn a_new_commit_is_picked_up_by_polling_and_a_no_op_resync_writes_nothing(
         .expect("ConfigMap");
     assert_eq!(text(&cm, "/data/color"), "green");
 }
+
+#[test]
+fn many_applications_asking_at_once_share_one_fetch() {
+    // Given a repository served over smart HTTP, and eight refreshes asking for `main` at once
+    let repo = support::GitRepo::new();
+    repo.write("cm/a.yaml", config_map("a", json!({}), json!({})));
+    let commit = repo.commit("one");
+    let server = support::GitHttpServer::serve(&repo.parent(), support::ServerAuth::None);
+    let url = server.url(&repo.name());
+    let cache = support::TestCache::new();
+    let resolutions = linnet_controller::application::resolved::Resolutions::default();
+    let asked = std::time::Instant::now();
+    let creds = linnet_controller::source::RepoCredentials::default();
+
+    // When they resolve it together
+    let answers: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| resolutions.resolve(&cache.cache, &url, "main", &creds, asked)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .expect("a resolving thread")
+                    .expect("resolves")
+                    .to_string()
+            })
+            .collect()
+    });
+
+    // Then all get the commit, from as many requests as one fetch into a fresh cache makes
+    assert!(answers.iter().all(|a| *a == commit), "{answers:?}");
+    let shared = server.requests();
+    let single = {
+        let fresh = support::TestCache::new();
+        fresh.cache.resolve(&url, "main", &creds).expect("resolves");
+        server.requests() - shared
+    };
+    assert_eq!(shared, single, "eight questions, one fetch");
+
+    // And a question asked after that fetch began fetches again, and sees a new commit
+    let later = std::time::Instant::now();
+    let second = repo.commit("two");
+    let again = resolutions
+        .resolve(&cache.cache, &url, "main", &creds, later)
+        .expect("resolves");
+    assert_eq!(again.to_string(), second);
+}

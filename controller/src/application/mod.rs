@@ -22,6 +22,7 @@ pub mod plan;
 mod plan_tests;
 pub mod project;
 pub mod reconcile;
+pub mod resolved;
 pub mod rollback;
 pub mod rules;
 pub mod run;

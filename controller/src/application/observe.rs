@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::kinds::Kinds;
 use super::model::Rendered;
 use super::plan::destination_namespace;
+use super::resolved::Resolutions;
 use super::settings::AppSyncOptions;
 use crate::render::{RenderContext, Renderer};
 use crate::source::{RepoCache, RepoCredentials, RepoUrl};
@@ -40,6 +41,7 @@ pub struct Sources {
     pub renderer: Arc<Renderer>,
     /// Namespaces searched for repository Secrets besides the Application's own.
     pub secret_namespaces: Vec<String>,
+    pub resolutions: Arc<Resolutions>,
 }
 
 /// `control` reads repository Secrets; `client` (the destination cluster's) reads live objects.
@@ -167,9 +169,10 @@ async fn render(
     let namespace = ctx.namespace.clone();
     let (source_owned, revision, creds, ctx) =
         (source.clone(), revision.to_string(), creds.clone(), ctx.clone());
+    let (resolutions, asked) = (Arc::clone(&sources.resolutions), std::time::Instant::now());
     let rendered = tokio::task::spawn_blocking(move || {
-        let commit = repos
-            .resolve(&source_owned.repo_url, &revision, &creds)
+        let commit = resolutions
+            .resolve(&repos, &source_owned.repo_url, &revision, &creds, asked)
             .map_err(|e| creds.scrub(&e.to_string()))?;
         let tree = repos
             .checkout(&source_owned.repo_url, &commit, &creds)

@@ -99,6 +99,7 @@ pub async fn run_until(
             repos,
             renderer,
             secret_namespaces: vec![opts.control_plane_namespace.clone()],
+            resolutions: Arc::default(),
         },
         timing: Timing {
             refresh_interval: opts.refresh_interval,
