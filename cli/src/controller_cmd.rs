@@ -129,6 +129,10 @@ mod tests {
         assert!(parse(&["--leader-elect=true"]).leader_elect);
         assert!(!parse(&["--leader-elect=false"]).leader_elect);
         assert!(Cli::try_parse_from(["controller", "--leader-elect=maybe"]).is_err());
+        // As the chart passes it: the flag alone, followed by another flag.
+        let args = parse(&["--leader-elect", "--lease-namespace", "ops"]);
+        assert!(args.leader_elect);
+        assert_eq!(args.lease_namespace.as_deref(), Some("ops"));
     }
 
     #[test]
