@@ -436,3 +436,36 @@ fn the_refresh_annotation_is_removed() {
     assert!(run(&app, &rendered(vec![]), &[], now()).remove_refresh_annotation);
     assert!(!run(&self::app(json!({})), &rendered(vec![]), &[], now()).remove_refresh_annotation);
 }
+
+#[test]
+fn a_generate_name_hook_gets_one_name_for_the_whole_operation() {
+    let hook = json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"generateName": "migrate-", "namespace": NAMESPACE,
+                     "annotations": {"argocd.argoproj.io/hook": "PreSync"}},
+        "spec": {}});
+    let app = app(json!({"operation": {"sync": {}}}));
+    let target = rendered(vec![hook, cm("a", "1", json!({}))]);
+    let first = run(&app, &target, &[], now());
+    let names = applied(&first);
+    assert_eq!(names.len(), 1, "only the PreSync hook runs first: {names:?}");
+    assert!(
+        names[0].starts_with("apply migrate-") && names[0].ends_with("-presync"),
+        "{names:?}"
+    );
+    // The next pass (the hook still running) finds it by the same name and waits.
+    let hook_name = names[0].trim_start_matches("apply ").to_string();
+    let Action::Apply { object, .. } = &first.actions[0] else {
+        panic!("an apply: {:?}", first.actions[0]);
+    };
+    let mut running = object.clone();
+    running["status"] = json!({"active": 1});
+    let next = run(&after(&app, &first), &target, &[running], later(1));
+    assert!(next.actions.is_empty(), "{:?}", next.actions);
+    let message = next
+        .status
+        .operation_state
+        .as_ref()
+        .and_then(|s| s.message.clone())
+        .unwrap_or_default();
+    assert!(message.contains(&hook_name), "{message}");
+}
