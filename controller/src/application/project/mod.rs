@@ -14,6 +14,8 @@ mod windows;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod windows_tests;
 
 use std::borrow::Cow;
 use std::fmt;
