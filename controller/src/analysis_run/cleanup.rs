@@ -1,5 +1,5 @@
 //! Deleting finished runs: a run whose `ttlStrategy` has expired, and the runs of a Rollout
-//! beyond its history limits once one of them finishes. What to delete is planned by
+//! beyond its history limits once one of them finishes or the Rollout starts a new one. What to delete is planned by
 //! [`super::retention`]; this module only reads and deletes.
 
 use std::collections::BTreeSet;
@@ -44,25 +44,33 @@ pub async fn collect_history(client: &Client, run: &AnalysisRun) {
     };
     let namespace = run.namespace().unwrap_or_default();
     let rollouts: Api<Rollout> = Api::namespaced(client.clone(), &namespace);
-    let rollout = match rollouts.get_opt(&owner.name).await {
-        Ok(Some(rollout)) if rollout.uid().as_deref() == Some(owner.uid.as_str()) => rollout,
-        Ok(_) => return,
+    match rollouts.get_opt(&owner.name).await {
+        Ok(Some(rollout)) if rollout.uid().as_deref() == Some(owner.uid.as_str()) => {
+            collect_rollout_history(client, &rollout).await;
+        }
+        Ok(_) => {}
         Err(error) => {
             warn!(rollout = %owner.name, %error, "cannot read the Rollout to collect its AnalysisRuns");
-            return;
         }
-    };
-    let api: Api<AnalysisRun> = Api::namespaced(client.clone(), &namespace);
+    }
+}
+
+/// Deletes the finished runs `rollout` owns beyond its history limits, sparing those its
+/// status names. Also called by the Rollout controller when it starts a new run.
+pub async fn collect_rollout_history(client: &Client, rollout: &Rollout) {
+    let name = rollout.name_any();
+    let uid = rollout.uid().unwrap_or_default();
+    let api: Api<AnalysisRun> = Api::namespaced(client.clone(), &rollout.namespace().unwrap_or_default());
     let runs = match api.list(&ListParams::default()).await {
         Ok(list) => list.items,
         Err(error) => {
-            warn!(rollout = %owner.name, %error, "cannot list AnalysisRuns to collect");
+            warn!(rollout = %name, %error, "cannot list AnalysisRuns to collect");
             return;
         }
     };
     let owned: Vec<OwnedRun> = runs
         .iter()
-        .filter(|r| r.owner_references().iter().any(|o| o.uid == owner.uid))
+        .filter(|r| r.owner_references().iter().any(|o| o.uid == uid))
         .map(|r| OwnedRun {
             name: r.name_any(),
             phase: r.status.as_ref().and_then(|s| s.phase),
@@ -75,9 +83,9 @@ pub async fn collect_history(client: &Client, run: &AnalysisRun) {
         history.and_then(|h| h.unsuccessful_run_history_limit),
     );
     let in_use = named_runs(rollout.status.as_ref());
-    for name in retention::history_to_delete(&owned, &in_use, limits) {
-        info!(rollout = %owner.name, analysisrun = %name, "beyond the run history limit: deleting");
-        delete(&api, &name).await;
+    for run in retention::history_to_delete(&owned, &in_use, limits) {
+        info!(rollout = %name, analysisrun = %run, "beyond the run history limit: deleting");
+        delete(&api, &run).await;
     }
 }
 

@@ -25,6 +25,7 @@ use super::execute::Executor;
 use super::objects::{self, ObjectError, POD_TEMPLATE_HASH_LABEL};
 use super::plan::{AnalysisKind, EventType, RunOptions};
 use super::reconcile::Error;
+use crate::analysis_run::cleanup;
 use crate::run::INSTANCE_ID_LABEL;
 
 /// Label that tells which gate of the Rollout a run judges, as Argo Rollouts writes it.
@@ -283,6 +284,8 @@ pub async fn apply_create(
     };
     info!(rollout = %rollout.name_any(), analysis_run = %name, "creating AnalysisRun");
     let Err(error) = create(executor.client, &new).await else {
+        // A new run is a good moment to trim the history, as a finished one is.
+        cleanup::collect_rollout_history(executor.client, rollout).await;
         return Ok(());
     };
     let message = format!("cannot create AnalysisRun {name}: {error}; retrying");
