@@ -197,7 +197,11 @@ pub fn plan(inputs: &PlanInputs<'_>) -> Plan {
     }
     if let Some(state) = state {
         let render = render.unwrap_or(inputs.target);
-        let next = step_operation(inputs, state, render, comparison_failed, &mut plan);
+        let errors: Vec<String> = match &comparison {
+            Some((_, c)) => c.errors.clone(),
+            None => Vec::new(),
+        };
+        let next = step_operation(inputs, state, render, &errors, &mut plan);
         // Only Running operations are stepped, so Succeeded here is a sync that just ended.
         if next.phase == OperationPhase::Succeeded {
             record_history(app, &mut plan.status, &next, inputs.now);
@@ -213,7 +217,7 @@ fn step_operation(
     inputs: &PlanInputs<'_>,
     state: OperationState,
     render: &Result<Rendered, String>,
-    comparison_failed: bool,
+    comparison_errors: &[String],
     plan: &mut Plan,
 ) -> OperationState {
     let app = inputs.app;
@@ -229,14 +233,17 @@ fn step_operation(
         .and_then(|s| s.sync_options.as_ref());
     let options = AppSyncOptions::of(app, sync_options);
     let rendered = match render {
-        Ok(rendered) if !(comparison_failed && std::ptr::eq(render, inputs.target)) => rendered,
+        // Nothing of a render that cannot be compared (bad annotations, duplicates, forbidden
+        // kinds) is applied.
+        Ok(rendered)
+            if comparison_errors.is_empty()
+                || (!std::ptr::eq(render, inputs.target) && inputs.forbidden.is_empty()) =>
+        {
+            rendered
+        }
         Ok(_) => {
-            return fail_before_start(
-                state,
-                "ComparisonError: the render cannot be compared",
-                inputs,
-                plan,
-            );
+            let message = format!("ComparisonError: {}", comparison_errors.join("; "));
+            return fail_before_start(state, &message, inputs, plan);
         }
         Err(message) => {
             return fail_before_start(state, &format!("ComparisonError: {message}"), inputs, plan);
