@@ -943,3 +943,186 @@ fn header_map(headers: &[(&'static str, &str)]) -> reqwest::header::HeaderMap {
     }
     map
 }
+
+/// A certificate for `san` (`IP:127.0.0.1`, `DNS:name`) signed by a fresh CA, made with the
+/// openssl CLI (a self-signed leaf cannot be its own trust anchor in rustls).
+struct TestCert {
+    cert_pem: Vec<u8>,
+    key_pem: Vec<u8>,
+    /// The CA as a cluster Secret's `caData`: base64 of its PEM.
+    ca_data: String,
+}
+
+fn test_cert(san: &str) -> TestCert {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("openssl is needed for the TLS test: {e}"));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let (ca_key, ca, key, csr, cert, ext) = (
+        path("ca.key"),
+        path("ca.pem"),
+        path("key.pem"),
+        path("leaf.csr"),
+        path("cert.pem"),
+        path("ext.cnf"),
+    );
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-days",
+                "1",
+                "-subj",
+                "/CN=linnet-test-ca",
+                "-keyout",
+                &ca_key,
+                "-out",
+                &ca,
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &["-subj", "/CN=linnet-test", "-keyout", &key, "-out", &csr],
+        ]
+        .concat(),
+    );
+    std::fs::write(&ext, format!("subjectAltName={san}\n")).expect("extension file");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &ca,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        &ext,
+        "-out",
+        &cert,
+    ]);
+    let ca_data = String::from_utf8(openssl(&["base64", "-A", "-in", &ca])).expect("base64 text");
+    TestCert {
+        cert_pem: std::fs::read(&cert).expect("cert"),
+        key_pem: std::fs::read(&key).expect("key"),
+        ca_data: ca_data.trim().to_string(),
+    }
+}
+
+/// An HTTPS API server answering every request with an empty NamespaceList; returns its URL.
+async fn tls_api_server(tls: &TestCert) -> (String, AbortOnDrop) {
+    use std::sync::Arc;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls::{ServerConfig, crypto};
+
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&tls.cert_pem)
+        .collect::<Result<_, _>>()
+        .expect("certificate");
+    let key = PrivateKeyDer::from_pem_slice(&tls.key_pem).expect("key");
+    let config = ServerConfig::builder_with_provider(Arc::new(crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("https://{}", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let body = r#"{"apiVersion":"v1","kind":"NamespaceList","metadata":{},"items":[]}"#;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(reply.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (url, AbortOnDrop(vec![task]))
+}
+
+#[tokio::test]
+async fn https_clusters_are_verified_with_the_secrets_ca_and_server_name() {
+    let (_sim, default_client) = sim().await;
+    let reach = |url: String, config: serde_json::Value| {
+        let default_client = default_client.clone();
+        async move {
+            let secrets = [cluster_secret("tls", "tls", &url, &config.to_string())];
+            let target = clusters::resolve(&by_name("tls"), &secrets).map_err(|e| e.to_string())?;
+            let client = clusters::client_for(&target, &default_client)
+                .await
+                .map_err(|e| e.to_string())?;
+            let (api, params) = (Api::<Namespace>::all(client), ListParams::default());
+            match tokio::time::timeout(Duration::from_secs(10), api.list(&params)).await {
+                Ok(result) => result.map(|_| ()).map_err(|e| e.to_string()),
+                Err(_) => Err("timed out".to_string()),
+            }
+        }
+    };
+    // A certificate for 127.0.0.1: trusted through caData or with insecure, refused otherwise.
+    let by_ip = test_cert("IP:127.0.0.1");
+    let (url, _ip_server) = tls_api_server(&by_ip).await;
+    let ca = json!({"tlsClientConfig": {"caData": by_ip.ca_data}});
+    reach(url.clone(), ca)
+        .await
+        .unwrap_or_else(|e| panic!("with caData: {e}"));
+    reach(url.clone(), json!({"tlsClientConfig": {"insecure": true}}))
+        .await
+        .unwrap_or_else(|e| panic!("insecure: {e}"));
+    let refused = reach(url.clone(), json!({})).await;
+    assert!(refused.is_err(), "an unknown CA must be refused");
+
+    // A certificate only for the name linnet-test: trusted when serverName says so.
+    let by_name_only = test_cert("DNS:linnet-test");
+    let (url, _name_server) = tls_api_server(&by_name_only).await;
+    let named = json!({"tlsClientConfig": {"caData": by_name_only.ca_data, "serverName": "linnet-test"}});
+    reach(url.clone(), named)
+        .await
+        .unwrap_or_else(|e| panic!("with serverName: {e}"));
+    let unnamed = json!({"tlsClientConfig": {"caData": by_name_only.ca_data}});
+    assert!(
+        reach(url, unnamed).await.is_err(),
+        "a certificate for another name must be refused"
+    );
+}
