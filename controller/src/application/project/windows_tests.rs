@@ -181,6 +181,17 @@ fn windows_in_a_time_zone() {
 }
 
 #[test]
+fn a_firing_in_a_skipped_hour_starts_when_the_clocks_resume() {
+    // 2027-03-28: Paris skips from 02:00 to 03:00 (01:00 UTC). 02:30 local does not exist; the
+    // window opens at 03:30 local (01:30 UTC) and stays open its hour.
+    let mut paris = window("deny", "30 2 * * *", "1h");
+    paris.time_zone = Some("Europe/Paris".to_string());
+    assert!(verdict(vec![paris.clone()], "2027-03-28T01:15:00Z").automated);
+    assert!(!verdict(vec![paris.clone()], "2027-03-28T01:45:00Z").automated);
+    assert!(verdict(vec![paris], "2027-03-28T02:30:00Z").automated);
+}
+
+#[test]
 fn bad_windows_are_errors_naming_the_field() {
     let p = |w: SyncWindow| {
         project(AppProjectSpec {
