@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::future::join_all;
+use kube::runtime::PredicateConfig;
 use kube::runtime::controller::Controller;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client};
 use linnet_crds::application::Application;
 use tokio::net::TcpListener;
@@ -117,7 +118,16 @@ pub async fn run_until(
     };
     info!(namespaces = ?opts.namespaces, "starting the Application controller");
     let controllers = apis.into_iter().map(|api| {
-        Controller::new(api, watcher::Config::default())
+        // Only changes a user makes wake an Application (spec, operation, annotations,
+        // finalizers, deletion): the controller's own status writes do not, as the pass that
+        // wrote them already asked to be requeued when it needs to look again.
+        let (reader, writer) = reflector::store();
+        let changes = watcher::watcher(api, watcher::Config::default())
+            .default_backoff()
+            .reflect(writer)
+            .applied_objects()
+            .predicate_filter(intent, PredicateConfig::default());
+        Controller::for_stream(changes, reader)
             .run(reconcile, error_policy, Arc::clone(&context))
             .for_each(|result| async move {
                 if let Err(error) = result {
@@ -160,4 +170,22 @@ async fn serve_webhook(
     Ok(Box::pin(async move {
         tokio::join!(server, refresher);
     }))
+}
+
+/// A hash of what a user changes on an Application; equal before and after a status write.
+fn intent(app: &Application) -> Option<u64> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let meta = &app.metadata;
+    let text = serde_json::to_string(&(
+        &app.spec,
+        &app.operation,
+        &meta.annotations,
+        &meta.labels,
+        &meta.finalizers,
+        &meta.deletion_timestamp,
+    ))
+    .ok()?;
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    Some(hasher.finish())
 }
