@@ -160,7 +160,7 @@ async fn many_rollouts_updated_and_promoted_at_once_keep_one_replica_set_per_tem
     all_eventually(&world, "Healthy on the new template", |s| {
         str_of(s, "phase") == "Healthy"
             && str_of(s, "stableRS") == str_of(s, "currentPodHash")
-            && str_of(s, "currentPodHash") != ""
+            && !str_of(s, "currentPodHash").is_empty()
     })
     .await;
     let deadline = tokio::time::Instant::now() + LIMIT;
