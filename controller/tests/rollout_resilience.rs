@@ -51,16 +51,43 @@ const TEST_LEASE: Duration = Duration::from_secs(2);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_replaces_every_pod_with_at_most_max_unavailable_down() {
-    let world = given_a_cluster_with_the_controller("restart").await;
+    restart_three_pods("restart", Faults::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_finishes_while_the_api_throttles_requests() {
+    let throttled = Faults {
+        throttle_rate: 0.4,
+        ..Faults::default()
+    };
+    let (evictions, throttled) = restart_three_pods("restart-throttled", throttled).await;
+    let refused = evictions.iter().filter(|status| **status == 429).count();
+    println!(
+        "under 40 % throttling: {throttled} requests answered 429; {} eviction requests, {refused} of them 429",
+        evictions.len()
+    );
+    assert!(throttled > 0, "no request was throttled: the faults were not on");
+}
+
+/// Given a canary of 3 pods (maxUnavailable 1), when `kubectl argo rollouts restart` asks for a
+/// restart while the API has `faults`, then every pod is replaced by one created after
+/// `restartAt`, `status.restartedAt` says so, and never were fewer than 2 pods ready. Returns the
+/// status codes the sim answered to the eviction requests, and how many requests it throttled.
+async fn restart_three_pods(namespace: &'static str, faults: Faults) -> (Vec<u16>, usize) {
+    let world = given_a_cluster_with_the_controller(namespace).await;
     let strategy = json!({"canary": {"maxSurge": 1, "maxUnavailable": 1,
         "steps": [{"setWeight": 50}, {"pause": {}}]}});
     world.create(rollout("web", "nginx:1.0", 3, strategy)).await;
-    world
-        .eventually("web", "Healthy with 3 ready", |status, replica_sets| {
-            healthy_on_new(status, replica_sets, "", 3)
-        })
-        .await;
-    let before = ready_pods(&world.client, "restart").await;
+    eventually(
+        &world.client,
+        namespace,
+        "web",
+        "Healthy with 3 ready",
+        LONG,
+        |s, rs| healthy_on_new(s, rs, "", 3),
+    )
+    .await;
+    let before = ready_pods(&world.client, namespace).await;
     assert_eq!(before.len(), 3, "pods before the restart: {before:?}");
 
     // When a restart is asked for with the patch `kubectl argo rollouts restart` sends, a
@@ -71,31 +98,32 @@ async fn a_restart_replaces_every_pod_with_at_most_max_unavailable_down() {
     let looks = Arc::new(AtomicUsize::new(0));
     let sampling = tokio::spawn(sample_ready_pods(
         world.client.clone(),
+        namespace,
         min_ready.clone(),
         looks.clone(),
     ));
-    world
-        .patch_spec("web", json!({"spec": {"restartAt": restart_at}}))
-        .await;
+    world.sim().set_faults(faults);
+    let rollouts: Api<Rollout> = Api::namespaced(world.client.clone(), namespace);
+    let (params, patch) = (
+        PatchParams::default(),
+        Patch::Merge(json!({"spec": {"restartAt": restart_at}})),
+    );
+    retrying("ask for a restart", || rollouts.patch("web", &params, &patch)).await;
 
     // Then the restart is recorded as Argo writes it, once every pod is replaced
-    let status = world
-        .eventually(
-            "web",
-            "status.restartedAt equal to spec.restartAt",
-            |status, _| status["restartedAt"] == json!(restart_at),
-        )
-        .await;
-    world
-        .eventually(
-            "web",
-            "Healthy with 3 ready after the restart",
-            |status, replica_sets| healthy_on_new(status, replica_sets, "", 3),
-        )
-        .await;
+    let status = eventually(
+        &world.client,
+        namespace,
+        "web",
+        "restartedAt = restartAt, Healthy",
+        LONG,
+        |s, rs| s["restartedAt"] == json!(restart_at) && healthy_on_new(s, rs, "", 3),
+    )
+    .await;
     sampling.abort();
+    world.sim().set_faults(Faults::default());
     assert_eq!(status["restartedAt"], json!(restart_at));
-    let after = ready_pods(&world.client, "restart").await;
+    let after = ready_pods(&world.client, namespace).await;
     assert_eq!(after.len(), 3, "pods after the restart: {after:?}");
     for (name, created) in &after {
         assert!(
@@ -111,6 +139,13 @@ async fn a_restart_replaces_every_pod_with_at_most_max_unavailable_down() {
     let (min_ready, looks) = (min_ready.load(Ordering::SeqCst), looks.load(Ordering::SeqCst));
     assert!(looks >= 10, "the pods were looked at only {looks} times");
     assert!(min_ready >= 2, "only {min_ready} ready pods at one time");
+    let requests = world.sim().requests();
+    let evictions = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/eviction"))
+        .map(|r| r.status)
+        .collect();
+    (evictions, requests.iter().filter(|r| r.status == 429).count())
 }
 
 /// The ready, not terminating pods labelled `app=web`, as (name, creation time).
@@ -134,11 +169,15 @@ async fn ready_pods(client: &Client, namespace: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Looks at the ready pods of namespace `restart` every 20 ms until aborted, keeping the
-/// fewest seen.
-async fn sample_ready_pods(client: Client, min_ready: Arc<AtomicUsize>, looks: Arc<AtomicUsize>) {
+/// Looks at the ready pods of `namespace` every 20 ms until aborted, keeping the fewest seen.
+async fn sample_ready_pods(
+    client: Client,
+    namespace: &'static str,
+    min_ready: Arc<AtomicUsize>,
+    looks: Arc<AtomicUsize>,
+) {
     loop {
-        let ready = ready_pods(&client, "restart").await.len();
+        let ready = ready_pods(&client, namespace).await.len();
         min_ready.fetch_min(ready, Ordering::SeqCst);
         looks.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(20)).await;
