@@ -121,7 +121,7 @@ fn auto_promotion_seconds() {
 #[test]
 fn pre_promotion_analysis_gates_the_switch() {
     let fields = json!({"prePromotionAnalysis": {"templates": [{"templateName": "smoke"}]}});
-    let obs = updating(fields.clone(), 3);
+    let obs = recorded_intent(updating(fields.clone(), 3));
     let planned = plan(&obs);
     assert!(
         planned
@@ -157,7 +157,7 @@ fn post_promotion_failure_switches_back() {
         Some(NEW),
         "not stable before the analysis passes"
     );
-    let mut failed = apply(obs, &planned);
+    let mut failed = recorded_intent(apply(obs, &planned));
     failed.analysis_runs[0].phase = AnalysisPhase::Failed;
     let back = plan(&failed);
     assert!(selects(&back, "web-active", STABLE));

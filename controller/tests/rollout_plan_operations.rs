@@ -175,7 +175,7 @@ fn failed_step_analysis_aborts_and_inconclusive_pauses() {
         .canary(vec![set_weight(20), analysis_step("success-rate"), pause()])
         .replicas(10)
         .build();
-    let base = observed(ro).with_stable_rs(8).with_new_rs(2, 2).updating(1);
+    let base = recorded_intent(observed(ro).with_stable_rs(8).with_new_rs(2, 2).updating(1));
     let created = plan(&base);
     let name = "web-new2-2-1";
     assert!(
@@ -236,7 +236,7 @@ fn background_analysis_starts_at_its_step_and_its_failure_aborts() {
             .iter()
             .any(|a| matches!(a, Action::CreateAnalysisRun { .. }))
     );
-    let at_step = observed(ro).with_stable_rs(8).with_new_rs(2, 2).updating(1);
+    let at_step = recorded_intent(observed(ro).with_stable_rs(8).with_new_rs(2, 2).updating(1));
     let planned = plan(&at_step);
     assert!(
         planned
@@ -332,7 +332,7 @@ fn skipping_past_an_analysis_step_stops_its_run_and_starts_the_next() {
         .canary(vec![set_weight(20), analysis_step("a"), analysis_step("b")])
         .replicas(10)
         .build();
-    let at_first = observed(ro).with_stable_rs(8).with_new_rs(2, 2).updating(1);
+    let at_first = recorded_intent(observed(ro).with_stable_rs(8).with_new_rs(2, 2).updating(1));
     let created = plan(&at_first);
     let running = apply(at_first, &created);
     // The user skips the current step: the index moves, the recorded run stays in status.
@@ -341,6 +341,7 @@ fn skipping_past_an_analysis_step_stops_its_run_and_starts_the_next() {
     assert!(planned.actions.contains(&Action::TerminateAnalysisRun {
         name: "web-new2-2-1".into()
     }));
+    let planned = plan(&apply(skipped, &planned));
     assert!(
         planned
             .actions
@@ -377,7 +378,7 @@ fn analysis_arguments_from_pod_template_hashes_are_filled_in() {
         ]
     }});
     let ro = rollout().canary(vec![step]).replicas(2).build();
-    let obs = observed(ro).with_stable_rs(2).updating(0);
+    let obs = recorded_intent(observed(ro).with_stable_rs(2).updating(0));
     let planned = plan(&obs);
     let args = planned
         .actions

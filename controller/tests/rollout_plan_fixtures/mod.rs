@@ -269,6 +269,13 @@ pub fn apply(mut obs: Observed, plan: &Plan) -> Observed {
     obs
 }
 
+/// One pass planned and applied: an analysis gate records its run's name in that pass and
+/// creates the run in the next.
+pub fn recorded_intent(obs: Observed) -> Observed {
+    let planned = plan(&obs);
+    apply(obs, &planned)
+}
+
 /// Plans and applies until a plan changes nothing; returns the final observation and every
 /// plan made on the way. Panics if no fixed point is reached: that is a planner bug.
 pub fn settle(mut obs: Observed) -> (Observed, Vec<Plan>) {

@@ -147,9 +147,9 @@ pub(super) fn judge(
         // A run recorded for another step or revision (the user skipped steps): stop it.
         Some(_) => {
             terminate(ctx, draft, kind);
-            fresh
+            return record_intent(ctx, draft, kind, fresh);
         }
-        None => fresh,
+        None => return record_intent(ctx, draft, kind, fresh),
     };
     let Some(run) = ctx.analysis_run(&name) else {
         draft.act(Action::CreateAnalysisRun {
@@ -187,6 +187,19 @@ pub(super) fn judge(
         AnalysisPhase::Inconclusive if promoted(&draft.status) => Outcome::Advance,
         AnalysisPhase::Inconclusive => Outcome::Pause(PauseReason::InconclusiveAnalysisRun),
     }
+}
+
+/// Records the name of the gate's next run in status without creating it: the run is created
+/// by the pass after this status is written. A controller killed in between creates the run
+/// it recorded, never a second one under a new name.
+fn record_intent(ctx: &Ctx, draft: &mut Draft, kind: AnalysisKind, name: String) -> Outcome {
+    draft.wake_at(ctx.now());
+    *slot(&mut draft.status, kind) = Some(RolloutAnalysisRunStatus {
+        name,
+        status: "Pending".to_string(),
+        message: None,
+    });
+    Outcome::Wait(None)
 }
 
 /// A user promoted past a controller pause: the conditions are gone, `controllerPause` stays.
