@@ -58,6 +58,8 @@ struct Scenario {
     title: String,
     apps: usize,
     per_app: usize,
+    /// Each Application into its own destination namespace (`APPLICATION_SYNC_SPREAD=1`).
+    spread: bool,
 }
 
 impl Scenario {
@@ -117,7 +119,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("no tokio runtime: {e}"));
-    let quick = std::env::var("APPLICATION_SYNC_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    let quick = env_flag("APPLICATION_SYNC_QUICK");
     let timeout = Duration::from_secs(
         std::env::var("APPLICATION_SYNC_TIMEOUT")
             .ok()
@@ -131,20 +133,30 @@ fn main() {
             title: format!("1 app × {}", 1000 / scale),
             apps: 1,
             per_app: 1000 / scale,
+            spread: false,
         },
         Scenario {
             key: "one-large",
             title: format!("1 app × {}", 5000 / scale),
             apps: 1,
             per_app: 5000 / scale,
+            spread: false,
         },
         Scenario {
             key: "many",
             title: format!("{} apps × 4", 1000 / scale),
             apps: 1000 / scale,
             per_app: 4,
+            spread: env_flag("APPLICATION_SYNC_SPREAD"),
         },
     ];
+    let only: Option<Vec<String>> = std::env::var("APPLICATION_SYNC_ONLY")
+        .ok()
+        .map(|s| s.split(',').map(|k| k.trim().to_string()).collect());
+    let scenarios: Vec<Scenario> = scenarios
+        .into_iter()
+        .filter(|s| only.as_ref().is_none_or(|keys| keys.iter().any(|k| k == s.key)))
+        .collect();
     println!("Application sync benchmark: ConfigMaps only, one in-process sim (API only), 2 worker threads");
     let results = runtime.block_on(async {
         let bench = Bench::start().await;
@@ -194,13 +206,18 @@ async fn measure(bench: &Bench, scenario: &Scenario, timeout: Duration) -> Figur
     // The controller: create the Applications, wait until all are Synced at the commit.
     let dest = format!("linnet-{}", scenario.key);
     create_namespace(&bench.client, &dest).await;
+    if scenario.spread {
+        for i in 0..scenario.apps {
+            create_namespace(&bench.client, &destination(scenario, &dest, i)).await;
+        }
+    }
     let apps = bench.apps();
     let rss = rss_kib();
     bench.sim.clear_requests();
     let repo_url = repo.url();
     let start = Instant::now();
     futures::stream::iter(0..scenario.apps)
-        .map(|i| create_app(&apps, scenario, i, &repo_url, &dest))
+        .map(|i| create_app(&apps, scenario, i, &repo_url, destination(scenario, &dest, i)))
         .buffer_unordered(CONCURRENCY)
         .collect::<Vec<()>>()
         .await;
@@ -212,6 +229,7 @@ async fn measure(bench: &Bench, scenario: &Scenario, timeout: Duration) -> Figur
     figures.sync_writes = writes(&bench.sim.requests());
     figures.objects = count_config_maps(bench, &dest).await;
     report_wait("sync", &synced, scenario.apps);
+    print_request_summary(&bench.sim.requests(), scenario.apps);
     println!(
         "  {} of {} ConfigMaps in the sim, {} object writes, {} Application writes, RSS growth (controller + sim) {:.1} MiB",
         figures.objects,
@@ -247,6 +265,7 @@ async fn measure(bench: &Bench, scenario: &Scenario, timeout: Duration) -> Figur
     figures.noop_writes = writes(&requests);
     figures.noop_other = other_writes(&requests);
     report_wait("no-op resync", &refreshed, scenario.apps);
+    print_request_summary(&requests, scenario.apps);
     println!(
         "  writes: {} to objects (must be 0), {} to Applications (the refresh annotation set and removed: {} expected)",
         figures.noop_writes.other,
@@ -264,7 +283,16 @@ fn app_name(scenario: &Scenario, i: usize) -> String {
     format!("{}-{i:04}", scenario.key)
 }
 
-async fn create_app(apps: &Api<Application>, scenario: &Scenario, i: usize, repo_url: &str, dest: &str) {
+/// The destination namespace of Application `i`: the scenario's, or its own when spread.
+fn destination(scenario: &Scenario, dest: &str, i: usize) -> String {
+    if scenario.spread {
+        format!("{dest}-{i:04}")
+    } else {
+        dest.to_string()
+    }
+}
+
+async fn create_app(apps: &Api<Application>, scenario: &Scenario, i: usize, repo_url: &str, dest: String) {
     let name = app_name(scenario, i);
     let manifest = json!({
         "apiVersion": "argoproj.io/v1alpha1",
@@ -307,13 +335,62 @@ fn synced_at(app: &Application, commit: &str) -> bool {
     synced && succeeded
 }
 
+/// The benchmark's ConfigMaps in `namespace` and in the namespaces named `{namespace}-*`.
 async fn count_config_maps(bench: &Bench, namespace: &str) -> usize {
-    let api: Api<ConfigMap> = Api::namespaced(bench.client.clone(), namespace);
+    let api: Api<ConfigMap> = Api::all(bench.client.clone());
     let params = ListParams::default().labels("app.kubernetes.io/part-of=bench");
+    let spread = format!("{namespace}-");
     api.list_metadata(&params)
         .await
-        .map(|list| list.items.len())
-        .unwrap_or_else(|e| panic!("cannot list ConfigMaps in {namespace}: {e}"))
+        .unwrap_or_else(|e| panic!("cannot list ConfigMaps: {e}"))
+        .items
+        .iter()
+        .filter_map(|cm| cm.metadata.namespace.as_deref())
+        .filter(|ns| *ns == namespace || ns.starts_with(&spread))
+        .count()
+}
+
+/// The requests of a phase by verb and resource, per Application, most frequent first.
+fn print_request_summary(requests: &[linnet_sim::RequestRecord], apps: usize) {
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for request in requests {
+        *counts.entry(request_shape(request)).or_default() += 1;
+    }
+    let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    let shown: Vec<String> = counts
+        .iter()
+        .take(8)
+        .map(|(shape, n)| format!("{shape} {:.1}", *n as f64 / apps as f64))
+        .collect();
+    println!("  requests per Application: {}", shown.join(", "));
+}
+
+/// `VERB resource` of a request: GET splits into get, list and watch; names and namespaces go.
+fn request_shape(request: &linnet_sim::RequestRecord) -> String {
+    let segments: Vec<&str> = request.path.trim_matches('/').split('/').collect();
+    let rest = match segments.first() {
+        Some(&"api") => segments.get(2..),
+        Some(&"apis") => segments.get(3..),
+        _ => None,
+    }
+    .unwrap_or_default();
+    let rest = match rest {
+        ["namespaces", _, tail @ ..] if !tail.is_empty() => tail,
+        other => other,
+    };
+    let (resource, named) = match rest {
+        [] => ("(discovery)".to_string(), false),
+        [plural] => (plural.to_string(), false),
+        [plural, _] => (plural.to_string(), true),
+        [plural, _, sub, ..] => (format!("{plural}/{sub}"), true),
+    };
+    let verb = match request.method.as_str() {
+        "GET" if request.query.contains("watch=true") || request.query.contains("watch=1") => "WATCH",
+        "GET" if !named => "LIST",
+        method => method,
+    };
+    format!("{verb} {resource}")
 }
 
 fn report_wait(what: &str, waited: &Waited, expected: usize) {
@@ -384,6 +461,10 @@ fn timed(waited: Option<&Waited>, baseline: Duration) -> (String, String) {
             format!("{:.1}×", secs(w.elapsed) / secs(baseline).max(1e-9)),
         ),
     }
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
 fn secs(d: Duration) -> f64 {
