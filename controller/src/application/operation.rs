@@ -26,8 +26,11 @@ use crate::sync::identity::{TRACKING_ID_ANNOTATION, TrackingId};
 use crate::sync::order::{self, OrderSettings, SyncTask, TaskAction};
 use crate::sync::waves::{self, LiveState, Observation, Observations, WavePlan};
 
-/// How soon to look again while an operation runs.
+/// How soon to look again while an operation waits (for health, a hook, a deletion).
 pub const OPERATION_POLL: Duration = Duration::from_secs(1);
+/// How soon to look again after a step changed the cluster: what it applied is usually in
+/// sync at once, and the next step (or the end) need not wait a full poll.
+pub const AFTER_CHANGES: Duration = Duration::from_millis(100);
 
 /// What a step needs besides the operation state.
 pub struct StepInputs<'a> {
@@ -191,10 +194,15 @@ pub fn step(mut state: OperationState, inputs: &StepInputs<'_>) -> Step {
             ));
         }
     }
+    let requeue = if actions.is_empty() {
+        OPERATION_POLL
+    } else {
+        AFTER_CHANGES
+    };
     Step {
         state,
         actions,
-        requeue: Some(OPERATION_POLL),
+        requeue: Some(requeue),
         events,
     }
 }
