@@ -3,7 +3,8 @@
 //!
 //! Run it with `cargo bench -p linnet-controller --bench rollout_reaction` (release build; about
 //! 1–2 minutes on 2 cores). `ROLLOUT_REACTION_SIZES=1,100` picks the sizes, `ROLLOUT_REACTION_SAMPLES`
-//! the samples per size (default 40).
+//! the samples per size (default 40); `ROLLOUT_REACTION_BREAKDOWN=1` prints, per template change,
+//! when the canary ReplicaSet and when the status were seen.
 //!
 //! Each size gets a fresh in-process sim (API only), the controller running in-process with its
 //! own client, and a stand-in for the ReplicaSet controller that marks replicas ready at once,
@@ -33,8 +34,8 @@ use kube::api::{Api, Patch, PatchParams};
 use linnet_controller::run::{ControllerOptions, run_until};
 use linnet_crds::rollout::Rollout;
 use rollout_bench::{
-    NAMESPACE, Shared, client_for, create_rollouts, ms, quantile, replica_sets_of, round_trips, start_sim,
-    until, until_healthy, watch_all, write_round_trips,
+    NAMESPACE, Shared, client_for, create_rollouts, ms, quantile, read, replica_sets_of, round_trips,
+    start_sim, until, until_healthy, watch_all, watched_write_round_trips, write_round_trips,
 };
 use serde_json::json;
 use tokio::sync::oneshot;
@@ -48,6 +49,7 @@ struct Figures {
     create_seconds: f64,
     round_trip: Duration,
     write_round_trip: Duration,
+    watched_write: Duration,
     template: Vec<Duration>,
     promote: Vec<Duration>,
 }
@@ -71,6 +73,27 @@ fn main() {
         let figures = runtime.block_on(measure(size, samples));
         print_size(&figures);
         all.push(figures);
+    }
+    println!();
+    println!(
+        "Floor of a reaction: (write + watch delivery) to the controller, its write(s), (write + watch delivery) back:"
+    );
+    println!(
+        "| Rollouts | write seen through a watch p50 | floor, template change (2 watched writes + 1 write) | floor, promote (2 watched writes) | template change p50 / floor | promote p50 / floor |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for f in &all {
+        let template_floor = 2 * f.watched_write + f.write_round_trip;
+        let promote_floor = 2 * f.watched_write;
+        println!(
+            "| {} | {} ms | {} ms | {} ms | {:.1}× | {:.1}× |",
+            f.size,
+            ms(f.watched_write),
+            ms(template_floor),
+            ms(promote_floor),
+            quantile(&f.template, 0.5).as_secs_f64() / template_floor.as_secs_f64(),
+            quantile(&f.promote, 0.5).as_secs_f64() / promote_floor.as_secs_f64(),
+        );
     }
     println!();
     println!(
@@ -153,6 +176,7 @@ async fn measure(size: usize, samples: usize) -> Figures {
 
     let round_trip = quantile(&round_trips(&sim.client, &format!("{PREFIX}-0"), 200).await, 0.5);
     let write_round_trip = quantile(&write_round_trips(&sim.client, 200).await, 0.5);
+    let watched_write = quantile(&watched_write_round_trips(&sim.client, 200).await, 0.5);
     let api: Api<Rollout> = Api::namespaced(sim.client.clone(), NAMESPACE);
     let mut template = Vec::with_capacity(samples);
     let mut promote = Vec::with_capacity(samples);
@@ -172,6 +196,7 @@ async fn measure(size: usize, samples: usize) -> Figures {
         create_seconds,
         round_trip,
         write_round_trip,
+        watched_write,
         template,
         promote,
     }
@@ -201,6 +226,14 @@ async fn one_update(api: &Api<Rollout>, seen: &Shared, name: &str, image: &str) 
     )
     .await;
     let template = reacted.duration_since(sent);
+    let created = read(seen, |s| s.replica_sets.get(&canary).map(|rs| rs.created)).unwrap_or(reacted);
+    if std::env::var_os("ROLLOUT_REACTION_BREAKDOWN").is_some() {
+        eprintln!(
+            "  {name}: patch sent → canary ReplicaSet seen {} ms → status seen {} ms",
+            ms(created.duration_since(sent)),
+            ms(reacted.duration_since(created))
+        );
+    }
 
     until(seen, &format!("{name}: paused at the canary step"), STEP, |s| {
         let r = s.rollouts.get(name)?;

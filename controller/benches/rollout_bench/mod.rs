@@ -387,3 +387,59 @@ pub async fn write_round_trips(client: &Client, count: usize) -> Vec<Duration> {
     }
     samples
 }
+
+/// One write seen through a watch: from sending a merge patch of a ConfigMap to a watch the
+/// benchmark holds receiving it, `count` in a row. A reaction is at least two of these (the
+/// user's patch reaching the controller, its last write reaching the observer) plus the
+/// controller's writes in between.
+pub async fn watched_write_round_trips(client: &Client, count: usize) -> Vec<Duration> {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), NAMESPACE);
+    let map: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"name": "hop", "labels": {"bench": "hop"}}}))
+            .unwrap_or_else(|e| panic!("bad ConfigMap: {e}"));
+    api.create(&PostParams::default(), &map)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create ConfigMap hop: {e}"));
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
+    let watch = tokio::spawn({
+        let api = api.clone();
+        async move {
+            let events = watcher(api, watcher::Config::default().labels("bench=hop"))
+                .default_backoff()
+                .applied_objects();
+            let _ = events
+                .try_for_each(|map| {
+                    let n = map
+                        .data
+                        .as_ref()
+                        .and_then(|d| d.get("n").cloned())
+                        .unwrap_or_default();
+                    let _ = sender.send((n, Instant::now()));
+                    futures::future::ready(Ok(()))
+                })
+                .await;
+        }
+    });
+    let mut samples = Vec::with_capacity(count);
+    for i in 0..count + 5 {
+        let n = i.to_string();
+        let patch = Patch::Merge(json!({"data": {"n": n}}));
+        let started = Instant::now();
+        api.patch("hop", &PatchParams::default(), &patch)
+            .await
+            .unwrap_or_else(|e| panic!("cannot patch ConfigMap hop: {e}"));
+        let seen_at = loop {
+            match tokio::time::timeout(Duration::from_secs(10), received.recv()).await {
+                Ok(Some((seen, at))) if seen == n => break at,
+                Ok(Some(_)) => {}
+                _ => panic!("the watch on ConfigMap hop never delivered n={n}"),
+            }
+        };
+        if i >= 5 {
+            samples.push(seen_at.duration_since(started));
+        }
+    }
+    watch.abort();
+    samples
+}
