@@ -140,8 +140,7 @@ async fn replace_object(api: &Api<DynamicObject>, name: &str, object: &Value) ->
 }
 
 /// Writes what the plan changes on the Application: status (only the fields that differ),
-/// the cleared operation, the removed refresh annotation. Clearing the operation carries the
-/// resourceVersion read, so an operation set meanwhile is not lost.
+/// the cleared operation, the removed refresh annotation, guarded by the resourceVersion read.
 pub async fn write_application(
     api: &Api<Application>,
     app: &Application,
@@ -156,19 +155,19 @@ pub async fn write_application(
     let mut metadata = serde_json::Map::new();
     if plan.clear_operation {
         patch.insert("operation".into(), Value::Null);
-        if let Some(version) = &app.metadata.resource_version {
-            metadata.insert("resourceVersion".into(), Value::String(version.clone()));
-        }
     }
     if plan.remove_refresh_annotation {
         metadata.insert("annotations".into(), json!({ REFRESH_ANNOTATION: null }));
     }
-    if !metadata.is_empty() {
-        patch.insert("metadata".into(), Value::Object(metadata));
-    }
-    if patch.is_empty() {
+    if patch.is_empty() && metadata.is_empty() {
         return Ok(());
     }
+    // Written only over the version the plan was made from: a concurrent change (a new
+    // operation, a refresh) makes this a conflict, and the pass is made again.
+    if let Some(version) = &app.metadata.resource_version {
+        metadata.insert("resourceVersion".into(), Value::String(version.clone()));
+    }
+    patch.insert("metadata".into(), Value::Object(metadata));
     api.patch(
         &app.name_any(),
         &PatchParams::default(),

@@ -24,6 +24,8 @@ use super::{clusters, rules, webhook};
 
 /// Backoff after a failed API call.
 const TRANSIENT_RETRY: Duration = Duration::from_secs(5);
+/// Backoff after a status write lost to a concurrent change.
+const CONFLICT_RETRY: Duration = Duration::from_millis(200);
 
 /// How often and how the controller refreshes Applications.
 #[derive(Clone, Debug)]
@@ -71,13 +73,23 @@ impl Context {
     }
 }
 
-pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Requeue, Error> {
+pub async fn reconcile(cached: Arc<Application>, ctx: Arc<Context>) -> Result<Requeue, Error> {
     let now = Timestamp::now();
-    let name = app.name_any();
-    let namespace = app.namespace().unwrap_or_default();
+    let name = cached.name_any();
+    let namespace = cached.namespace().unwrap_or_default();
     let kube_error = |what: &'static str| {
         let app = format!("{namespace}/{name}");
         move |source| Error::Kube { app, what, source }
+    };
+    // The watch cache may not have caught up with this controller's last status write; a
+    // decision taken on an older status could start an operation twice. Read it fresh.
+    let api: Api<Application> = Api::namespaced(ctx.client.clone(), &namespace);
+    let Some(app) = api
+        .get_opt(&name)
+        .await
+        .map_err(kube_error("read the Application"))?
+    else {
+        return Ok(Requeue::await_change());
     };
     let instance = settings::instance_name(&namespace, &name, &ctx.timing.control_plane_namespace);
     let rules = rules::gather(&ctx.client, &ctx.timing.control_plane_namespace, &app, now)
@@ -142,7 +154,6 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Reque
             plan.status.operation_state = Some(state);
         }
     }
-    let api: Api<Application> = Api::namespaced(ctx.client.clone(), &namespace);
     if plan.remove_finalizer {
         execute::remove_finalizer(&api, &app)
             .await
@@ -203,6 +214,12 @@ pub fn polling_delay(timing: &Timing, key: &str) -> Duration {
 }
 
 pub fn error_policy(app: Arc<Application>, error: &Error, _ctx: Arc<Context>) -> Requeue {
+    let Error::Kube { source, .. } = error;
+    if matches!(source, kube::Error::Api(e) if e.code == 409) {
+        // Someone changed the Application since it was read: look again at once.
+        debug!(app = %app.name_any(), %error, "status write conflicted");
+        return Requeue::requeue(CONFLICT_RETRY);
+    }
     warn!(app = %app.name_any(), %error, "reconcile failed");
     Requeue::requeue(TRANSIENT_RETRY)
 }
