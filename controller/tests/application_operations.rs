@@ -387,3 +387,53 @@ async fn a_failed_pre_sync_hook_fails_the_sync_runs_the_sync_fail_hook_and_appli
     assert_eq!(sync_writes(&world), ["PATCH jobs/migrate", "PATCH jobs/cleanup"]);
     assert!(world.object("v1", "ConfigMap", "settings").await.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_apply_is_retried_with_backoff_up_to_the_limit_then_fails() {
+    // Given a manifest the API server refuses (an unknown field under strict validation), and
+    // a sync that may be retried twice with a 1 s backoff
+    let world = given_a_cluster_with_the_app_controller("retry-app", FAST).await;
+    let refused = yaml(&json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "refused"},
+        "data": {"v": "1"},
+        "bogusField": true,
+    }));
+    world.commit(&[("app/refused.yaml", &refused)], "refused");
+    world.create_app("app", world.spec("app", json!({})), &[]).await;
+    world
+        .eventually("app", "compared", |a| {
+            text(a, "/status/sync/status") == "OutOfSync"
+        })
+        .await;
+
+    // When it is synced
+    world
+        .patch_app(
+            "app",
+            json!({"operation": {"sync": {}, "retry": {"limit": 2, "backoff": {"duration": "1s", "factor": 1}}}}),
+        )
+        .await;
+
+    // Then it is tried three times (a first attempt and two retries) and ends Failed
+    let app = world
+        .eventually("app", "operation Failed", |a| operation_phase(a) == "Failed")
+        .await;
+    assert_eq!(
+        app["status"]["operationState"]["retryCount"],
+        json!(2),
+        "{:#}",
+        app["status"]
+    );
+    assert!(
+        text(&app, "/status/operationState/message").contains("refused"),
+        "{:#}",
+        app["status"]
+    );
+    let attempts = sync_writes(&world)
+        .iter()
+        .filter(|w| *w == "PATCH configmaps/refused")
+        .count();
+    assert_eq!(attempts, 3, "{:?}", sync_writes(&world));
+}
