@@ -175,6 +175,7 @@ fn the_rollout_role_grants_what_the_controller_calls() {
         ("apps", "replicasets", "delete"),
         ("", "services", "patch"),
         ("", "pods", "list"),
+        ("", "pods", "patch"),
         ("", "pods/eviction", "create"),
         ("", "secrets", "get"),
         ("events.k8s.io", "events", "create"),

@@ -7,7 +7,7 @@ mod fixtures;
 use fixtures::*;
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use linnet_controller::rollout::plan::{Action, AnalysisPhase, PodState, plan};
+use linnet_controller::rollout::plan::{Action, AnalysisPhase, PodState, ReplicaSetRole, plan};
 use linnet_crds::rollout::{PauseCondition, PauseReason, RolloutConditionType, RolloutPhase};
 use serde_json::json;
 
@@ -427,4 +427,69 @@ fn dynamic_stable_scale_abort_shrinks_the_canary_with_its_traffic() {
     }));
     let moved = apply(aborted, &planned);
     assert_eq!(scales(&plan(&moved)), vec![("web-new2".to_string(), 0)]);
+}
+
+/// The `SetRoleMetadata` actions of a plan as (ReplicaSet, role).
+fn role_changes(planned: &linnet_controller::rollout::plan::Plan) -> Vec<(String, ReplicaSetRole)> {
+    planned
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::SetRoleMetadata { name, role, .. } => Some((name.clone(), *role)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn role_metadata_follows_the_canary_into_stable() {
+    let ro = rollout()
+        .canary(vec![set_weight(20), pause()])
+        .canary_field("canaryMetadata", json!({"labels": {"role": "canary"}}))
+        .canary_field(
+            "stableMetadata",
+            json!({"labels": {"role": "stable"}, "annotations": {"tier": "prod"}}),
+        )
+        .replicas(10)
+        .build();
+    let obs = observed(ro).with_stable_rs(8).with_new_rs(2, 2).updating(1);
+    // Neither template carries its role's metadata yet: both are given it.
+    let planned = plan(&obs);
+    assert_eq!(
+        role_changes(&planned),
+        [
+            ("web-new2".to_string(), ReplicaSetRole::Canary),
+            ("web-stable1".to_string(), ReplicaSetRole::Stable),
+        ]
+    );
+    let labelled = apply(obs, &planned);
+    assert!(
+        role_changes(&plan(&labelled)).is_empty(),
+        "asked again once applied"
+    );
+    let canary = |obs: &linnet_controller::rollout::plan::Observed| {
+        obs.replica_sets
+            .iter()
+            .find(|rs| rs.hash == NEW)
+            .map(|rs| rs.template_metadata.clone())
+            .expect("the new ReplicaSet")
+    };
+    assert_eq!(
+        canary(&labelled).labels.get("role").map(String::as_str),
+        Some("canary")
+    );
+
+    // Promoted to the end: the new ReplicaSet becomes stable and swaps its metadata.
+    let promoted = labelled.with_status(|s| s.promote_full = Some(true));
+    let (settled, plans) = settle(promoted);
+    assert!(
+        plans
+            .iter()
+            .flat_map(role_changes)
+            .any(|change| change == ("web-new2".to_string(), ReplicaSetRole::Stable)),
+        "no swap to stable metadata"
+    );
+    let metadata = canary(&settled);
+    assert_eq!(metadata.labels.get("role").map(String::as_str), Some("stable"));
+    assert_eq!(metadata.annotations.get("tier").map(String::as_str), Some("prod"));
 }

@@ -329,3 +329,94 @@ async fn reapplying_the_stable_template_mid_update_is_a_fast_rollback() {
         )
         .await;
 }
+
+/// The `role` label of each pod carrying `hash`, by pod name.
+async fn pod_roles(world: &World, hash: &str) -> Vec<(String, Option<String>)> {
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(world.client.clone(), &world.namespace);
+    let selector = kube::api::ListParams::default().labels(&format!("rollouts-pod-template-hash={hash}"));
+    let listed = pods
+        .list(&selector)
+        .await
+        .unwrap_or_else(|e| panic!("cannot list pods: {e}"));
+    let mut roles: Vec<_> = listed
+        .items
+        .into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .map(|p| {
+            let role = p.metadata.labels.as_ref().and_then(|l| l.get("role").cloned());
+            (p.metadata.name.unwrap_or_default(), role)
+        })
+        .collect();
+    roles.sort();
+    roles
+}
+
+/// Polls until every pod of `hash` (at least `count`) carries `role`; returns their names.
+async fn eventually_pods_labelled(world: &World, hash: &str, count: usize, role: &str) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let roles = pod_roles(world, hash).await;
+        if roles.len() >= count && roles.iter().all(|(_, r)| r.as_deref() == Some(role)) {
+            return roles.into_iter().map(|(name, _)| name).collect();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "pods of {hash} are not all role={role}: {roles:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_pods_are_relabelled_stable_on_promotion_without_a_restart() {
+    // Given a canary with canaryMetadata and stableMetadata, deployed and updated to a new image
+    let world = given_a_cluster_with_the_controller("role-metadata").await;
+    let strategy = json!({"canary": {
+        "canaryMetadata": {"labels": {"role": "canary"}},
+        "stableMetadata": {"labels": {"role": "stable"}},
+        "steps": [{"setWeight": 50}, {"pause": {}}],
+    }});
+    world.create(rollout("web", "nginx:1.0", 2, strategy)).await;
+    let stable = world.eventually_deployed("web", 2).await;
+    eventually_pods_labelled(&world, &stable, 2, "stable").await;
+    world.set_image("web", "nginx:2.0").await;
+    let paused = world
+        .eventually("web", "Paused at its pause step", |status, _| {
+            str_at(status, "phase") == "Paused" && str_at(status, "currentPodHash") != stable
+        })
+        .await;
+    let canary = str_at(&paused, "currentPodHash").to_string();
+
+    // Then the canary's pods carry the canary metadata
+    let canary_pods = eventually_pods_labelled(&world, &canary, 1, "canary").await;
+
+    // When it is promoted to the end
+    world
+        .patch_status("web", json!({"status": {"promoteFull": true}}))
+        .await;
+
+    // Then the same pods, not restarted, carry the stable metadata, as does their template
+    world
+        .eventually("web", "Healthy on the new version", |status, _| {
+            str_at(status, "phase") == "Healthy" && str_at(status, "stableRS") == canary
+        })
+        .await;
+    let relabelled = eventually_pods_labelled(&world, &canary, 2, "stable").await;
+    for pod in &canary_pods {
+        assert!(
+            relabelled.contains(pod),
+            "pod {pod} was replaced, not relabelled: {relabelled:?}"
+        );
+    }
+    let replica_sets: Api<k8s_openapi::api::apps::v1::ReplicaSet> =
+        Api::namespaced(world.client.clone(), &world.namespace);
+    let new = replica_sets
+        .get(&format!("web-{canary}"))
+        .await
+        .unwrap_or_else(|e| panic!("cannot read the new ReplicaSet: {e}"));
+    let template_role = new
+        .spec
+        .and_then(|s| s.template)
+        .and_then(|t| t.metadata?.labels?.get("role").cloned());
+    assert_eq!(template_role.as_deref(), Some("stable"));
+}

@@ -134,6 +134,9 @@ impl Executor<'_> {
             | Action::SetMirrorRoute(_)
             | Action::RemoveManagedRoutes => super::route::apply(self, action).await,
             Action::EvictPod { .. } => super::evict::apply(self, action).await,
+            Action::SetRoleMetadata { name, hash, role } => {
+                super::relabel::apply(self, name, hash, *role).await
+            }
         }
     }
 
@@ -243,6 +246,7 @@ pub fn action_name(action: &Action) -> &'static str {
         Action::CreateAnalysisRun { .. } => "CreateAnalysisRun",
         Action::TerminateAnalysisRun { .. } => "TerminateAnalysisRun",
         Action::EvictPod { .. } => "EvictPod",
+        Action::SetRoleMetadata { .. } => "SetRoleMetadata",
         Action::Event { .. } => "Event",
     }
 }

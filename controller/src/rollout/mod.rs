@@ -9,4 +9,5 @@ pub mod observe;
 pub mod observe_router;
 pub mod plan;
 pub mod reconcile;
+pub mod relabel;
 pub mod route;

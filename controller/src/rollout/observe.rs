@@ -25,6 +25,7 @@ use self::cache::{CacheState, Caches, ObjectCache, WrittenKind, same_version};
 use super::objects::{self, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
 use super::plan::{
     AnalysisPhase, AnalysisRunState, Observed, PodState, ReplicaFailure, ReplicaSetState, ServiceState,
+    TemplateMetadata,
 };
 use super::reconcile::Error;
 
@@ -293,6 +294,20 @@ pub fn replica_set_state(rs: &ReplicaSet) -> ReplicaSetState {
         scale_down_deadline: objects::scale_down_deadline(rs),
         created: rs.metadata.creation_timestamp.as_ref().map(|t| t.0),
         failure,
+        template_metadata: template_metadata(rs),
+    }
+}
+
+/// The labels and annotations of the ReplicaSet's pod template.
+fn template_metadata(rs: &ReplicaSet) -> TemplateMetadata {
+    let metadata = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.as_ref())
+        .and_then(|t| t.metadata.as_ref());
+    TemplateMetadata {
+        labels: metadata.and_then(|m| m.labels.clone()).unwrap_or_default(),
+        annotations: metadata.and_then(|m| m.annotations.clone()).unwrap_or_default(),
     }
 }
 

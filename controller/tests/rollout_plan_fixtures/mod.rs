@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use linnet_controller::rollout::objects::role_metadata_patch;
 use linnet_controller::rollout::plan::{
     Action, AnalysisPhase, AnalysisRunState, Observed, Plan, ReplicaSetState, RouterWeights, ServiceState,
     plan,
@@ -142,6 +143,7 @@ pub fn replica_set(hash: &str, revision: i64, replicas: i32) -> ReplicaSetState 
         scale_down_deadline: None,
         created: Some(t0()),
         failure: None,
+        template_metadata: Default::default(),
     }
 }
 
@@ -260,6 +262,15 @@ pub fn apply(mut obs: Observed, plan: &Plan) -> Observed {
                 }
             }
             Action::EvictPod { name } => obs.pods.retain(|p| &p.name != name),
+            Action::SetRoleMetadata { name, role, .. } => {
+                let patch = role_metadata_patch(&obs.rollout, *role).unwrap_or_default();
+                if let Some(rs) = obs.replica_sets.iter_mut().find(|rs| &rs.name == name) {
+                    let metadata = &patch["spec"]["template"]["metadata"];
+                    let template = &mut rs.template_metadata;
+                    merge_into(&mut template.labels, &metadata["labels"]);
+                    merge_into(&mut template.annotations, &metadata["annotations"]);
+                }
+            }
             Action::SetHeaderRoute(_)
             | Action::SetMirrorRoute(_)
             | Action::RemoveManagedRoutes
@@ -267,6 +278,16 @@ pub fn apply(mut obs: Observed, plan: &Plan) -> Observed {
         }
     }
     obs
+}
+
+/// Applies a merge patch section (`key: value` sets, `key: null` removes) to a string map.
+fn merge_into(map: &mut BTreeMap<String, String>, patch: &Value) {
+    for (key, value) in patch.as_object().into_iter().flatten() {
+        match value.as_str() {
+            Some(text) => map.insert(key.clone(), text.to_string()),
+            None => map.remove(key),
+        };
+    }
 }
 
 /// One pass planned and applied: an analysis gate records its run's name in that pass and

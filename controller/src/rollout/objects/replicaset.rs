@@ -250,6 +250,28 @@ pub fn pod_role_metadata_patch(rollout: &Rollout, role: ReplicaSetRole) -> Optio
     Some(json!({"metadata": metadata}))
 }
 
+/// Whether a pod template with these labels and annotations already carries the metadata of
+/// `role` and none of the keys only its counterpart role sets.
+pub fn role_metadata_applied(
+    rollout: &Rollout,
+    role: ReplicaSetRole,
+    labels: &BTreeMap<String, String>,
+    annotations: &BTreeMap<String, String>,
+) -> bool {
+    let Some(patch) = role_metadata(rollout, role) else {
+        return true;
+    };
+    let holds = |section: &Value, live: &BTreeMap<String, String>| {
+        section.as_object().is_none_or(|keys| {
+            keys.iter().all(|(key, value)| match value {
+                Value::String(wanted) => live.get(key) == Some(wanted),
+                _ => !live.contains_key(key),
+            })
+        })
+    };
+    holds(&patch["labels"], labels) && holds(&patch["annotations"], annotations)
+}
+
 /// `{"labels": {...}, "annotations": {...}}` setting the role's keys and clearing the
 /// counterpart's other keys.
 fn role_metadata(rollout: &Rollout, role: ReplicaSetRole) -> Option<Value> {

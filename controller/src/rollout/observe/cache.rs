@@ -260,12 +260,13 @@ pub fn strip_rollout(rollout: &mut Rollout) {
     strip_metadata(&mut rollout.metadata);
 }
 
-/// A ReplicaSet as observation reads it: labels, annotations, owners, replicas and status;
-/// the pod template (most of its size) is dropped.
+/// A ReplicaSet as observation reads it: labels, annotations, owners, replicas, status and
+/// its pod template's labels and annotations (for role metadata); the pod spec (most of its
+/// size) is dropped.
 pub fn strip_replica_set(replica_set: &mut ReplicaSet) {
     strip_metadata(&mut replica_set.metadata);
-    if let Some(spec) = replica_set.spec.as_mut() {
-        spec.template = None;
+    if let Some(template) = replica_set.spec.as_mut().and_then(|s| s.template.as_mut()) {
+        template.spec = None;
     }
 }
 
@@ -347,6 +348,7 @@ impl Caches {
                 }
                 Action::ScaleReplicaSet { name, .. }
                 | Action::AnnotateScaleDownDeadline { name, .. }
+                | Action::SetRoleMetadata { name, .. }
                 | Action::DeleteReplicaSet { name } => {
                     entry.replica_sets.insert(name.clone());
                 }
@@ -416,7 +418,8 @@ mod tests {
                     "name": "r", "uid": owner}],
                 "managedFields": [{"manager": "kubectl"}],
                 "annotations": {LAST_APPLIED_ANNOTATION: "{}", "rollout.argoproj.io/revision": "1"}},
-            "spec": {"replicas": 2, "selector": {}, "template": {"spec": {"containers": [{"name": "c"}]}}},
+            "spec": {"replicas": 2, "selector": {}, "template": {"metadata": {"labels": {"role": "canary"}},
+                "spec": {"containers": [{"name": "c"}]}}},
         }))
         .unwrap_or_else(|e| panic!("bad ReplicaSet: {e}"))
     }
@@ -476,7 +479,17 @@ mod tests {
             Some("1")
         );
         assert_eq!(rs.spec.as_ref().and_then(|s| s.replicas), Some(2));
-        assert!(rs.spec.as_ref().is_some_and(|s| s.template.is_none()));
+        let template = rs.spec.as_ref().and_then(|s| s.template.as_ref());
+        assert!(
+            template.is_some_and(|t| t.spec.is_none()),
+            "the pod spec is dropped"
+        );
+        let labels = template.and_then(|t| t.metadata.as_ref()?.labels.as_ref());
+        assert_eq!(
+            labels.and_then(|l| l.get("role")).map(String::as_str),
+            Some("canary"),
+            "the template's labels are kept"
+        );
         let mut service: Service = serde_json::from_value(json!({
             "metadata": {"name": "s", "annotations": {"a": "b"}},
             "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},

@@ -13,6 +13,7 @@ mod bluegreen;
 mod canary;
 mod context;
 mod deadline;
+mod metadata;
 mod operations;
 pub mod replicas;
 mod scaling;
@@ -33,6 +34,8 @@ use linnet_crds::rollout::{
 
 pub use analysis::RunOptions;
 pub use steps::Stage;
+
+pub use super::objects::ReplicaSetRole;
 
 /// Everything the planner looks at, read from the cluster by the caller.
 #[derive(Clone, Debug)]
@@ -76,6 +79,15 @@ pub struct ReplicaSetState {
     pub created: Option<Timestamp>,
     /// Its `ReplicaFailure` condition when True: pods it could not create or delete.
     pub failure: Option<ReplicaFailure>,
+    /// The labels and annotations of its pod template, where role metadata goes.
+    pub template_metadata: TemplateMetadata,
+}
+
+/// The labels and annotations of a pod template.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TemplateMetadata {
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// Why a ReplicaSet could not create or delete pods (its `ReplicaFailure` condition).
@@ -211,6 +223,13 @@ pub enum Action {
     TerminateAnalysisRun { name: String },
     /// Evict a pod (honouring disruption budgets) for `spec.restartAt`.
     EvictPod { name: String },
+    /// Give a ReplicaSet's pods and pod template the metadata of its role (`canaryMetadata`,
+    /// `stableMetadata`, `previewMetadata`, `activeMetadata`), removing the other role's.
+    SetRoleMetadata {
+        name: String,
+        hash: String,
+        role: ReplicaSetRole,
+    },
     /// Record an Event on the Rollout.
     Event {
         event_type: EventType,
@@ -257,6 +276,7 @@ pub fn plan(observed: &Observed) -> Plan {
     }
     let ctx = context::Ctx::new(observed, &draft.status);
     operations::restart(&ctx, &mut draft);
+    metadata::roles(&ctx, &mut draft);
     operations::history_limit(&ctx, &mut draft);
     deadline::progress(&ctx, &mut draft);
     status::finish(&ctx, &mut draft);
