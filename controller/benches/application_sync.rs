@@ -357,7 +357,7 @@ fn print_request_summary(requests: &[linnet_sim::RequestRecord], apps: usize) {
         *counts.entry(request_shape(request)).or_default() += 1;
     }
     let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     let shown: Vec<String> = counts
         .iter()
         .take(8)
