@@ -4,6 +4,8 @@
 //! Run it with `cargo bench -p linnet-controller --bench application_sync` (release build).
 //! `APPLICATION_SYNC_QUICK=1` runs a tenth of the sizes; `APPLICATION_SYNC_TIMEOUT` (seconds,
 //! default 300) bounds each wait, after which the figure is reported as timed out.
+//! `APPLICATION_SYNC_ONLY=one-small,one-large,many` picks scenarios; `APPLICATION_SYNC_SPREAD=1`
+//! gives each of the many Applications its own destination namespace.
 //!
 //! One in-process sim (API only: no simulated cluster, as ConfigMaps need no pods) serves
 //! everything; the Application controller runs in-process beside it, watching the `argocd`
