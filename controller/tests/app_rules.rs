@@ -388,7 +388,7 @@ fn gitlab_push() -> String {
 }
 
 async fn post(url: &str, headers: &[(&str, &str)], body: impl Into<reqwest::Body>) -> (u16, String) {
-    let mut request = reqwest::Client::new().post(url).body(body);
+    let mut request = http_client().post(url).body(body);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -524,7 +524,7 @@ async fn post_chunked(url: &str, total: usize) -> String {
 async fn the_webhook_survives_odd_requests() {
     let mut hook = endpoint(None).await;
     let base = hook.url.trim_end_matches(webhook::WEBHOOK_PATH).to_string();
-    let client = reqwest::Client::new();
+    let client = http_client();
     let status = |r: reqwest::Response| r.status().as_u16();
     let get = client.get(&hook.url).send().await.expect("GET");
     assert_eq!(status(get), 405);
@@ -901,7 +901,7 @@ async fn a_push_to_the_controllers_webhook_picks_up_a_new_commit_at_once() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     // The endpoint starts with the controller: retry until it listens.
     let (status, text_back) = loop {
-        match reqwest::Client::new()
+        match http_client()
             .post(&url)
             .headers(header_map(&headers))
             .body(body.clone())
@@ -1125,4 +1125,11 @@ async fn https_clusters_are_verified_with_the_secrets_ca_and_server_name() {
         reach(url, unnamed).await.is_err(),
         "a certificate for another name must be refused"
     );
+}
+
+/// A plain HTTP client. reqwest is built without a TLS crypto provider of its own, so the
+/// test process installs ring's (each test runs in its own process).
+fn http_client() -> reqwest::Client {
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }
