@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::future::join_all;
 use kube::runtime::PredicateConfig;
-use kube::runtime::controller::Controller;
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client};
@@ -28,6 +28,9 @@ use super::settings::DEFAULT_CONTROL_PLANE_NAMESPACE;
 use super::webhook;
 use crate::render::{RenderConfig, Renderer};
 use crate::source::{RepoCache, SourceError};
+
+/// How many Applications are reconciled at the same time.
+const PASSES_AT_ONCE: u16 = 16;
 
 /// How the Application controller runs.
 #[derive(Clone, Debug)]
@@ -127,7 +130,10 @@ pub async fn run_until(
             .reflect(writer)
             .applied_objects()
             .predicate_filter(intent, PredicateConfig::default());
+        // A bounded number of passes at once: each holds the lists of the objects it compares,
+        // so a thousand Applications refreshed together must not all be in memory at once.
         Controller::for_stream(changes, reader)
+            .with_config(ControllerConfig::default().concurrency(PASSES_AT_ONCE))
             .run(reconcile, error_policy, Arc::clone(&context))
             .for_each(|result| async move {
                 if let Err(error) = result {
