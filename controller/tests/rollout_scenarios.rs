@@ -420,3 +420,169 @@ async fn canary_pods_are_relabelled_stable_on_promotion_without_a_restart() {
         .and_then(|t| t.metadata?.labels?.get("role").cloned());
     assert_eq!(template_role.as_deref(), Some("stable"));
 }
+
+/// Runs kubectl 1.32 against the world's sim, in its namespace.
+fn kubectl(world: &World, args: &[&str]) -> std::process::Output {
+    let cache = tempfile::tempdir().unwrap_or_else(|e| panic!("no temp dir: {e}"));
+    std::process::Command::new("/usr/lib/google-cloud-sdk/bin/kubectl.1.32")
+        .arg("--kubeconfig")
+        .arg(world.sim().kubeconfig_path())
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .args(["-n", &world.namespace])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run kubectl: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_indefinite_pause_is_promoted_with_the_plugins_patch_sent_by_kubectl() {
+    // Given a canary paused at its indefinite pause
+    let world = given_a_cluster_with_the_controller("kubectl-promote").await;
+    let (_, canary) = given_a_canary_paused_at_its_pause_step(&world).await;
+
+    // When the plugin's promote patch is applied with kubectl
+    let out = kubectl(
+        &world,
+        &[
+            "patch",
+            "rollout",
+            "web",
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            r#"{"status":{"pauseConditions":null}}"#,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Then the update goes on to the end, on the new version
+    world
+        .eventually(
+            "web",
+            "Healthy on the canary's version",
+            |status, replica_sets| {
+                str_at(status, "phase") == "Healthy"
+                    && str_at(status, "stableRS") == canary
+                    && replicas_of(replica_sets, &canary) == Some((5, 5))
+            },
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_version_pushed_during_an_update_replaces_the_canary() {
+    // Given a canary paused mid-update on version 2
+    let world = given_a_cluster_with_the_controller("new-version").await;
+    let (stable, second) = given_a_canary_paused_at_its_pause_step(&world).await;
+
+    // When version 3 is pushed
+    world.set_image("web", "nginx:3.0").await;
+
+    // Then version 3 becomes the canary from the first step, version 2 is scaled away and the
+    // stable version keeps serving
+    let paused = world
+        .eventually(
+            "web",
+            "paused on version 3 with version 2 at 0",
+            |status, replica_sets| {
+                let third = str_at(status, "currentPodHash");
+                third != second
+                    && third != stable
+                    && str_at(status, "phase") == "Paused"
+                    && str_at(status, "stableRS") == stable
+                    && replicas_of(replica_sets, &second).is_some_and(|(replicas, _)| replicas == 0)
+                    && replicas_of(replica_sets, third)
+                        .is_some_and(|(replicas, _)| (2..=3).contains(&replicas))
+            },
+        )
+        .await;
+    let third = str_at(&paused, "currentPodHash").to_string();
+
+    // And promoted, it ends on version 3 with one ReplicaSet per version
+    world
+        .patch_status("web", json!({"status": {"promoteFull": true}}))
+        .await;
+    world
+        .eventually("web", "Healthy on version 3", |status, replica_sets| {
+            str_at(status, "phase") == "Healthy"
+                && str_at(status, "stableRS") == third
+                && replicas_of(replica_sets, &third) == Some((5, 5))
+                && replica_sets.len() == 3
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_that_never_become_ready_hit_the_progress_deadline() {
+    // Given a canary deployed with a 3 s progress deadline
+    let world = given_a_cluster_with_the_controller("deadline").await;
+    let mut manifest = canary_40_then_pause("web", "nginx:1.0");
+    manifest["spec"]["progressDeadlineSeconds"] = json!(3);
+    world.create(manifest).await;
+    let stable = world.eventually_deployed("web", 5).await;
+
+    // When a version whose pods crash is pushed
+    world
+        .patch_spec(
+            "web",
+            json!({"spec": {"template": {"metadata": {"annotations": {"sim.linnet.dev/crash": "true"}}}}}),
+        )
+        .await;
+
+    // Then the update is Degraded with ProgressDeadlineExceeded
+    let degraded = world
+        .eventually("web", "Degraded by the progress deadline", |status, _| {
+            let progressing = status["conditions"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| c["type"] == "Progressing"));
+            str_at(status, "phase") == "Degraded"
+                && progressing.is_some_and(|c| c["reason"] == "ProgressDeadlineExceeded")
+        })
+        .await;
+    assert_eq!(str_at(&degraded, "stableRS"), stable);
+    // Without progressDeadlineAbort the update stays where it is: the stable pods it had not
+    // scaled away (at most maxUnavailable, one of five) keep serving.
+    let replica_sets = world.replica_sets().await;
+    let ready = replicas_of(&replica_sets, &stable).map(|(_, ready)| ready);
+    assert!(ready.is_some_and(|r| r >= 4), "stable ready: {ready:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blue_green_promotes_itself_after_auto_promotion_seconds() {
+    // Given a blue-green Rollout with autoPromotionSeconds: 2
+    let world = given_a_cluster_with_the_controller("bg-auto").await;
+    world.create_service("web-active", "web").await;
+    world.create_service("web-preview", "web").await;
+    let strategy = json!({"blueGreen": {
+        "activeService": "web-active",
+        "previewService": "web-preview",
+        "autoPromotionSeconds": 2,
+    }});
+    world.create(rollout("web", "nginx:1.0", 2, strategy)).await;
+    let first = world.eventually_deployed("web", 2).await;
+    world.eventually_selects("web-active", &first).await;
+
+    // When a new version is pushed
+    world.set_image("web", "nginx:2.0").await;
+
+    // Then it is previewed, and after the delay promoted with no one asking
+    let previewed = world
+        .eventually("web", "previewing the new version", |status, _| {
+            let hash = str_at(status, "currentPodHash");
+            hash != first && !hash.is_empty()
+        })
+        .await;
+    let second = str_at(&previewed, "currentPodHash").to_string();
+    world.eventually_selects("web-preview", &second).await;
+    world
+        .eventually("web", "Healthy on the new version", |status, _| {
+            str_at(status, "phase") == "Healthy" && str_at(status, "stableRS") == second
+        })
+        .await;
+    world.eventually_selects("web-active", &second).await;
+}
