@@ -250,9 +250,9 @@ fn background_analysis_starts_at_its_step_and_its_failure_aborts() {
     assert_eq!(status.abort, Some(true));
 }
 
-#[test]
-fn restart_evicts_old_pods_within_max_unavailable_then_records_it() {
-    let restart_at: Timestamp = t0();
+/// A healthy 3-replica Rollout asked to restart at `restart_at`, with `pods` ready pods
+/// created a minute before it.
+fn asked_to_restart(restart_at: Timestamp, pods: usize) -> linnet_controller::rollout::plan::Observed {
     let ro = rollout()
         .replicas(3)
         .spec("restartAt", json!(restart_at.to_string()))
@@ -266,13 +266,20 @@ fn restart_evicts_old_pods_within_max_unavailable_then_records_it() {
     let before = t0()
         .checked_sub(jiff::SignedDuration::from_secs(60))
         .expect("time");
-    for i in 0..3 {
+    for i in 0..pods {
         obs.pods.push(PodState {
             name: format!("web-{i}"),
             created: before,
             ready: true,
         });
     }
+    obs
+}
+
+#[test]
+fn restart_evicts_old_pods_within_max_unavailable_then_records_it() {
+    let restart_at: Timestamp = t0();
+    let mut obs = asked_to_restart(restart_at, 3);
     // Default maxUnavailable 25% of 3 rounds down to 0: one at a time.
     let planned = plan(&obs);
     let evicted: Vec<_> = planned
@@ -292,28 +299,8 @@ fn restart_evicts_old_pods_within_max_unavailable_then_records_it() {
 
 #[test]
 fn restart_waits_while_an_evicted_pod_has_no_replacement_yet() {
-    let restart_at: Timestamp = t0();
-    let ro = rollout()
-        .replicas(3)
-        .spec("restartAt", json!(restart_at.to_string()))
-        .build();
-    let mut obs = observed(ro).at(5).with_status(|s| {
-        s.stable_rs = Some(NEW.into());
-        s.current_pod_hash = Some(NEW.into());
-        s.current_step_hash = Some(STEPS.into());
-    });
-    obs.replica_sets.push(replica_set(NEW, 1, 3));
-    let before = t0()
-        .checked_sub(jiff::SignedDuration::from_secs(60))
-        .expect("time");
     // One pod was evicted a moment ago and its ReplicaSet has not replaced it: two are listed.
-    for i in 0..2 {
-        obs.pods.push(PodState {
-            name: format!("web-{i}"),
-            created: before,
-            ready: true,
-        });
-    }
+    let obs = asked_to_restart(t0(), 2);
     let planned = plan(&obs);
     assert!(
         !planned
