@@ -32,7 +32,7 @@ impl Executor<'_> {
         self.rollout.namespace().unwrap_or_default()
     }
 
-    fn kube_error(&self, what: String) -> impl FnOnce(kube::Error) -> Error + '_ {
+    pub(super) fn kube_error(&self, what: String) -> impl FnOnce(kube::Error) -> Error + '_ {
         move |source| Error::Kube {
             rollout: self.name(),
             what,

@@ -27,22 +27,13 @@ pub async fn apply(
         return Ok(());
     };
     let namespace = rollout.namespace().unwrap_or_default();
-    let rollout_name = rollout.name_any();
-    let kube_error = |what: String| {
-        let rollout = rollout_name.clone();
-        move |source| Error::Kube {
-            rollout,
-            what,
-            source,
-        }
-    };
-    info!(rollout = %rollout_name, replica_set = %name, ?role, "applying role metadata");
+    info!(rollout = %rollout.name_any(), replica_set = %name, ?role, "applying role metadata");
     let pods: Api<Pod> = Api::namespaced(executor.client.clone(), &namespace);
     let selector = ListParams::default().labels(&format!("{POD_TEMPLATE_HASH_LABEL}={hash}"));
     let listed = pods
         .list(&selector)
         .await
-        .map_err(kube_error(format!("list pods of ReplicaSet {name}")))?;
+        .map_err(executor.kube_error(format!("list pods of ReplicaSet {name}")))?;
     let params = PatchParams::default();
     // Another Rollout's pods can share the hash (same template): only this ReplicaSet's own.
     let owned = |pod: &&Pod| {
@@ -57,7 +48,7 @@ pub async fn apply(
             Ok(_) => {}
             // Gone meanwhile: its replacement gets the metadata from the template.
             Err(kube::Error::Api(status)) if status.code == 404 => {}
-            Err(source) => return Err(kube_error(format!("relabel pod {pod_name}"))(source)),
+            Err(source) => return Err(executor.kube_error(format!("relabel pod {pod_name}"))(source)),
         }
     }
     let replica_sets: Api<ReplicaSet> = Api::namespaced(executor.client.clone(), &namespace);
@@ -65,5 +56,5 @@ pub async fn apply(
         .patch(name, &params, &Patch::Merge(&template_patch))
         .await
         .map(drop)
-        .map_err(kube_error(format!("set role metadata on ReplicaSet {name}")))
+        .map_err(executor.kube_error(format!("set role metadata on ReplicaSet {name}")))
 }
