@@ -85,9 +85,9 @@ async fn prometheus_sees_the_annotated_error_rate_and_latency() {
     let metrics = cluster.metrics_addr().expect("metrics listen").to_string();
     sim.create(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}))
         .expect("namespace");
-    for object in version("good", "0", "20")
+    for object in version("good", "0", "25")
         .into_iter()
-        .chain(version("bad", "0.3", "100"))
+        .chain(version("bad", "0.3", "120"))
     {
         sim.create(object).expect("created");
     }
@@ -116,7 +116,7 @@ async fn prometheus_sees_the_annotated_error_rate_and_latency() {
         "bad version's success rate {bad}, told 30% errors"
     );
 
-    for (name, seen, mean_ms) in [("good", good_p99, 20.0), ("bad", bad_p99, 100.0)] {
+    for (name, seen, mean_ms) in [("good", good_p99, 25.0), ("bad", bad_p99, 120.0)] {
         let seen = seen.unwrap_or_else(|| panic!("a p99 for the {name} version"));
         let (lower, upper) = bucket_of(true_p99_seconds(mean_ms));
         // histogram_quantile interpolates inside the bucket; when the rank falls exactly on the
@@ -133,8 +133,8 @@ async fn prometheus_sees_the_annotated_error_rate_and_latency() {
 
 #[test]
 fn the_true_p99_buckets_are_distinct() {
-    // 20 ms mean: p99 ~56 ms; 100 ms mean: p99 ~282 ms — different buckets, so the test above
+    // 25 ms mean: p99 ~71 ms; 120 ms mean: p99 ~339 ms — different buckets, so the test above
     // tells the two versions apart.
-    assert_eq!(bucket_of(true_p99_seconds(20.0)), (0.05, 0.1));
-    assert_eq!(bucket_of(true_p99_seconds(100.0)), (0.25, 0.5));
+    assert_eq!(bucket_of(true_p99_seconds(25.0)), (0.05, 0.1));
+    assert_eq!(bucket_of(true_p99_seconds(120.0)), (0.25, 0.5));
 }
