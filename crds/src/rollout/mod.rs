@@ -51,6 +51,7 @@ pub use traffic::{
     IstioTrafficRouting, IstioVirtualService, ManagedRoute, NginxTrafficRouting, RolloutTrafficRouting,
     SmiTrafficRouting, StickinessConfig, TcpRoute, TlsRoute, TraefikTrafficRouting,
 };
+pub use validate::selects;
 
 /// The desired state of a Rollout: how many pods, which pods, and the strategy that moves them
 /// from one version to the next.

@@ -14,6 +14,8 @@ mod traffic;
 #[cfg(test)]
 mod test_support;
 
+pub use selector::selects;
+
 use super::Rollout;
 use crate::{FieldPath, Finding, Validate};
 

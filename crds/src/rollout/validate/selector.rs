@@ -84,6 +84,23 @@ fn check_match_labels(
         .collect()
 }
 
+/// Whether `selector` selects an object with `labels`, as Kubernetes reads it: every
+/// `matchLabels` entry and every `matchExpressions` requirement holds. An empty selector selects
+/// everything; a requirement with an unknown operator or misfitting values selects nothing.
+pub fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let labels_hold = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(key, wanted)| labels.get(key) == Some(wanted));
+    labels_hold
+        && selector
+            .match_expressions
+            .iter()
+            .flatten()
+            .all(|requirement| Operator::parse(requirement).is_ok_and(|op| op.holds(requirement, labels)))
+}
+
 /// A label selector operator, as Kubernetes defines them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Operator {
@@ -165,6 +182,41 @@ mod tests {
         let mut rollout = canary();
         rollout.spec.selector.as_mut().unwrap().match_expressions = Some(expressions);
         rollout
+    }
+
+    #[test]
+    fn selects_reads_labels_and_expressions_as_kubernetes_does() {
+        let labels: BTreeMap<String, String> = [("app", "shop"), ("tier", "web")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        let selector = |pairs: &[(&str, &str)], expressions: Vec<LabelSelectorRequirement>| LabelSelector {
+            match_labels: Some(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            match_expressions: Some(expressions),
+        };
+        assert!(selects(&selector(&[("app", "shop")], vec![]), &labels));
+        assert!(!selects(&selector(&[("app", "cart")], vec![]), &labels));
+        assert!(!selects(
+            &selector(&[("app", "shop"), ("track", "x")], vec![]),
+            &labels
+        ));
+        assert!(selects(
+            &selector(&[], vec![requirement("tier", "In", &["web", "api"])]),
+            &labels
+        ));
+        assert!(!selects(
+            &selector(&[], vec![requirement("tier", "NotIn", &["web"])]),
+            &labels
+        ));
+        assert!(!selects(
+            &selector(&[], vec![requirement("tier", "Matches", &["web"])]),
+            &labels
+        ));
+        assert!(selects(&LabelSelector::default(), &labels));
     }
 
     #[test]
