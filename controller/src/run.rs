@@ -1,8 +1,10 @@
 //! Running the controllers: the Rollout controller over one namespace or all, restricted to
 //! the Rollouts of one controller instance, woken by changes to the Rollouts, the ReplicaSets
 //! and AnalysisRuns they own and the Services they name — one watch per kind, which also fills
-//! the caches observation reads; beside it the AnalysisRun controller for the same namespace
-//! and instance; until a shutdown signal. Leader election is not done here: run one replica.
+//! the caches observation reads — and by changes to the route objects they name and to
+//! Rollouts whose pods overlap theirs; beside it the AnalysisRun controller for the same
+//! namespace and instance; until a shutdown signal. Leader election is not done here: run one
+//! replica.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -20,12 +22,14 @@ use linnet_crds::analysis::AnalysisRun;
 use linnet_crds::rollout::Rollout;
 use tracing::{info, warn};
 
+use crate::rollout::neighbours;
 use crate::rollout::objects::POD_TEMPLATE_HASH_LABEL;
 use crate::rollout::observe::cache::{
     Caches, cached_watch, strip_analysis_run, strip_replica_set, strip_rollout, strip_service,
 };
 use crate::rollout::observe::service_names;
 use crate::rollout::reconcile::{Context, error_policy, reconcile};
+use crate::rollout::route::watch::wake_on_route_changes;
 
 /// Label that assigns an object to one controller instance, as in Argo Rollouts.
 pub const INSTANCE_ID_LABEL: &str = "argo-rollouts.argoproj.io/controller-instance-id";
@@ -98,16 +102,29 @@ pub async fn run_until(
     let caches = Arc::new(Caches::default());
     let context = Arc::new(Context {
         client: client.clone(),
-        recorder: Recorder::new(client, Reporter::from("linnet")),
+        recorder: Recorder::new(client.clone(), Reporter::from("linnet")),
         caches: caches.clone(),
         reported: Mutex::new(HashSet::new()),
     });
     // One watch per kind fills the cache observation reads and wakes the Rollouts concerned.
     let (store, writer) = reflector::store::<Rollout>();
+    caches.set_rollouts(store.clone());
+    // Rollouts woken by something other than their own objects: a neighbour whose pods
+    // overlap theirs, or a route object they name.
+    let (wake, woken) = futures::channel::mpsc::unbounded::<ObjectRef<Rollout>>();
+    let neighbours_of = store.clone();
+    let wake_neighbours = wake.clone();
     let rollout_events = watcher(rollouts, watcher::Config::default().labels(&selector))
         .default_backoff()
         .modify(strip_rollout)
         .reflect(writer)
+        .inspect(move |event| {
+            if let Ok(watcher::Event::Apply(changed) | watcher::Event::Delete(changed)) = event {
+                for neighbour in neighbours::to_wake(changed, &neighbours_of.state()) {
+                    let _ = wake_neighbours.unbounded_send(neighbour);
+                }
+            }
+        })
         .filter_map(|event| {
             if let Err(error) = &event {
                 tracing::debug!(%error, "Rollout watch failed; retrying");
@@ -135,11 +152,18 @@ pub async fn run_until(
         caches.services.clone(),
         strip_service,
     );
+    let routes = wake_on_route_changes(client, opts.namespace.clone(), store.clone(), wake);
+    // The route watches never end on their own; they stop with the controller.
+    let routes = async move {
+        routes.await;
+        std::future::pending::<()>().await
+    };
     let naming = store.clone();
     let running = Controller::for_stream(rollout_events, store)
         .owns_stream(replica_set_events)
         .owns_stream(analysis_run_events)
         .watches_stream(service_events, move |service| rollouts_naming(&naming, &service))
+        .reconcile_on(woken)
         .run(reconcile, error_policy, context)
         .for_each(|result| async move {
             if let Err(error) = result {
@@ -150,6 +174,7 @@ pub async fn run_until(
     tokio::select! {
         _ = running => {}
         _ = analysis => {}
+        _ = routes => {}
         _ = shutdown => info!("shutdown requested"),
     }
     info!("the Rollout controller stopped");

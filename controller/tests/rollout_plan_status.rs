@@ -5,7 +5,10 @@
 mod fixtures;
 
 use fixtures::*;
-use linnet_controller::rollout::plan::{Action, EventType, plan};
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use linnet_controller::rollout::plan::{Action, EventType, MissingRoute, Observed, OverlappingRollout, plan};
+use linnet_crds::FieldPath;
 use linnet_crds::rollout::{RolloutConditionType, RolloutPhase, RolloutStatus};
 use serde_json::json;
 
@@ -66,29 +69,112 @@ fn invalid_or_unsupported_specs_degrade_without_acting() {
         ),
     ];
     for (name, ro, field) in cases {
-        let obs = observed(ro).with_stable_rs(1);
-        let planned = plan(&obs);
-        assert_eq!(planned.changes().count(), 0, "{name}: no scale or switch");
-        let status = planned.status.clone().expect("status");
-        assert_eq!(status.phase, Some(RolloutPhase::Degraded), "{name}");
-        let (value, reason, message) = condition(&status, RolloutConditionType::InvalidSpec);
-        assert_eq!(
-            (value.as_str(), reason.as_str()),
-            ("True", "InvalidSpec"),
-            "{name}"
-        );
-        assert!(message.contains(field), "{name}: {message}");
+        assert_invalid(name, observed(ro).with_stable_rs(1), field);
+    }
+}
+
+/// The planner reports `field` in an InvalidSpec condition and Event, degrades the Rollout,
+/// changes nothing, and planning again after the status is written asks for nothing more.
+fn assert_invalid(name: &str, obs: Observed, field: &str) {
+    let planned = plan(&obs);
+    assert_eq!(planned.changes().count(), 0, "{name}: no scale or switch");
+    let status = planned.status.clone().expect("status");
+    assert_eq!(status.phase, Some(RolloutPhase::Degraded), "{name}");
+    let (value, reason, message) = condition(&status, RolloutConditionType::InvalidSpec);
+    assert_eq!(
+        (value.as_str(), reason.as_str()),
+        ("True", "InvalidSpec"),
+        "{name}"
+    );
+    assert!(message.contains(field), "{name}: {message}");
+    assert!(
+        status
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("InvalidSpec: ")),
+        "{name}"
+    );
+    assert!(planned.actions.iter().any(|a| matches!(a, Action::Event { event_type: EventType::Warning, reason, .. } if reason == "InvalidSpec")));
+    let again = plan(&apply(obs, &planned));
+    assert_eq!(again.actions, vec![], "{name}");
+}
+
+fn overlapping(name: &str, created: Timestamp, selected_by_us: bool) -> OverlappingRollout {
+    OverlappingRollout {
+        name: name.to_string(),
+        created: Some(created),
+        selected_by_us,
+        selects_ours: !selected_by_us,
+    }
+}
+
+/// An observation of the plain canary fixture, created at `t0`.
+fn created_at_t0() -> Observed {
+    let mut obs = observed(rollout().canary(vec![set_weight(10)]).build()).with_stable_rs(1);
+    obs.rollout.metadata.creation_timestamp = Some(Time(t0()));
+    obs
+}
+
+#[test]
+fn what_only_the_cluster_tells_makes_a_spec_invalid() {
+    let earlier = t0() - SignedDuration::from_secs(60);
+    let mut missing_route = created_at_t0();
+    missing_route.missing_routes.push(MissingRoute {
+        field: FieldPath::root("spec")
+            .field("strategy")
+            .field("canary")
+            .field("trafficRouting")
+            .field("nginx")
+            .field("stableIngress"),
+        message: "Ingress \"shop/web\" not found".to_string(),
+    });
+    assert_invalid(
+        "missing route",
+        missing_route,
+        "spec.strategy.canary.trafficRouting.nginx.stableIngress: error: Ingress \"shop/web\" not found",
+    );
+    let mut selects_older = created_at_t0();
+    selects_older.overlapping.push(overlapping("api", earlier, true));
+    assert_invalid(
+        "selects an older Rollout's pods",
+        selects_older,
+        "spec.selector: error: selects the pods of Rollout \"api\"",
+    );
+    let mut selected_by_older = created_at_t0();
+    selected_by_older
+        .overlapping
+        .push(overlapping("api", earlier, false));
+    assert_invalid(
+        "pods selected by an older Rollout",
+        selected_by_older,
+        "spec.template.metadata.labels: error: the pods would also be selected by Rollout \"api\"",
+    );
+    // Created in the same second: the name decides, so both sides agree on who is reported.
+    let mut same_time = created_at_t0();
+    same_time.overlapping.push(overlapping("api", t0(), true));
+    assert_invalid("same time, earlier name", same_time, "Rollout \"api\"");
+}
+
+#[test]
+fn the_rollout_that_was_there_first_keeps_working() {
+    let later = t0() + SignedDuration::from_secs(60);
+    for other in [
+        overlapping("api", later, true),
+        overlapping("api", later, false),
+        overlapping("zzz", t0(), true),
+    ] {
+        let mut obs = created_at_t0();
+        obs.overlapping.push(other.clone());
+        let status = status_after(&obs, &plan(&obs));
+        assert_ne!(status.phase, Some(RolloutPhase::Degraded), "{other:?}");
         assert!(
-            status
-                .message
-                .as_deref()
-                .is_some_and(|m| m.starts_with("InvalidSpec: ")),
-            "{name}"
+            !status
+                .conditions
+                .iter()
+                .flatten()
+                .any(|c| c.type_ == RolloutConditionType::InvalidSpec),
+            "{other:?}"
         );
-        assert!(planned.actions.iter().any(|a| matches!(a, Action::Event { event_type: EventType::Warning, reason, .. } if reason == "InvalidSpec")));
-        // Planning again after the status is written: no new Event.
-        let again = plan(&apply(obs, &planned));
-        assert_eq!(again.actions, vec![], "{name}");
     }
 }
 

@@ -586,3 +586,56 @@ async fn blue_green_promotes_itself_after_auto_promotion_seconds() {
         .await;
     world.eventually_selects("web-active", &second).await;
 }
+
+fn invalid_spec_message(status: &Value) -> &str {
+    status["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "InvalidSpec"))
+        .and_then(|c| c["message"].as_str())
+        .unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_selecting_another_rollouts_pods_is_invalid_until_that_one_is_gone() {
+    // Given a Rollout "web" deployed with pods labelled app=web
+    let world = given_a_cluster_with_the_controller("overlap").await;
+    world.create(canary_40_then_pause("web", "nginx:1.0")).await;
+    world.eventually_deployed("web", 5).await;
+
+    // When a second Rollout whose selector (app=web) selects those pods is created
+    let mut second = canary_40_then_pause("web-2", "nginx:1.0");
+    second["spec"]["selector"] = json!({"matchLabels": {"app": "web"}});
+    second["spec"]["template"]["metadata"]["labels"] = json!({"app": "web", "track": "two"});
+    world.create(second).await;
+
+    // Then the second is Degraded with InvalidSpec naming spec.selector and the first Rollout,
+    // and it made no ReplicaSet
+    let invalid = world
+        .eventually("web-2", "InvalidSpec naming spec.selector", |status, _| {
+            str_at(status, "phase") == "Degraded"
+                && invalid_spec_message(status).contains("spec.selector")
+                && invalid_spec_message(status).contains("Rollout \"web\"")
+        })
+        .await;
+    assert!(
+        invalid_spec_message(&invalid).contains("selects the pods"),
+        "{invalid:#}"
+    );
+    let replica_sets = world.replica_sets().await;
+    assert_eq!(replica_sets.len(), 1, "only web's ReplicaSet: {replica_sets:?}");
+    // And the first, which was there first, stays Healthy
+    world
+        .eventually("web", "still Healthy", |status, _| {
+            str_at(status, "phase") == "Healthy"
+        })
+        .await;
+
+    // When the first Rollout is deleted
+    world
+        .rollouts()
+        .delete("web", &Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("cannot delete Rollout web: {e}"));
+    // Then the second goes on by itself and is deployed
+    world.eventually_deployed("web-2", 5).await;
+}

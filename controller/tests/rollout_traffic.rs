@@ -350,6 +350,10 @@ fn vs_weights(vs: &Value) -> (Value, Value) {
 async fn given_an_http_route(world: &World) {
     world.create_service("web-stable").await;
     world.create_service("web-canary").await;
+    create_http_route(world).await;
+}
+
+async fn create_http_route(world: &World) {
     world
         .create_custom(
             HTTP_ROUTE,
@@ -982,4 +986,75 @@ async fn applying_the_same_weight_twice_writes_each_route_object_once() {
         matches!(error, Error::Object { .. }) && error.to_string().contains("ingress-nginx cannot mirror"),
         "{error}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hand_edit_of_the_route_weights_is_put_back_at_once() {
+    // Given a canary paused indefinitely at 30% through an HTTPRoute
+    let (world, _) = given_a_routed_cluster("traffic-hand-edit").await;
+    given_an_http_route(&world).await;
+    world
+        .create(rollout(gateway_routing(), weight_30_then_pause(), true))
+        .await;
+    let stable = world.eventually_deployed().await;
+    world.update_until_paused(&stable).await;
+    let routes = world.custom(HTTP_ROUTE);
+    world
+        .eventually_object(&routes, "web-route", "weights 70/30", |route| {
+            http_route_weights(route) == (json!(70), json!(30))
+        })
+        .await;
+
+    // When someone sets the weights back to 100/0 by hand (nothing else changes: the pause is
+    // indefinite, so only a watch of the route can notice)
+    let edit = json!({"spec": {"rules": [{"backendRefs": [
+        {"name": "web-stable", "port": 80, "weight": 100},
+        {"name": "web-canary", "port": 80, "weight": 0}
+    ]}]}});
+    routes
+        .patch("web-route", &PatchParams::default(), &Patch::Merge(&edit))
+        .await
+        .unwrap_or_else(|e| panic!("cannot edit the HTTPRoute: {e}"));
+
+    // Then the controller puts the step's weights back
+    world
+        .eventually_object(&routes, "web-route", "weights 70/30 again", |route| {
+            http_route_weights(route) == (json!(70), json!(30))
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_whose_route_is_missing_is_invalid_until_the_route_is_made() {
+    // Given the Services but no HTTPRoute yet
+    let (world, _) = given_a_routed_cluster("traffic-missing-route").await;
+    world.create_service("web-stable").await;
+    world.create_service("web-canary").await;
+
+    // When a Rollout routed through the HTTPRoute "web-route" is created
+    world
+        .create(rollout(gateway_routing(), weight_30_then_pause(), true))
+        .await;
+
+    // Then it is Degraded with InvalidSpec naming the field and the route, with an Event,
+    // and it scaled nothing
+    let field = "spec.strategy.canary.trafficRouting.plugins[argoproj-labs/gatewayAPI].httpRoute";
+    let route = format!("HTTPRoute \"{}/web-route\" not found", world.namespace);
+    world
+        .eventually("web", "InvalidSpec naming the missing HTTPRoute", |status, _| {
+            let invalid = status["conditions"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| c["type"] == "InvalidSpec"))
+                .and_then(|c| c["message"].as_str())
+                .unwrap_or("");
+            str_at(status, "phase") == "Degraded" && invalid.contains(field) && invalid.contains(&route)
+        })
+        .await;
+    world.eventually_warning("InvalidSpec", "web-route").await;
+    assert_eq!(world.replica_sets().await, vec![], "nothing scaled");
+
+    // When the HTTPRoute is created
+    create_http_route(&world).await;
+    // Then the Rollout goes on by itself and is deployed
+    world.eventually_deployed().await;
 }

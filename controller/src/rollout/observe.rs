@@ -72,6 +72,7 @@ pub async fn observe(
     } else {
         Vec::new()
     };
+    let routers = super::observe_router::observe_routers(client, rollout).await?;
     Ok(Observed {
         rollout: rollout.clone(),
         now,
@@ -81,7 +82,9 @@ pub async fn observe(
         services,
         pods,
         analysis_runs: reader.owned_analysis_runs().await?,
-        router_weights: super::observe_router::router_weights(client, rollout).await?,
+        router_weights: routers.weights,
+        missing_routes: routers.missing,
+        overlapping: caches.overlapping(rollout),
     })
 }
 

@@ -128,6 +128,8 @@ pub fn observed(rollout: Rollout) -> Observed {
         pods: Vec::new(),
         analysis_runs: Vec::new(),
         router_weights: None,
+        missing_routes: Vec::new(),
+        overlapping: Vec::new(),
     }
 }
 

@@ -58,6 +58,32 @@ pub struct Observed {
     pub analysis_runs: Vec<AnalysisRunState>,
     /// The weights the traffic router currently applies, when the canary is routed.
     pub router_weights: Option<RouterWeights>,
+    /// The route objects the traffic routing names that the cluster does not have.
+    pub missing_routes: Vec<MissingRoute>,
+    /// Other Rollouts in the namespace whose pods overlap this one's by selector.
+    pub overlapping: Vec<OverlappingRollout>,
+}
+
+/// A route object the Rollout's traffic routing names that does not exist, or whose API the
+/// cluster does not serve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingRoute {
+    /// The field that names it, e.g. `spec.strategy.canary.trafficRouting.nginx.stableIngress`.
+    pub field: linnet_crds::FieldPath,
+    /// What is missing, e.g. `Ingress "shop/web" not found`.
+    pub message: String,
+}
+
+/// Another Rollout of the namespace whose pods and this Rollout's overlap: one's selector
+/// selects the other's pod template labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverlappingRollout {
+    pub name: String,
+    pub created: Option<Timestamp>,
+    /// This Rollout's selector selects the other's pods.
+    pub selected_by_us: bool,
+    /// The other's selector selects this Rollout's pods.
+    pub selects_ours: bool,
 }
 
 /// One ReplicaSet owned by the Rollout.

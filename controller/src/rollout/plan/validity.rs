@@ -1,10 +1,11 @@
 //! Whether the planner may act on a Rollout at all: the spec must pass `linnet_crds`
-//! validation, the Services it names must exist, and it must use only what the planner
-//! implements. Anything else is reported, field by field, instead of being half done.
+//! validation, the Services and route objects it names must exist, its pods must not overlap
+//! those of a Rollout that was there first, and it must use only what the planner implements.
+//! Anything else is reported, field by field, instead of being half done.
 
 use linnet_crds::{FieldPath, Finding, Validate};
 
-use super::Observed;
+use super::{Observed, OverlappingRollout};
 
 /// Every reason not to act, each at the path of the field concerned.
 pub(super) fn problems(obs: &Observed) -> Vec<Finding> {
@@ -15,6 +16,12 @@ pub(super) fn problems(obs: &Observed) -> Vec<Finding> {
         .filter(Finding::is_error)
         .collect();
     problems.extend(missing_services(obs));
+    problems.extend(
+        obs.missing_routes
+            .iter()
+            .map(|missing| Finding::error(missing.field.clone(), missing.message.clone())),
+    );
+    problems.extend(overlaps(obs));
     problems.extend(unsupported(obs));
     problems
 }
@@ -54,6 +61,42 @@ fn missing_services(obs: &Observed) -> Vec<Finding> {
         .into_iter()
         .filter(|(_, name)| !obs.services.contains_key(name.as_str()))
         .map(|(path, name)| Finding::error(path, format!("Service \"{name}\" not found")))
+        .collect()
+}
+
+/// Two Rollouts whose selectors reach each other's pods would fight over them; the one that
+/// came later (by creation time, then name, so both sides agree) is the one reported.
+fn overlaps(obs: &Observed) -> Vec<Finding> {
+    let ours = (
+        obs.rollout.metadata.creation_timestamp.as_ref().map(|t| t.0),
+        obs.rollout.metadata.name.as_deref().unwrap_or_default(),
+    );
+    let came_first = |other: &&OverlappingRollout| (other.created, other.name.as_str()) < ours;
+    obs.overlapping
+        .iter()
+        .filter(came_first)
+        .map(|other| {
+            if other.selected_by_us {
+                Finding::error(
+                    FieldPath::root("spec").field("selector"),
+                    format!(
+                        "selects the pods of Rollout \"{}\", which was there first",
+                        other.name
+                    ),
+                )
+            } else {
+                Finding::error(
+                    FieldPath::root("spec")
+                        .field("template")
+                        .field("metadata")
+                        .field("labels"),
+                    format!(
+                        "the pods would also be selected by Rollout \"{}\", which was there first",
+                        other.name
+                    ),
+                )
+            }
+        })
         .collect()
 }
 

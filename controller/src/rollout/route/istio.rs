@@ -23,7 +23,7 @@ fn virtual_services(istio: &IstioTrafficRouting) -> Vec<&IstioVirtualService> {
 
 /// A VirtualService named `name.namespace` lives in that namespace, as Argo Rollouts reads
 /// the name; a plain name is in the Rollout's namespace.
-fn namespace_and_name<'a>(reference: &'a str, rollout_namespace: &'a str) -> (&'a str, &'a str) {
+pub(super) fn namespace_and_name<'a>(reference: &'a str, rollout_namespace: &'a str) -> (&'a str, &'a str) {
     match reference.split_once('.') {
         Some((name, rest)) => (rest.split('.').next().unwrap_or(rest), name),
         None => (rollout_namespace, reference),

@@ -12,9 +12,12 @@ pub mod api;
 mod gateway;
 mod istio;
 mod nginx;
+pub mod refs;
 mod smi;
+pub mod watch;
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::APIGroupList;
 use kube::core::ApiResource;
@@ -149,6 +152,9 @@ pub(crate) fn routers(rollout: &Rollout) -> Result<Vec<Router>, ObjectError> {
     Ok(routers)
 }
 
+/// (kind, namespace, name) of an object read.
+type ObjectKey = (String, String, String);
+
 /// The Rollout a router action or observation is for, and the client to reach its objects.
 pub(crate) struct Scope<'a> {
     pub client: &'a Client,
@@ -156,6 +162,9 @@ pub(crate) struct Scope<'a> {
     pub name: String,
     pub namespace: String,
     groups: OnceLock<APIGroupList>,
+    /// With [`Scope::observing`]: the objects read so far, so that a pass that only reads
+    /// fetches each object once.
+    reads: Option<Mutex<HashMap<ObjectKey, Option<Value>>>>,
 }
 
 impl<'a> Scope<'a> {
@@ -166,6 +175,15 @@ impl<'a> Scope<'a> {
             name: rollout.name_any(),
             namespace: rollout.namespace().unwrap_or_default(),
             groups: OnceLock::new(),
+            reads: None,
+        }
+    }
+
+    /// A scope that only reads, remembering what it read.
+    pub fn observing(client: &'a Client, rollout: &'a Rollout) -> Scope<'a> {
+        Scope {
+            reads: Some(Mutex::new(HashMap::new())),
+            ..Scope::new(client, rollout)
         }
     }
 
@@ -272,9 +290,24 @@ impl<'a> Scope<'a> {
         namespace: &str,
         name: &str,
     ) -> Result<Option<Value>, Error> {
-        api::get_opt(self.client, resource, namespace, name)
+        let key = (resource.kind.clone(), namespace.to_string(), name.to_string());
+        let remembered = |reads: &Mutex<_>| {
+            let reads: &HashMap<_, Option<Value>> = &reads.lock().unwrap_or_else(PoisonError::into_inner);
+            reads.get(&key).cloned()
+        };
+        if let Some(found) = self.reads.as_ref().and_then(remembered) {
+            return Ok(found);
+        }
+        let found = api::get_opt(self.client, resource, namespace, name)
             .await
-            .map_err(self.kube(format!("get {} {namespace}/{name}", resource.kind)))
+            .map_err(self.kube(format!("get {} {namespace}/{name}", resource.kind)))?;
+        if let Some(reads) = &self.reads {
+            reads
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(key, found.clone());
+        }
+        Ok(found)
     }
 
     /// Reads an object, applies `edit`, and writes the result back when it differs.
