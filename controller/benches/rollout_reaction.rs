@@ -33,8 +33,9 @@ use std::time::{Duration, Instant};
 use kube::api::{Api, Patch, PatchParams};
 use linnet_controller::run::{ControllerOptions, run_until};
 use linnet_crds::rollout::Rollout;
+use rollout_bench::server_side::{self, BENCH_MANAGER};
 use rollout_bench::{
-    NAMESPACE, Shared, client_for, create_rollouts, ms, quantile, read, replica_sets_of, round_trips,
+    NAMESPACE, Shared, Sim, client_for, create_rollouts, ms, quantile, read, replica_sets_of, round_trips,
     start_sim, until, until_healthy, watch_all, watched_write_round_trips, write_round_trips,
 };
 use serde_json::json;
@@ -52,6 +53,16 @@ struct Figures {
     watched_write: Duration,
     template: Vec<Duration>,
     promote: Vec<Duration>,
+    server_template: Vec<Duration>,
+    server_promote: Vec<Duration>,
+}
+
+/// One sample's figures: client-side and server-side, template change and promote.
+struct Sample {
+    template: Duration,
+    promote: Duration,
+    server_template: Duration,
+    server_promote: Duration,
 }
 
 fn main() {
@@ -96,6 +107,7 @@ fn main() {
         );
     }
     println!();
+    println!("Client-side (from the benchmark sending its patch to the change seen through its watches):");
     println!(
         "| Rollouts | GET round trip p50 | write round trip p50 | template change p50 / p99 | promote p50 / p99 |"
     );
@@ -125,20 +137,60 @@ fn main() {
             ms(p99),
         );
     }
-    if let Some(largest) = all.last() {
-        let p99 = quantile(&largest.template, 0.99).max(quantile(&largest.promote, 0.99));
+    println!();
+    println!(
+        "Server-side (the API server's times: from the user's write accepted to the controller's write accepted):"
+    );
+    println!(
+        "| Rollouts | GET round trip p50 | template change → ReplicaSet created and status written p50 / p99 | promote → canary scaled p50 / p99 |"
+    );
+    println!("|---:|---:|---:|---:|");
+    for f in &all {
+        let rt = f.round_trip.as_secs_f64();
+        let ratio = |d: Duration| d.as_secs_f64() / rt;
+        let (t50, t99) = (
+            quantile(&f.server_template, 0.5),
+            quantile(&f.server_template, 0.99),
+        );
+        let (p50, p99) = (
+            quantile(&f.server_promote, 0.5),
+            quantile(&f.server_promote, 0.99),
+        );
         println!(
-            "headline: at {} Rollouts the slower p99 is {:.1} GET round trips (aim: under 10), {:.1} write round trips",
+            "| {} | {} ms | {:.1}× / {:.1}× GET ({} / {} ms) | {:.1}× / {:.1}× GET ({} / {} ms) |",
+            f.size,
+            ms(f.round_trip),
+            ratio(t50),
+            ratio(t99),
+            ms(t50),
+            ms(t99),
+            ratio(p50),
+            ratio(p99),
+            ms(p50),
+            ms(p99),
+        );
+    }
+    if let Some(largest) = all.last() {
+        let rt = largest.round_trip.as_secs_f64();
+        let client = quantile(&largest.template, 0.99).max(quantile(&largest.promote, 0.99));
+        let server = quantile(&largest.server_template, 0.99).max(quantile(&largest.server_promote, 0.99));
+        println!(
+            "headline, client-side (patch sent → change seen through a watch): at {} Rollouts the slower p99 is {:.1} GET round trips (aim: under 10), {:.1} write round trips",
             largest.size,
-            p99.as_secs_f64() / largest.round_trip.as_secs_f64(),
-            p99.as_secs_f64() / largest.write_round_trip.as_secs_f64()
+            client.as_secs_f64() / rt,
+            client.as_secs_f64() / largest.write_round_trip.as_secs_f64()
+        );
+        println!(
+            "headline, server-side (patch accepted → controller's write accepted): at {} Rollouts the slower p99 is {:.1} GET round trips (aim: under 10)",
+            largest.size,
+            server.as_secs_f64() / rt,
         );
     }
 }
 
 fn print_size(f: &Figures) {
     println!(
-        "{} Rollouts: created and Healthy in {:.1} s; GET round trip p50 {} ms, write {} ms; template change p50 {} ms p99 {} ms; promote p50 {} ms p99 {} ms ({} samples each)",
+        "{} Rollouts: created and Healthy in {:.1} s; GET round trip p50 {} ms, write {} ms; client-side: template change p50 {} ms p99 {} ms, promote p50 {} ms p99 {} ms; server-side: template change p50 {} ms p99 {} ms, promote p50 {} ms p99 {} ms ({} samples each)",
         f.size,
         f.create_seconds,
         ms(f.round_trip),
@@ -147,6 +199,10 @@ fn print_size(f: &Figures) {
         ms(quantile(&f.template, 0.99)),
         ms(quantile(&f.promote, 0.5)),
         ms(quantile(&f.promote, 0.99)),
+        ms(quantile(&f.server_template, 0.5)),
+        ms(quantile(&f.server_template, 0.99)),
+        ms(quantile(&f.server_promote, 0.5)),
+        ms(quantile(&f.server_promote, 0.99)),
         f.template.len()
     );
 }
@@ -178,14 +234,22 @@ async fn measure(size: usize, samples: usize) -> Figures {
     let write_round_trip = quantile(&write_round_trips(&sim.client, 200).await, 0.5);
     let watched_write = quantile(&watched_write_round_trips(&sim.client, 200).await, 0.5);
     let api: Api<Rollout> = Api::namespaced(sim.client.clone(), NAMESPACE);
+    let traced: usize = std::env::var("ROLLOUT_REACTION_TRACE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let mut template = Vec::with_capacity(samples);
     let mut promote = Vec::with_capacity(samples);
+    let mut server_template = Vec::with_capacity(samples);
+    let mut server_promote = Vec::with_capacity(samples);
     for i in 0..samples {
         // Spread over the Rollouts: each sample changes one that is at rest.
         let name = format!("{PREFIX}-{}", (i * 7919) % size);
-        let (t, p) = one_update(&api, &seen, &name, &format!("app:{}", i + 2)).await;
-        template.push(t);
-        promote.push(p);
+        let sample = one_update(&sim, &api, &seen, &name, &format!("app:{}", i + 2), i < traced).await;
+        template.push(sample.template);
+        promote.push(sample.promote);
+        server_template.push(sample.server_template);
+        server_promote.push(sample.server_promote);
     }
 
     let _ = stop.send(());
@@ -199,16 +263,31 @@ async fn measure(size: usize, samples: usize) -> Figures {
         watched_write,
         template,
         promote,
+        server_template,
+        server_promote,
     }
 }
 
-/// One update of Rollout `name` to `image`: the template change's and the promote's reaction.
-async fn one_update(api: &Api<Rollout>, seen: &Shared, name: &str, image: &str) -> (Duration, Duration) {
+/// One update of Rollout `name` to `image`: the template change's and the promote's reaction,
+/// seen by the client and by the server. With `trace`, prints the requests of each reaction.
+async fn one_update(
+    sim: &Sim,
+    api: &Api<Rollout>,
+    seen: &Shared,
+    name: &str,
+    image: &str,
+    trace: bool,
+) -> Sample {
+    let params = PatchParams {
+        field_manager: Some(BENCH_MANAGER.to_string()),
+        ..PatchParams::default()
+    };
     let before = rollout_bench::read(seen, |s| replica_sets_of(s, name));
     let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": image,
         "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}}});
+    sim.sim.clear_requests();
     let sent = Instant::now();
-    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+    api.patch(name, &params, &Patch::Merge(patch))
         .await
         .unwrap_or_else(|e| panic!("cannot patch Rollout {name}: {e}"));
     let (canary, hash, reacted) = until(
@@ -240,10 +319,17 @@ async fn one_update(api: &Api<Rollout>, seen: &Shared, name: &str, image: &str) 
         (r.paused && r.current_hash == hash).then_some(())
     })
     .await;
+    let log = sim.sim.requests();
+    let server = server_side::template_change(&log, name)
+        .unwrap_or_else(|| panic!("{name}: the request log lacks the template change's writes"));
+    if trace {
+        server_side::print_trace(&log, server.accepted, reacted, &format!("{name} template change"));
+    }
+    sim.sim.clear_requests();
     let sent = Instant::now();
     api.patch_status(
         name,
-        &PatchParams::default(),
+        &params,
         &Patch::Merge(json!({"status": {"pauseConditions": null}})),
     )
     .await
@@ -259,5 +345,16 @@ async fn one_update(api: &Api<Rollout>, seen: &Shared, name: &str, image: &str) 
         (r.phase == "Healthy" && r.stable_hash == hash && r.current_hash == hash).then_some(())
     })
     .await;
-    (template, promote)
+    let log = sim.sim.requests();
+    let server_promote = server_side::promote(&log, name, &canary)
+        .unwrap_or_else(|| panic!("{name}: the request log lacks the promote's scale"));
+    if trace {
+        server_side::print_trace(&log, sent, scaled, &format!("{name} promote"));
+    }
+    Sample {
+        template,
+        promote,
+        server_template: server.reaction(),
+        server_promote,
+    }
 }

@@ -1,8 +1,10 @@
 //! A log of the requests the sim answered, readable in-process and at `GET /sim/requests`, so
-//! tests can assert on what a client sent and in which order.
+//! tests can assert on what a client sent and in which order, and benchmarks in the same
+//! process can time what the server accepted (monotonic instants, not serialized).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -23,6 +25,13 @@ pub struct RequestRecord {
     pub status: u16,
     /// When the request arrived (RFC 3339, microseconds).
     pub time: String,
+    /// When the request arrived, on the monotonic clock of the sim's process.
+    #[serde(skip)]
+    pub arrived: Instant,
+    /// When the answer was ready: for a write, the moment it was stored and its watch event
+    /// handed to the watchers (a watch stream's answer is its start).
+    #[serde(skip)]
+    pub answered: Instant,
 }
 
 #[derive(Debug, Default)]

@@ -38,6 +38,7 @@ pub fn version_info() -> serde_json::Value {
 
 pub async fn handle(state: Arc<SimState>, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let arrived = clock::format_micros(jiff::Timestamp::now());
+    let arrived_at = std::time::Instant::now();
     let (parts, body) = request.into_parts();
     let header = |name| {
         parts
@@ -79,6 +80,8 @@ pub async fn handle(state: Arc<SimState>, request: Request<Incoming>) -> Result<
         content_type,
         status: response.status().as_u16(),
         time: arrived,
+        arrived: arrived_at,
+        answered: std::time::Instant::now(),
     });
     Ok(response)
 }

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod server_side;
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
