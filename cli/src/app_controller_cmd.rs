@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use linnet_controller::application::run::{AppControllerOptions, run_until};
+use linnet_controller::sync::tracking::TrackingMethod;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Args)]
@@ -35,6 +36,12 @@ pub struct AppControllerArgs {
     /// The namespace of AppProjects, cluster Secrets and shared repository Secrets.
     #[arg(long, value_name = "NS", default_value = "argocd")]
     control_plane_namespace: String,
+    /// How an Application marks the objects it applies and recognizes its own, as Argo CD's
+    /// `application.resourceTrackingMethod`: `annotation` (argocd.argoproj.io/tracking-id),
+    /// `label` (app.kubernetes.io/instance) or `annotation+label` (the annotation decides, the
+    /// label is written for other tools).
+    #[arg(long, value_name = "METHOD", default_value = "annotation")]
+    tracking_method: TrackingMethod,
 }
 
 pub fn run(args: AppControllerArgs) -> anyhow::Result<ExitCode> {
@@ -52,6 +59,7 @@ pub fn run(args: AppControllerArgs) -> anyhow::Result<ExitCode> {
         .ok()
         .filter(|s| !s.is_empty());
     opts.control_plane_namespace = args.control_plane_namespace;
+    opts.tracking_method = args.tracking_method;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let client = kube::Client::try_default()

@@ -226,6 +226,35 @@ fn the_deployments_pass_arguments_the_binary_takes() {
     }
 }
 
+#[test]
+fn the_tracking_method_value_reaches_the_app_controller_and_is_checked() {
+    let objects = objects();
+    let args = args_of(find(&objects, "Deployment", "linnet-applications"));
+    let at = args
+        .iter()
+        .position(|a| a == "--tracking-method")
+        .unwrap_or_else(|| panic!("no --tracking-method in {args:?}"));
+    assert_eq!(
+        args.get(at + 1).map(String::as_str),
+        Some("annotation"),
+        "{args:?}"
+    );
+    // The binary refuses a method it does not know, even when asked for help only.
+    let mut wrong = args.clone();
+    wrong[at + 1] = "labels".into();
+    wrong.push("--help".into());
+    let out = Command::new(env!("CARGO_BIN_EXE_linnet"))
+        .args(&wrong)
+        .output()
+        .expect("linnet runs");
+    assert!(!out.status.success(), "linnet {wrong:?} was accepted");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("annotation+label"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
     let cache = tempfile::tempdir().expect("temp dir");
     Command::new(KUBECTL)

@@ -1,7 +1,7 @@
 //! What one pass reads: the repository credentials, the revision each render needs resolved and
 //! rendered (on a blocking thread), and the live objects the Application tracks. Live objects
 //! are listed for every kind and namespace the renders or the status name, and kept when their
-//! tracking id names this Application.
+//! tracking mark (annotation or label, by the tracking method) names this Application.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -16,11 +16,11 @@ use super::kinds::Kinds;
 use super::model::Rendered;
 use super::plan::destination_namespace;
 use super::resolved::Resolutions;
-use super::settings::AppSyncOptions;
+use super::settings::{self, AppSyncOptions};
 use crate::render::{RenderContext, Renderer};
 use crate::source::{RepoCache, RepoCredentials, RepoUrl};
 use crate::sync::ResourceKey;
-use crate::sync::identity;
+use crate::sync::tracking::Tracking;
 
 /// The label of repository Secrets, and its value.
 pub const SECRET_TYPE_LABEL: &str = "argocd.argoproj.io/secret-type";
@@ -51,7 +51,7 @@ pub async fn observe(
     kinds: &Kinds,
     sources: &Sources,
     app: &Application,
-    instance: &str,
+    tracking: &Tracking,
     invalid_spec: Vec<String>,
 ) -> Result<Observed, kube::Error> {
     let mut invalid_spec = invalid_spec;
@@ -70,7 +70,7 @@ pub async fn observe(
         return Ok(Observed {
             target: Err("the spec is invalid".into()),
             operation_render: None,
-            live: live_of_status(client, kinds, app, instance, &[]).await?,
+            live: live_of_status(client, kinds, app, tracking, &[]).await?,
             namespace_exists: true,
             invalid_spec,
         });
@@ -90,8 +90,10 @@ pub async fn observe(
         api_versions: Vec::new(),
     };
     let target_revision = source.target_revision.clone().unwrap_or_else(|| "HEAD".into());
-    let target = render(sources, kinds, &source, &target_revision, &creds, &ctx).await;
-    let operation_render = match operation_source(app, &source) {
+    let fresh = Freshness::of(app);
+    let mut target = render(sources, kinds, &source, &target_revision, &creds, &ctx, fresh).await;
+    mark_labels(&mut target, tracking);
+    let mut operation_render = match operation_source(app, &source) {
         None => None,
         Some((revision, op_source)) => {
             let same = target.as_ref().is_ok_and(|t| {
@@ -100,16 +102,19 @@ pub async fn observe(
             if same {
                 None
             } else {
-                Some(render(sources, kinds, &op_source, &revision, &creds, &ctx).await)
+                Some(render(sources, kinds, &op_source, &revision, &creds, &ctx, fresh).await)
             }
         }
     };
+    if let Some(render) = operation_render.as_mut() {
+        mark_labels(render, tracking);
+    }
     let desired: Vec<&Value> = target
         .iter()
         .chain(operation_render.iter().flatten())
         .flat_map(|r| r.objects.iter())
         .collect();
-    let live = live_of_status(client, kinds, app, instance, &desired).await?;
+    let live = live_of_status(client, kinds, app, tracking, &desired).await?;
     let options = AppSyncOptions::of(app, None);
     let namespace_exists = if options.create_namespace {
         let namespaces: Api<Namespace> = Api::all(client.clone());
@@ -156,7 +161,37 @@ fn operation_source(
     Some((sync.revision.clone().unwrap_or_else(spec_revision), source))
 }
 
+/// When the instance label is written, a render is compared as it is applied: a label a chart
+/// sets itself would otherwise differ from the applied one on every pass.
+fn mark_labels(rendered: &mut Result<Rendered, String>, tracking: &Tracking) {
+    if !tracking.method.writes_label() {
+        return;
+    }
+    for object in rendered.iter_mut().flat_map(|r| r.objects.iter_mut()) {
+        let key = ResourceKey::of(object);
+        tracking.mark(object, &key);
+    }
+}
+
+/// Whether renders may come from the cache, or are made afresh for a hard refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    Cached,
+    Fresh,
+}
+
+impl Freshness {
+    fn of(app: &Application) -> Freshness {
+        if settings::hard_refresh(app) {
+            Freshness::Fresh
+        } else {
+            Freshness::Cached
+        }
+    }
+}
+
 /// Resolves, checks out and renders `source` at `revision`; errors become ComparisonError text.
+/// The revision is resolved afresh on every pass; `fresh` also bypasses the render cache.
 async fn render(
     sources: &Sources,
     kinds: &Kinds,
@@ -164,6 +199,7 @@ async fn render(
     revision: &str,
     creds: &RepoCredentials,
     ctx: &RenderContext,
+    fresh: Freshness,
 ) -> Result<Rendered, String> {
     let (repos, renderer) = (Arc::clone(&sources.repos), Arc::clone(&sources.renderer));
     let namespace = ctx.namespace.clone();
@@ -177,9 +213,11 @@ async fn render(
         let tree = repos
             .checkout(&source_owned.repo_url, &commit, &creds)
             .map_err(|e| creds.scrub(&e.to_string()))?;
-        let manifests = renderer
-            .render(&tree, &source_owned, &ctx)
-            .map_err(|e| creds.scrub(&e.to_string()))?;
+        let manifests = match fresh {
+            Freshness::Cached => renderer.render(&tree, &source_owned, &ctx),
+            Freshness::Fresh => renderer.render_fresh(&tree, &source_owned, &ctx),
+        }
+        .map_err(|e| creds.scrub(&e.to_string()))?;
         Ok::<_, String>((commit.to_string(), manifests))
     })
     .await
@@ -274,7 +312,7 @@ async fn live_of_status(
     client: &kube::Client,
     kinds: &Kinds,
     app: &Application,
-    instance: &str,
+    tracking: &Tracking,
     desired: &[&Value],
 ) -> Result<BTreeMap<ResourceKey, Value>, kube::Error> {
     let mut wanted: BTreeSet<(String, String, String)> = BTreeSet::new();
@@ -338,7 +376,12 @@ async fn live_of_status(
         } else {
             Api::all_with(client.clone(), &info.resource)
         };
-        let list = match api.list(&ListParams::default()).await {
+        // With the label method the server leaves out what other Applications own.
+        let params = match tracking.selector() {
+            Some(selector) => ListParams::default().labels(&selector),
+            None => ListParams::default(),
+        };
+        let list = match api.list(&params).await {
             Ok(list) => list,
             Err(kube::Error::Api(e)) if e.code == 404 => continue,
             Err(e) => return Err(e),
@@ -347,11 +390,7 @@ async fn live_of_status(
             let Ok(mut obj) = serde_json::to_value(&item) else {
                 continue;
             };
-            let tracked = match identity::tracking_id(&obj) {
-                Some(Ok(id)) => id.app == instance,
-                _ => false,
-            };
-            if !tracked {
+            if !tracking.tracks(&obj) {
                 continue;
             }
             if obj.get("apiVersion").is_none() {

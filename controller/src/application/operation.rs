@@ -22,8 +22,8 @@ use crate::sync::ResourceKey;
 use crate::sync::diff::{self, IgnoreRule, SyncStatus};
 use crate::sync::health::{self, HealthStatus};
 use crate::sync::hooks::{self, DeletePolicy, Role, SyncPhase};
-use crate::sync::identity::{TRACKING_ID_ANNOTATION, TrackingId};
 use crate::sync::order::{self, OrderSettings, SyncTask, TaskAction};
+use crate::sync::tracking::Tracking;
 use crate::sync::waves::{self, LiveState, Observation, Observations, WavePlan};
 
 /// How soon to look again while an operation waits (for health, a hook, a deletion).
@@ -35,8 +35,8 @@ pub const AFTER_CHANGES: Duration = Duration::from_millis(100);
 /// What a step needs besides the operation state.
 pub struct StepInputs<'a> {
     pub now: Timestamp,
-    /// The name in the tracking ids of the Application's objects.
-    pub instance: &'a str,
+    /// How the Application's objects are marked as its own.
+    pub tracking: &'a Tracking,
     /// The render at the operation's revision.
     pub render: &'a Rendered,
     pub live: &'a BTreeMap<ResourceKey, Value>,
@@ -474,7 +474,7 @@ fn run_tasks(
 
 fn apply_action(task: &SyncTask, inputs: &StepInputs<'_>) -> Action {
     let mut object = task.object.clone();
-    set_tracking_id(&mut object, inputs.instance, &task.key);
+    inputs.tracking.mark(&mut object, &task.key);
     Action::Apply {
         key: task.key.clone(),
         phase: task.phase,
@@ -486,22 +486,6 @@ fn apply_action(task: &SyncTask, inputs: &StepInputs<'_>) -> Action {
             .unwrap_or(inputs.options.server_side_apply),
         validate: task.options.validate && inputs.options.validate,
     }
-}
-
-/// Writes `argocd.argoproj.io/tracking-id` into the object's annotations.
-pub fn set_tracking_id(object: &mut Value, instance: &str, key: &ResourceKey) {
-    let id = TrackingId {
-        app: instance.to_string(),
-        key: key.clone(),
-    };
-    if !object.get("metadata").is_some_and(Value::is_object) {
-        object["metadata"] = Value::Object(Default::default());
-    }
-    let metadata = &mut object["metadata"];
-    if !metadata.get("annotations").is_some_and(Value::is_object) {
-        metadata["annotations"] = Value::Object(Default::default());
-    }
-    metadata["annotations"][TRACKING_ID_ANNOTATION] = Value::String(id.to_string());
 }
 
 /// A stable id of an operation for naming its generated hooks: its start time.

@@ -27,6 +27,7 @@ use crate::sync::ResourceKey;
 use crate::sync::diff::{IgnoreRule, SyncStatus};
 use crate::sync::health::HealthStatus;
 use crate::sync::options::{self, Removal};
+use crate::sync::tracking::Tracking;
 
 /// Argo CD's default `revisionHistoryLimit`.
 pub const DEFAULT_HISTORY_LIMIT: i64 = 10;
@@ -35,8 +36,8 @@ pub const DEFAULT_HISTORY_LIMIT: i64 = 10;
 pub struct PlanInputs<'a> {
     pub app: &'a Application,
     pub now: Timestamp,
-    /// The name in the tracking ids of the Application's objects.
-    pub instance: &'a str,
+    /// How the Application's objects are marked as its own.
+    pub tracking: &'a Tracking,
     /// The render at the spec's target revision, or the ComparisonError message.
     pub target: &'a Result<Rendered, String>,
     /// The render at a requested or running operation's revision when it differs from the
@@ -255,7 +256,7 @@ fn step_operation(
         state,
         &StepInputs {
             now: inputs.now,
-            instance: inputs.instance,
+            tracking: inputs.tracking,
             render: rendered,
             live: inputs.live,
             ignore: &ignore,

@@ -13,6 +13,7 @@ use super::model::{Action, ActionFailure, Rendered};
 use super::operation::record_failures;
 use super::plan::{Plan, PlanInputs, plan};
 use crate::sync::ResourceKey;
+use crate::sync::tracking::Tracking;
 
 const REVISION: &str = "1111111111111111111111111111111111111111";
 const NAMESPACE: &str = "shop";
@@ -59,7 +60,7 @@ fn cm(name: &str, value: &str, annotations: Value) -> Value {
 
 fn tracked(mut obj: Value) -> Value {
     let key = ResourceKey::of(&obj);
-    super::operation::set_tracking_id(&mut obj, "shop_web", &key);
+    Tracking::annotation("shop_web").mark(&mut obj, &key);
     obj
 }
 
@@ -98,7 +99,7 @@ fn run(app: &Application, target: &Result<Rendered, String>, live: &[Value], at:
     plan(&PlanInputs {
         app,
         now: at,
-        instance: "shop_web",
+        tracking: &Tracking::annotation("shop_web"),
         target,
         operation_render: None,
         live: &live,

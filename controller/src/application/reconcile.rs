@@ -21,6 +21,7 @@ use super::operation;
 use super::plan::{self, PlanInputs};
 use super::settings;
 use super::{clusters, rules, webhook};
+use crate::sync::tracking::{Tracking, TrackingMethod};
 
 /// Backoff after a failed API call.
 const TRANSIENT_RETRY: Duration = Duration::from_secs(5);
@@ -59,6 +60,8 @@ pub struct Context {
     pub kinds: Mutex<HashMap<String, Arc<Kinds>>>,
     pub sources: Sources,
     pub timing: Timing,
+    /// How Applications mark the objects they own, and recognize them.
+    pub tracking_method: TrackingMethod,
 }
 
 impl Context {
@@ -92,10 +95,12 @@ pub async fn reconcile(cached: Arc<Application>, ctx: Arc<Context>) -> Result<Re
         return Ok(Requeue::await_change());
     };
     let instance = settings::instance_name(&namespace, &name, &ctx.timing.control_plane_namespace);
+    let tracking = Tracking::new(ctx.tracking_method, instance);
     let rules = rules::gather(&ctx.client, &ctx.timing.control_plane_namespace, &app, now)
         .await
         .map_err(kube_error("read projects and clusters"))?;
     let mut invalid_spec = rules.invalid_spec.clone();
+    invalid_spec.extend(tracking.problem());
     let (client, cluster) = match &rules.target {
         Some(target) => match clusters::client_for(target, &ctx.client).await {
             Ok(client) => (client, target.server().to_string()),
@@ -113,7 +118,7 @@ pub async fn reconcile(cached: Arc<Application>, ctx: Arc<Context>) -> Result<Re
         &kinds,
         &ctx.sources,
         &app,
-        &instance,
+        &tracking,
         invalid_spec,
     )
     .await
@@ -127,7 +132,7 @@ pub async fn reconcile(cached: Arc<Application>, ctx: Arc<Context>) -> Result<Re
     let mut plan = plan::plan(&PlanInputs {
         app: &app,
         now,
-        instance: &instance,
+        tracking: &tracking,
         target: &observed.target,
         operation_render: observed.operation_render.as_ref(),
         live: &observed.live,

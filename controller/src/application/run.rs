@@ -28,6 +28,7 @@ use super::settings::DEFAULT_CONTROL_PLANE_NAMESPACE;
 use super::webhook;
 use crate::render::{RenderConfig, Renderer};
 use crate::source::{RepoCache, SourceError};
+use crate::sync::tracking::TrackingMethod;
 
 /// How many Applications are reconciled at the same time.
 const PASSES_AT_ONCE: u16 = 16;
@@ -53,6 +54,8 @@ pub struct AppControllerOptions {
     pub webhook_listen: Option<SocketAddr>,
     /// The GitHub secret / GitLab token deliveries must carry; `None` accepts any.
     pub webhook_secret: Option<String>,
+    /// How objects are marked as an Application's own (default `annotation`, as in Argo CD 3).
+    pub tracking_method: TrackingMethod,
 }
 
 impl AppControllerOptions {
@@ -67,6 +70,7 @@ impl AppControllerOptions {
             kubectl: PathBuf::from("kubectl"),
             webhook_listen: None,
             webhook_secret: None,
+            tracking_method: TrackingMethod::default(),
         }
     }
 }
@@ -111,6 +115,7 @@ pub async fn run_until(
             self_heal_timeout: opts.self_heal_timeout,
             control_plane_namespace: opts.control_plane_namespace.clone(),
         },
+        tracking_method: opts.tracking_method,
     });
     let apis: Vec<Api<Application>> = match &opts.namespaces {
         None => vec![Api::all(client.clone())],
@@ -119,7 +124,7 @@ pub async fn run_until(
             .map(|ns| Api::namespaced(client.clone(), ns))
             .collect(),
     };
-    info!(namespaces = ?opts.namespaces, "starting the Application controller");
+    info!(namespaces = ?opts.namespaces, tracking = %opts.tracking_method, "starting the Application controller");
     let controllers = apis.into_iter().map(|api| {
         // Only changes a user makes wake an Application (spec, operation, annotations,
         // finalizers, deletion): the controller's own status writes do not, as the pass that

@@ -27,6 +27,16 @@ pub fn instance_name(app_namespace: &str, app_name: &str, control_plane_namespac
     }
 }
 
+/// Whether the refresh annotation asks for a hard refresh: manifests rendered afresh instead of
+/// taken from the cache. Any other value is a normal refresh, as in Argo CD.
+pub fn hard_refresh(app: &Application) -> bool {
+    app.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(REFRESH_ANNOTATION))
+        .is_some_and(|value| value.trim() == "hard")
+}
+
 /// Whether the finalizer (in any of its forms) is on the Application.
 pub fn has_resources_finalizer(app: &Application) -> bool {
     app.metadata
@@ -105,6 +115,20 @@ mod tests {
     fn apps_outside_the_control_plane_namespace_are_prefixed() {
         assert_eq!(instance_name("argocd", "guestbook", "argocd"), "guestbook");
         assert_eq!(instance_name("team-a", "guestbook", "argocd"), "team-a_guestbook");
+    }
+
+    #[test]
+    fn only_the_value_hard_asks_for_a_hard_refresh() {
+        let with = |value: Option<&str>| {
+            let mut app = Application::new("web", Default::default());
+            app.metadata.annotations =
+                value.map(|v| [(REFRESH_ANNOTATION.to_string(), v.to_string())].into());
+            hard_refresh(&app)
+        };
+        assert!(with(Some("hard")));
+        assert!(!with(Some("normal")));
+        assert!(!with(Some("Hard-ish")));
+        assert!(!with(None));
     }
 
     #[test]

@@ -33,6 +33,8 @@ struct Entry {
 pub struct CacheStats {
     pub hits: u64,
     pub misses: u64,
+    /// Renders made afresh past the cache (hard refreshes), replacing their entry.
+    pub refreshes: u64,
     pub entries: usize,
     pub bytes: usize,
 }
@@ -45,6 +47,7 @@ pub struct RenderCache {
     clock: u64,
     hits: u64,
     misses: u64,
+    refreshes: u64,
 }
 
 impl RenderCache {
@@ -56,6 +59,7 @@ impl RenderCache {
             clock: 0,
             hits: 0,
             misses: 0,
+            refreshes: 0,
         }
     }
 
@@ -110,10 +114,18 @@ impl RenderCache {
         );
     }
 
+    /// Stores a render made without looking in the cache (a hard refresh), replacing what the
+    /// cache held for `key`.
+    pub fn refresh(&mut self, key: RenderKey, manifests: Arc<Vec<Manifest>>) {
+        self.refreshes += 1;
+        self.insert(key, manifests);
+    }
+
     pub fn stats(&self) -> CacheStats {
         CacheStats {
             hits: self.hits,
             misses: self.misses,
+            refreshes: self.refreshes,
             entries: self.entries.len(),
             bytes: self.bytes,
         }
@@ -152,6 +164,19 @@ mod tests {
         assert!(cache.get(&key("a")).is_some());
         assert!(cache.get(&key("c")).is_some());
         assert!(cache.stats().bytes <= 350);
+    }
+
+    #[test]
+    fn a_refresh_replaces_the_entry_and_is_counted() {
+        let mut cache = RenderCache::new(1000);
+        cache.insert(key("a"), manifests(100));
+        let before = cache.stats().bytes;
+        let fresh = manifests(100);
+        cache.refresh(key("a"), Arc::clone(&fresh));
+        let stats = cache.stats();
+        assert_eq!((stats.entries, stats.bytes, stats.refreshes), (1, before, 1));
+        let got = cache.get(&key("a")).expect("the refreshed entry");
+        assert!(Arc::ptr_eq(&got, &fresh), "the cache hands out the new render");
     }
 
     #[test]

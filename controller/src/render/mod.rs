@@ -143,6 +143,23 @@ impl Renderer {
         Ok(manifests)
     }
 
+    /// The manifests of `source` in `tree` rendered afresh, as a hard refresh asks: the cache is
+    /// not read, and what it held for this commit, path and options is replaced. A render of the
+    /// same commit can differ when a tool reads what the commit does not pin (a remote base, a
+    /// chart repository, a tool upgrade).
+    pub fn render_fresh(
+        &self,
+        tree: &Worktree,
+        source: &ApplicationSource,
+        ctx: &RenderContext,
+    ) -> Result<Arc<Vec<Manifest>>, RenderError> {
+        let manifests = Arc::new(render(tree, source, ctx, &self.config)?);
+        if let Some(key) = cache_key(tree, source, ctx) {
+            self.lock_cache().refresh(key, Arc::clone(&manifests));
+        }
+        Ok(manifests)
+    }
+
     pub fn cache_stats(&self) -> CacheStats {
         self.lock_cache().stats()
     }

@@ -21,7 +21,7 @@ pub const TRACKING_ID_ANNOTATION: &str = "argocd.argoproj.io/tracking-id";
 /// The label of the label tracking method.
 pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
 /// The most characters a label value may hold.
-const LABEL_VALUE_MAX: usize = 63;
+pub const LABEL_VALUE_MAX: usize = 63;
 
 /// What identifies one resource in an application: the version is left out, since one object is
 /// served under several versions.

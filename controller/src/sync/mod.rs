@@ -9,7 +9,9 @@
 //! - [`order`] turns desired and extraneous objects into sync tasks in apply order;
 //! - [`waves`] picks the wave to apply next from what the cluster shows;
 //! - [`diff`] compares a desired object with its live counterpart;
-//! - [`identity`] names resources and reads and writes the tracking annotation.
+//! - [`identity`] names resources and reads the tracking annotation;
+//! - [`tracking`] decides which live objects an Application owns and marks what it applies, by
+//!   annotation, label or both.
 
 pub mod diff;
 mod error;
@@ -19,6 +21,7 @@ pub mod identity;
 mod object;
 pub mod options;
 pub mod order;
+pub mod tracking;
 pub mod waves;
 
 pub use error::SyncError;

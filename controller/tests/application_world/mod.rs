@@ -56,6 +56,16 @@ impl Drop for World {
 /// Given a sim with the Application CRD, the simulated cluster, a namespace, an empty Git
 /// repository and the controller polling every `refresh` (no jitter).
 pub async fn given_a_cluster_with_the_app_controller(namespace: &str, refresh: Duration) -> World {
+    given_a_cluster_with_the_app_controller_configured(namespace, refresh, |_| {}).await
+}
+
+/// As [`given_a_cluster_with_the_app_controller`], with `configure` changing the controller's
+/// options before it starts.
+pub async fn given_a_cluster_with_the_app_controller_configured(
+    namespace: &str,
+    refresh: Duration,
+    configure: impl FnOnce(&mut AppControllerOptions),
+) -> World {
     let sim = linnet_sim::start(SimOptions::default())
         .await
         .unwrap_or_else(|e| panic!("sim did not start: {e}"));
@@ -85,6 +95,7 @@ pub async fn given_a_cluster_with_the_app_controller(namespace: &str, refresh: D
     options.refresh_jitter = Duration::ZERO;
     options.self_heal_timeout = Duration::from_millis(500);
     options.kubectl = support::kubectl();
+    configure(&mut options);
     let mut world = World {
         client,
         namespace: namespace.to_string(),
