@@ -22,7 +22,6 @@ use linnet_crds::analysis::AnalysisRun;
 use linnet_crds::rollout::Rollout;
 use tracing::{info, warn};
 
-use crate::rollout::neighbours;
 use crate::rollout::objects::POD_TEMPLATE_HASH_LABEL;
 use crate::rollout::observe::cache::{
     Caches, cached_watch, strip_analysis_run, strip_replica_set, strip_rollout, strip_service,
@@ -108,21 +107,34 @@ pub async fn run_until(
     });
     // One watch per kind fills the cache observation reads and wakes the Rollouts concerned.
     let (store, writer) = reflector::store::<Rollout>();
-    caches.set_rollouts(store.clone());
     // Rollouts woken by something other than their own objects: a neighbour whose pods
     // overlap theirs, or a route object they name.
     let (wake, woken) = futures::channel::mpsc::unbounded::<ObjectRef<Rollout>>();
-    let neighbours_of = store.clone();
+    let neighbourhood = caches.clone();
     let wake_neighbours = wake.clone();
     let rollout_events = watcher(rollouts, watcher::Config::default().labels(&selector))
         .default_backoff()
         .modify(strip_rollout)
         .reflect(writer)
         .inspect(move |event| {
-            if let Ok(watcher::Event::Apply(changed) | watcher::Event::Delete(changed)) = event {
-                for neighbour in neighbours::to_wake(changed, &neighbours_of.state()) {
-                    let _ = wake_neighbours.unbounded_send(neighbour);
+            let neighbours = &neighbourhood.neighbours;
+            let woken = match event {
+                Ok(watcher::Event::Apply(changed) | watcher::Event::InitApply(changed)) => {
+                    neighbours.applied(changed)
                 }
+                Ok(watcher::Event::Delete(gone)) => neighbours.deleted(gone),
+                Ok(watcher::Event::Init) => {
+                    neighbours.relist_started();
+                    Vec::new()
+                }
+                Ok(watcher::Event::InitDone) => {
+                    neighbours.relist_done();
+                    Vec::new()
+                }
+                Err(_) => Vec::new(),
+            };
+            for neighbour in woken {
+                let _ = wake_neighbours.unbounded_send(neighbour);
             }
         })
         .filter_map(|event| {

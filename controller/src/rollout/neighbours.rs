@@ -2,80 +2,263 @@
 //! template labels. Observation lists a Rollout's overlapping neighbours for the planner (which
 //! reports the one that came later as invalid); a change to one Rollout wakes the neighbours
 //! whose verdict it may change.
+//!
+//! [`Neighbourhood`] is fed by the Rollout watch and indexed by label, so that finding the
+//! neighbours of one Rollout looks only at Rollouts that share a label with it, not at every
+//! Rollout the controller knows: it runs on every Rollout event and every pass.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{PoisonError, RwLock};
 
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 use linnet_crds::rollout::{Rollout, RolloutConditionType, selects};
 
 use super::plan::OverlappingRollout;
 
-/// The other Rollouts in `rollout`'s namespace whose pods overlap its own.
-pub fn overlapping(rollout: &Rollout, all: &[Arc<Rollout>]) -> Vec<OverlappingRollout> {
-    same_namespace(rollout, all)
-        .filter_map(|other| {
-            let selected_by_us = selects_pods_of(rollout, other);
-            let selects_ours = selects_pods_of(other, rollout);
-            (selected_by_us || selects_ours).then(|| OverlappingRollout {
-                name: other.name_any(),
-                created: other.metadata.creation_timestamp.as_ref().map(|t| t.0),
-                selected_by_us,
-                selects_ours,
+/// What the index keeps of one Rollout.
+#[derive(Clone, Debug)]
+struct Member {
+    name: String,
+    namespace: String,
+    created: Option<Timestamp>,
+    selector: Option<LabelSelector>,
+    labels: BTreeMap<String, String>,
+    /// The message of its InvalidSpec condition, when it has one.
+    invalid: Option<String>,
+    /// The relist during which it was last seen.
+    seen_in: u64,
+}
+
+impl Member {
+    fn of(rollout: &Rollout, seen_in: u64) -> Member {
+        let labels = rollout
+            .spec
+            .template
+            .as_ref()
+            .and_then(|t| t.metadata.as_ref())
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
+        let invalid = rollout
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .into_iter()
+            .flatten()
+            .find(|c| c.type_ == RolloutConditionType::InvalidSpec)
+            .map(|c| c.message.clone());
+        Member {
+            name: rollout.name_any(),
+            namespace: rollout.namespace().unwrap_or_default(),
+            created: rollout.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            selector: rollout.spec.selector.clone(),
+            labels,
+            invalid,
+            seen_in,
+        }
+    }
+
+    /// Whether this member's selector selects `other`'s pods. Without a template (no labels
+    /// here) a Rollout has no pods of its own to be selected.
+    fn selects_pods_of(&self, other: &Member) -> bool {
+        self.selector
+            .as_ref()
+            .is_some_and(|selector| !other.labels.is_empty() && selects(selector, &other.labels))
+    }
+
+    /// The `matchLabels` entry the index files this member's selector under; `None` for a
+    /// selector without one (looked at for every Rollout of the namespace).
+    fn selector_key(&self) -> Option<LabelKey> {
+        let (key, value) = self.selector.as_ref()?.match_labels.as_ref()?.iter().next()?;
+        Some((self.namespace.clone(), key.clone(), value.clone()))
+    }
+
+    fn label_keys(&self) -> impl Iterator<Item = LabelKey> + '_ {
+        self.labels
+            .iter()
+            .map(|(k, v)| (self.namespace.clone(), k.clone(), v.clone()))
+    }
+}
+
+/// (namespace, label key, label value).
+type LabelKey = (String, String, String);
+
+#[derive(Default)]
+struct Index {
+    /// By uid.
+    members: HashMap<String, Member>,
+    /// Template label → the uids of the Rollouts whose pods carry it.
+    by_label: HashMap<LabelKey, HashSet<String>>,
+    /// First `matchLabels` entry → the uids of the Rollouts whose selector has it.
+    by_selector: HashMap<LabelKey, HashSet<String>>,
+    /// Per namespace: Rollouts whose selector has no `matchLabels`, or that are invalid.
+    unindexed: HashMap<String, HashSet<String>>,
+    /// Per namespace: every Rollout (for a selector without `matchLabels`, which is rare).
+    by_namespace: HashMap<String, HashSet<String>>,
+    relist: u64,
+}
+
+impl Index {
+    fn insert(&mut self, uid: &str, member: Member) {
+        self.remove(uid);
+        for key in member.label_keys() {
+            self.by_label.entry(key).or_default().insert(uid.to_string());
+        }
+        match member.selector_key() {
+            Some(key) => {
+                self.by_selector.entry(key).or_default().insert(uid.to_string());
+            }
+            None => {
+                self.unindexed
+                    .entry(member.namespace.clone())
+                    .or_default()
+                    .insert(uid.to_string());
+            }
+        }
+        if member.invalid.is_some() {
+            self.unindexed
+                .entry(member.namespace.clone())
+                .or_default()
+                .insert(uid.to_string());
+        }
+        self.by_namespace
+            .entry(member.namespace.clone())
+            .or_default()
+            .insert(uid.to_string());
+        self.members.insert(uid.to_string(), member);
+    }
+
+    fn remove(&mut self, uid: &str) {
+        let Some(old) = self.members.remove(uid) else {
+            return;
+        };
+        for key in old.label_keys() {
+            forget(&mut self.by_label, &key, uid);
+        }
+        if let Some(key) = old.selector_key() {
+            forget(&mut self.by_selector, &key, uid);
+        }
+        forget(&mut self.unindexed, &old.namespace, uid);
+        forget(&mut self.by_namespace, &old.namespace, uid);
+    }
+
+    /// The uids of the Rollouts that may overlap `member` or name it: those that share a label
+    /// it selects by or that select by one of its labels, and the unindexed ones.
+    fn candidates(&self, member: &Member) -> HashSet<&str> {
+        let mut sets: Vec<Option<&HashSet<String>>> = vec![match member.selector_key() {
+            Some(key) => self.by_label.get(&key),
+            None => self.by_namespace.get(&member.namespace),
+        }];
+        sets.extend(member.label_keys().map(|key| self.by_selector.get(&key)));
+        sets.push(self.unindexed.get(&member.namespace));
+        sets.into_iter().flatten().flatten().map(String::as_str).collect()
+    }
+
+    fn overlapping(&self, uid: &str, member: &Member) -> Vec<OverlappingRollout> {
+        let mut found: Vec<OverlappingRollout> = self
+            .candidates(member)
+            .into_iter()
+            .filter(|other_uid| *other_uid != uid)
+            .filter_map(|other_uid| self.members.get(other_uid))
+            .filter_map(|other| {
+                let selected_by_us = member.selects_pods_of(other);
+                let selects_ours = other.selects_pods_of(member);
+                (selected_by_us || selects_ours).then(|| OverlappingRollout {
+                    name: other.name.clone(),
+                    created: other.created,
+                    selected_by_us,
+                    selects_ours,
+                })
             })
-        })
-        .collect()
+            .collect();
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        found
+    }
+
+    fn to_wake(&self, uid: &str, member: &Member) -> Vec<ObjectRef<Rollout>> {
+        let named = format!("Rollout \"{}\"", member.name);
+        let mut woken: Vec<ObjectRef<Rollout>> = self
+            .candidates(member)
+            .into_iter()
+            .filter(|other_uid| *other_uid != uid)
+            .filter_map(|other_uid| self.members.get(other_uid))
+            .filter(|other| {
+                member.selects_pods_of(other)
+                    || other.selects_pods_of(member)
+                    || other.invalid.as_deref().is_some_and(|m| m.contains(&named))
+            })
+            .map(|other| ObjectRef::new(&other.name).within(&other.namespace))
+            .collect();
+        woken.sort_by(|a, b| a.name.cmp(&b.name));
+        woken
+    }
 }
 
-/// The Rollouts to plan again after `changed` was created, changed or deleted: those whose
-/// pods overlap it now, and those whose InvalidSpec names it (the overlap may be gone).
-pub fn to_wake(changed: &Rollout, all: &[Arc<Rollout>]) -> Vec<ObjectRef<Rollout>> {
-    let named = format!("Rollout \"{}\"", changed.name_any());
-    same_namespace(changed, all)
-        .filter(|other| {
-            selects_pods_of(changed, other)
-                || selects_pods_of(other, changed)
-                || invalid_naming(other, &named)
-        })
-        .map(ObjectRef::from_obj)
-        .collect()
+/// Removes `uid` from the set under `key`, and the set when it is left empty.
+fn forget<K: std::hash::Hash + Eq>(map: &mut HashMap<K, HashSet<String>>, key: &K, uid: &str) {
+    if let Some(uids) = map.get_mut(key) {
+        uids.remove(uid);
+        if uids.is_empty() {
+            map.remove(key);
+        }
+    }
 }
 
-fn same_namespace<'a>(rollout: &'a Rollout, all: &'a [Arc<Rollout>]) -> impl Iterator<Item = &'a Rollout> {
-    let namespace = rollout.namespace();
-    let uid = rollout.uid();
-    all.iter()
-        .map(AsRef::as_ref)
-        .filter(move |other| other.namespace() == namespace && other.uid() != uid)
+/// The controller's Rollouts, indexed by the labels their selectors and templates use.
+#[derive(Default)]
+pub struct Neighbourhood {
+    index: RwLock<Index>,
 }
 
-/// Whether `by`'s selector selects the pods `of`'s template makes. A Rollout without a
-/// selector or template selects nothing and has no pods here.
-fn selects_pods_of(by: &Rollout, of: &Rollout) -> bool {
-    let Some(selector) = &by.spec.selector else {
-        return false;
-    };
-    let Some(template) = &of.spec.template else {
-        return false;
-    };
-    let empty = BTreeMap::new();
-    let labels = template
-        .metadata
-        .as_ref()
-        .and_then(|m| m.labels.as_ref())
-        .unwrap_or(&empty);
-    selects(selector, labels)
-}
+impl Neighbourhood {
+    /// Records `rollout` as it is now; returns the Rollouts to plan again because of it.
+    pub fn applied(&self, rollout: &Rollout) -> Vec<ObjectRef<Rollout>> {
+        let uid = rollout.uid().unwrap_or_default();
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        let member = Member::of(rollout, index.relist);
+        let woken = index.to_wake(&uid, &member);
+        index.insert(&uid, member);
+        woken
+    }
 
-fn invalid_naming(rollout: &Rollout, named: &str) -> bool {
-    rollout
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .into_iter()
-        .flatten()
-        .any(|c| c.type_ == RolloutConditionType::InvalidSpec && c.message.contains(named))
+    /// Forgets `rollout`; returns the Rollouts to plan again because it is gone.
+    pub fn deleted(&self, rollout: &Rollout) -> Vec<ObjectRef<Rollout>> {
+        let uid = rollout.uid().unwrap_or_default();
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        let member = Member::of(rollout, index.relist);
+        index.remove(&uid);
+        index.to_wake(&uid, &member)
+    }
+
+    /// A full list of the Rollouts begins: those it does not show are dropped at its end.
+    pub fn relist_started(&self) {
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        index.relist += 1;
+    }
+
+    /// A full list ended: drops the Rollouts it did not show.
+    pub fn relist_done(&self) {
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        let current = index.relist;
+        let gone: Vec<String> = index
+            .members
+            .iter()
+            .filter(|(_, m)| m.seen_in != current)
+            .map(|(uid, _)| uid.clone())
+            .collect();
+        for uid in gone {
+            index.remove(&uid);
+        }
+    }
+
+    /// The other Rollouts whose pods overlap `rollout`'s.
+    pub fn overlapping(&self, rollout: &Rollout) -> Vec<OverlappingRollout> {
+        let uid = rollout.uid().unwrap_or_default();
+        let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
+        index.overlapping(&uid, &Member::of(rollout, index.relist))
+    }
 }
 
 #[cfg(test)]
@@ -84,12 +267,7 @@ mod tests {
 
     use super::*;
 
-    fn rollout(
-        name: &str,
-        namespace: &str,
-        selector: &[(&str, &str)],
-        labels: &[(&str, &str)],
-    ) -> Arc<Rollout> {
+    fn rollout(name: &str, namespace: &str, selector: &[(&str, &str)], labels: &[(&str, &str)]) -> Rollout {
         let map = |pairs: &[(&str, &str)]| -> serde_json::Map<String, serde_json::Value> {
             pairs.iter().map(|(k, v)| (k.to_string(), json!(v))).collect()
         };
@@ -101,7 +279,7 @@ mod tests {
                 "template": {"metadata": {"labels": map(labels)}, "spec": {"containers": []}}
             }
         });
-        Arc::new(serde_json::from_value(value).unwrap_or_else(|e| panic!("fixture Rollout: {e}")))
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("fixture Rollout: {e}"))
     }
 
     fn names(found: &[OverlappingRollout]) -> Vec<(&str, bool, bool)> {
@@ -111,8 +289,13 @@ mod tests {
             .collect()
     }
 
+    fn woken(refs: Vec<ObjectRef<Rollout>>) -> Vec<String> {
+        refs.into_iter().map(|r| r.name).collect()
+    }
+
     #[test]
     fn overlap_is_seen_in_either_direction_within_the_namespace() {
+        let hood = Neighbourhood::default();
         let broad = rollout("broad", "shop", &[("app", "shop")], &[("app", "shop")]);
         let narrow = rollout(
             "narrow",
@@ -122,18 +305,39 @@ mod tests {
         );
         let apart = rollout("apart", "shop", &[("app", "cart")], &[("app", "cart")]);
         let elsewhere = rollout("elsewhere", "other", &[("app", "shop")], &[("app", "shop")]);
-        let all = vec![broad.clone(), narrow.clone(), apart.clone(), elsewhere];
-        assert_eq!(names(&overlapping(&broad, &all)), vec![("narrow", true, false)]);
-        assert_eq!(names(&overlapping(&narrow, &all)), vec![("broad", false, true)]);
-        assert_eq!(names(&overlapping(&apart, &all)), vec![]);
+        for r in [&broad, &narrow, &apart, &elsewhere] {
+            hood.applied(r);
+        }
+        assert_eq!(names(&hood.overlapping(&broad)), vec![("narrow", true, false)]);
+        assert_eq!(names(&hood.overlapping(&narrow)), vec![("broad", false, true)]);
+        assert_eq!(names(&hood.overlapping(&apart)), vec![]);
+    }
+
+    #[test]
+    fn a_selector_without_match_labels_is_still_compared() {
+        let hood = Neighbourhood::default();
+        let mut by_expression = rollout("expr", "shop", &[], &[("app", "expr")]);
+        by_expression.spec.selector = serde_json::from_value(
+            json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "expr"]}]}),
+        )
+        .ok();
+        let web = rollout("web", "shop", &[("app", "web")], &[("app", "web")]);
+        hood.applied(&by_expression);
+        hood.applied(&web);
+        assert_eq!(names(&hood.overlapping(&web)), vec![("expr", false, true)]);
+        assert_eq!(
+            names(&hood.overlapping(&by_expression)),
+            vec![("web", true, false)]
+        );
     }
 
     #[test]
     fn a_change_wakes_overlapping_rollouts_and_those_that_name_it() {
+        let hood = Neighbourhood::default();
         let changed = rollout("web", "shop", &[("app", "web")], &[("app", "web")]);
         let same_pods = rollout("twin", "shop", &[("app", "web")], &[("app", "web")]);
         let unrelated = rollout("cart", "shop", &[("app", "cart")], &[("app", "cart")]);
-        let mut was_invalid = (*rollout("api", "shop", &[("app", "api")], &[("app", "api")])).clone();
+        let mut was_invalid = rollout("api", "shop", &[("app", "api")], &[("app", "api")]);
         let condition = json!({"type": "InvalidSpec", "status": "True", "reason": "InvalidSpec",
             "message": "spec.selector: selects the pods of Rollout \"web\", which was there first",
             "lastTransitionTime": "2026-01-01T00:00:00Z", "lastUpdateTime": "2026-01-01T00:00:00Z"});
@@ -141,8 +345,28 @@ mod tests {
             serde_json::from_value(json!({"conditions": [condition]}))
                 .unwrap_or_else(|e| panic!("fixture status: {e}")),
         );
-        let all = vec![changed.clone(), same_pods, unrelated, Arc::new(was_invalid)];
-        let woken: Vec<String> = to_wake(&changed, &all).into_iter().map(|r| r.name).collect();
-        assert_eq!(woken, vec!["twin", "api"]);
+        for r in [&same_pods, &unrelated, &was_invalid] {
+            hood.applied(r);
+        }
+        assert_eq!(woken(hood.applied(&changed)), vec!["api", "twin"]);
+        // Relabelled apart, it wakes only the Rollout whose InvalidSpec names it (the twin,
+        // valid here, no longer overlaps it).
+        let moved = rollout("web", "shop", &[("app", "web2")], &[("app", "web2")]);
+        assert_eq!(woken(hood.applied(&moved)), vec!["api"]);
+        assert_eq!(woken(hood.deleted(&moved)), vec!["api"]);
+        assert_eq!(names(&hood.overlapping(&same_pods)), vec![]);
+    }
+
+    #[test]
+    fn a_relist_drops_the_rollouts_it_did_not_show() {
+        let hood = Neighbourhood::default();
+        let web = rollout("web", "shop", &[("app", "web")], &[("app", "web")]);
+        let twin = rollout("twin", "shop", &[("app", "web")], &[("app", "web")]);
+        hood.applied(&web);
+        hood.applied(&twin);
+        hood.relist_started();
+        hood.applied(&web);
+        hood.relist_done();
+        assert_eq!(names(&hood.overlapping(&web)), vec![]);
     }
 }

@@ -9,14 +9,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Debug;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt, future};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Service, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::runtime::reflector::Store;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
 use linnet_crds::analysis::AnalysisRun;
@@ -25,7 +24,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tracing::debug;
 
-use crate::rollout::neighbours;
+use crate::rollout::neighbours::Neighbourhood;
 use crate::rollout::plan::{Action, OverlappingRollout};
 
 /// The annotation `kubectl apply` leaves on objects: a full copy of the manifest, never read here.
@@ -334,22 +333,14 @@ pub struct Caches {
     pub services: Arc<ObjectCache<Service>>,
     /// Per Rollout uid: objects written and not yet seen in the cache at the written version.
     written: Mutex<HashMap<String, Written>>,
-    /// The controller's Rollouts, as its watch sees them; set once the watch is made.
-    rollouts: OnceLock<Store<Rollout>>,
+    /// The controller's Rollouts by the labels they select and carry, fed by the Rollout watch.
+    pub neighbours: Neighbourhood,
 }
 
 impl Caches {
-    /// Lets observation see the other Rollouts.
-    pub fn set_rollouts(&self, store: Store<Rollout>) {
-        let _ = self.rollouts.set(store);
-    }
-
-    /// The other Rollouts whose pods overlap `rollout`'s (none before the store is set).
+    /// The other Rollouts whose pods overlap `rollout`'s.
     pub fn overlapping(&self, rollout: &Rollout) -> Vec<OverlappingRollout> {
-        self.rollouts
-            .get()
-            .map(|store| neighbours::overlapping(rollout, &store.state()))
-            .unwrap_or_default()
+        self.neighbours.overlapping(rollout)
     }
 
     /// Records the objects `actions` write (before they are applied, so a pass that fails
