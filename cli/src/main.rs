@@ -4,6 +4,7 @@ mod app_controller_cmd;
 mod controller_cmd;
 mod crds_cmd;
 mod lint_cmd;
+mod rollout_cmd;
 mod sim_cmd;
 
 use std::process::ExitCode;
@@ -28,6 +29,9 @@ enum Command {
     Crds(crds_cmd::CrdsArgs),
     /// Check manifests offline: types, validation rules and unknown fields.
     Lint(lint_cmd::LintArgs),
+    /// Operate on Rollouts (promote, abort, retry, pause, restart, undo, set image, status,
+    /// get, list) by the patches Argo's kubectl plugin sends.
+    Rollout(rollout_cmd::RolloutArgs),
     /// Run the sim: an in-memory Kubernetes API server for tests and demos (not a product).
     Sim(sim_cmd::SimArgs),
 }
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
         Command::Controller(args) => controller_cmd::run(args),
         Command::Crds(args) => crds_cmd::run(args),
         Command::Lint(args) => lint_cmd::run(args),
+        Command::Rollout(args) => rollout_cmd::run(args),
         Command::Sim(args) => sim_cmd::run(args),
     };
     match result {

@@ -1,0 +1,52 @@
+//! Why a `linnet rollout` operation could not be done, naming the Rollout and what was missing.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum OpError {
+    #[error("Rollout {name} not found in namespace {namespace}")]
+    NotFound { name: String, namespace: String },
+    #[error("Rollout {0} is not a canary: steps can only be skipped in a canary")]
+    NotACanary(String),
+    #[error("Rollout {0} has no steps to skip")]
+    NoSteps(String),
+    #[error("Rollout {0} has no pod template (spec.template); workloadRef Rollouts are not supported here")]
+    NoTemplate(String),
+    #[error("Rollout {rollout} has no container named {container} (containers: {known})")]
+    NoSuchContainer {
+        rollout: String,
+        container: String,
+        known: String,
+    },
+    #[error("expected CONTAINER=IMAGE, got {0:?}")]
+    BadImageArgument(String),
+    #[error("Rollout {0} has no earlier revision to go back to")]
+    NoHistory(String),
+    #[error("Rollout {rollout} has no revision {revision} (revisions: {known})")]
+    NoSuchRevision {
+        rollout: String,
+        revision: i64,
+        known: String,
+    },
+    #[error("bad duration: {0}")]
+    BadDuration(String),
+    #[error("Rollout {name} is {phase}: {message}")]
+    Degraded {
+        name: String,
+        phase: String,
+        message: String,
+    },
+    #[error("Rollout {name} did not become Healthy within {timeout:?} (last: {last})")]
+    TimedOut {
+        name: String,
+        timeout: std::time::Duration,
+        last: String,
+    },
+    #[error("{action} Rollout {name}: {source}")]
+    Api {
+        action: &'static str,
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+}

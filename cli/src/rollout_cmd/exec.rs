@@ -1,0 +1,133 @@
+//! The I/O of `linnet rollout`: reads Rollouts and their ReplicaSets, and sends the patches the
+//! pure builders made, with field manager `linnet`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use linnet_crds::rollout::Rollout;
+use serde_json::Value;
+
+use super::error::OpError;
+use super::patches::MergePatches;
+
+const FIELD_MANAGER: &str = "linnet";
+
+/// The Rollouts of one namespace in one cluster.
+pub struct Rollouts {
+    client: Client,
+    namespace: String,
+    api: Api<Rollout>,
+}
+
+/// A client from `--kubeconfig`, else as kube reads `KUBECONFIG` (or in-cluster config); the
+/// namespace from `-n`, else the kubeconfig context's, else `default`.
+pub async fn connect(kubeconfig: Option<&Path>, namespace: Option<String>) -> anyhow::Result<Rollouts> {
+    let config = match kubeconfig {
+        Some(path) => {
+            let kubeconfig = Kubeconfig::read_from(path)
+                .map_err(|e| anyhow::anyhow!("cannot read kubeconfig {}: {e}", path.display()))?;
+            Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?
+        }
+        None => Config::infer().await.map_err(|e| {
+            anyhow::anyhow!("cannot find a cluster (KUBECONFIG, ~/.kube/config or in-cluster): {e}")
+        })?,
+    };
+    let namespace = namespace.unwrap_or_else(|| config.default_namespace.clone());
+    let client = Client::try_from(config)?;
+    let api = Api::namespaced(client.clone(), &namespace);
+    Ok(Rollouts {
+        client,
+        namespace,
+        api,
+    })
+}
+
+fn params() -> PatchParams {
+    PatchParams {
+        field_manager: Some(FIELD_MANAGER.to_string()),
+        ..PatchParams::default()
+    }
+}
+
+impl Rollouts {
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    fn api_error(&self, action: &'static str, name: &str, source: kube::Error) -> OpError {
+        match &source {
+            kube::Error::Api(status) if status.code == 404 => OpError::NotFound {
+                name: name.to_string(),
+                namespace: self.namespace.clone(),
+            },
+            _ => OpError::Api {
+                action,
+                name: name.to_string(),
+                source,
+            },
+        }
+    }
+
+    pub async fn get(&self, name: &str) -> Result<Rollout, OpError> {
+        self.api
+            .get(name)
+            .await
+            .map_err(|e| self.api_error("cannot read", name, e))
+    }
+
+    pub async fn list(&self) -> Result<Vec<Rollout>, OpError> {
+        let list = self
+            .api
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| self.api_error("cannot list", "*", e))?;
+        Ok(list.items)
+    }
+
+    pub async fn replica_sets(&self) -> Result<Vec<ReplicaSet>, OpError> {
+        let api: Api<ReplicaSet> = Api::namespaced(self.client.clone(), &self.namespace);
+        let list = api
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| self.api_error("cannot list the ReplicaSets of", "*", e))?;
+        Ok(list.items)
+    }
+
+    /// Sends the status patch (to the status subresource) first, then the spec patch, as
+    /// Argo's plugin does.
+    pub async fn send(&self, name: &str, patches: &MergePatches) -> Result<(), OpError> {
+        if let Some(status) = &patches.status {
+            self.api
+                .patch_status(name, &params(), &Patch::Merge(status))
+                .await
+                .map_err(|e| self.api_error("cannot patch the status of", name, e))?;
+        }
+        if let Some(spec) = &patches.spec {
+            self.api
+                .patch(name, &params(), &Patch::Merge(spec))
+                .await
+                .map_err(|e| self.api_error("cannot patch", name, e))?;
+        }
+        Ok(())
+    }
+
+    pub async fn send_json_patch(&self, name: &str, patch: Value) -> Result<(), OpError> {
+        let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| OpError::Api {
+            action: "cannot build a JSON patch for",
+            name: name.to_string(),
+            source: kube::Error::SerdeError(e),
+        })?;
+        self.api
+            .patch(name, &params(), &Patch::<()>::Json(patch))
+            .await
+            .map_err(|e| self.api_error("cannot patch", name, e))?;
+        Ok(())
+    }
+}
+
+/// How often `status --watch` reads the Rollout again.
+pub const WATCH_INTERVAL: Duration = Duration::from_millis(250);
