@@ -10,8 +10,12 @@ pub enum OpError {
     NotACanary(String),
     #[error("Rollout {0} has no steps to skip")]
     NoSteps(String),
-    #[error("Rollout {0} has no pod template (spec.template); workloadRef Rollouts are not supported here")]
+    #[error("Rollout {0} has no pod template (spec.template)")]
     NoTemplate(String),
+    #[error(
+        "Rollout {0} takes its template from spec.workloadRef; `linnet rollout` does not change referenced workloads yet"
+    )]
+    WorkloadRef(String),
     #[error("Rollout {rollout} has no container named {container} (containers: {known})")]
     NoSuchContainer {
         rollout: String,
@@ -42,11 +46,14 @@ pub enum OpError {
         timeout: std::time::Duration,
         last: String,
     },
-    #[error("{action} Rollout {name}: {source}")]
+    /// A request the API server refused or could not answer; `action` says which, e.g.
+    /// "cannot patch Rollout web".
+    #[error("{action}: {source}")]
     Api {
-        action: &'static str,
-        name: String,
+        action: String,
         #[source]
         source: kube::Error,
     },
+    #[error("cannot send the patch built for Rollout {name}: {reason}")]
+    BadPatch { name: String, reason: String },
 }

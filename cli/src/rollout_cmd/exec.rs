@@ -58,17 +58,24 @@ impl Rollouts {
         &self.namespace
     }
 
-    fn api_error(&self, action: &'static str, name: &str, source: kube::Error) -> OpError {
+    /// A 404 on a Rollout is [`OpError::NotFound`]; anything else says what was being done.
+    fn api_error(&self, action: &str, name: &str, source: kube::Error) -> OpError {
         match &source {
             kube::Error::Api(status) if status.code == 404 => OpError::NotFound {
                 name: name.to_string(),
                 namespace: self.namespace.clone(),
             },
             _ => OpError::Api {
-                action,
-                name: name.to_string(),
+                action: format!("{action} Rollout {name}"),
                 source,
             },
+        }
+    }
+
+    fn list_error(&self, what: &str, source: kube::Error) -> OpError {
+        OpError::Api {
+            action: format!("cannot list {what} in namespace {}", self.namespace),
+            source,
         }
     }
 
@@ -84,7 +91,7 @@ impl Rollouts {
             .api
             .list(&ListParams::default())
             .await
-            .map_err(|e| self.api_error("cannot list", "*", e))?;
+            .map_err(|e| self.list_error("Rollouts", e))?;
         Ok(list.items)
     }
 
@@ -93,7 +100,7 @@ impl Rollouts {
         let list = api
             .list(&ListParams::default())
             .await
-            .map_err(|e| self.api_error("cannot list the ReplicaSets of", "*", e))?;
+            .map_err(|e| self.list_error("ReplicaSets", e))?;
         Ok(list.items)
     }
 
@@ -116,10 +123,9 @@ impl Rollouts {
     }
 
     pub async fn send_json_patch(&self, name: &str, patch: Value) -> Result<(), OpError> {
-        let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| OpError::Api {
-            action: "cannot build a JSON patch for",
+        let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| OpError::BadPatch {
             name: name.to_string(),
-            source: kube::Error::SerdeError(e),
+            reason: e.to_string(),
         })?;
         self.api
             .patch(name, &params(), &Patch::<()>::Json(patch))

@@ -29,6 +29,9 @@ pub fn undo(
     to_revision: Option<i64>,
 ) -> Result<Undo, OpError> {
     let name = rollout_name(rollout);
+    if rollout.spec.workload_ref.is_some() {
+        return Err(OpError::WorkloadRef(name));
+    }
     let mut history: Vec<(i64, &ReplicaSet)> = replica_sets
         .iter()
         .filter(|rs| owned_by(rs, rollout))
@@ -124,6 +127,9 @@ const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralCo
 /// preceded by a test of the container's name at that index.
 pub fn set_image(rollout: &Rollout, container: &str, image: &str) -> Result<Value, OpError> {
     let name = rollout_name(rollout);
+    if rollout.spec.workload_ref.is_some() {
+        return Err(OpError::WorkloadRef(name));
+    }
     let template = rollout
         .spec
         .template

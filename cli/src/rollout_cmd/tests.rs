@@ -295,6 +295,27 @@ fn undo_replaces_the_template_with_an_earlier_revisions_without_its_hash_label()
 }
 
 #[test]
+fn template_changes_refuse_a_rollout_with_a_workload_ref() {
+    let mut rollout = canary(json!({}), json!({}));
+    rollout.spec.template = None;
+    rollout.spec.workload_ref =
+        serde_json::from_value(json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "shop"}))
+            .unwrap_or_else(|e| panic!("bad workloadRef: {e}"));
+    let history = [
+        replica_set("1", "aaa", "shop:1", "ro-uid"),
+        replica_set("2", "bbb", "shop:2", "ro-uid"),
+    ];
+    assert!(matches!(
+        template::undo(&rollout, &history, None),
+        Err(OpError::WorkloadRef(_))
+    ));
+    assert!(matches!(
+        template::set_image(&rollout, "app", "shop:2"),
+        Err(OpError::WorkloadRef(_))
+    ));
+}
+
+#[test]
 fn set_image_tests_the_name_and_sets_the_image_of_each_matching_container() {
     let rollout = canary(json!({}), json!({}));
     assert_eq!(
