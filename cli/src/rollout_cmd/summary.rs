@@ -109,10 +109,23 @@ pub fn set_weight(rollout: &Rollout) -> Option<i32> {
     )
 }
 
-/// The canary weight the controller last wrote (`status.canary.weights`), with a router.
-fn actual_weight(rollout: &Rollout) -> Option<i32> {
-    let weights = rollout.status.as_ref()?.canary.as_ref()?.weights.as_ref()?;
-    Some(weights.canary.weight)
+/// The canary weight the controller last wrote (`status.canary.weights`, with a traffic
+/// router); without a router, the share of ready pods that run the current template.
+fn actual_weight(rollout: &Rollout, rows: &[ReplicaSetRow]) -> Option<i32> {
+    let status = rollout.status.as_ref()?;
+    if let Some(weights) = status.canary.as_ref().and_then(|c| c.weights.as_ref()) {
+        return Some(weights.canary.weight);
+    }
+    let current = status.current_pod_hash.as_deref()?;
+    let ready: i64 = rows.iter().map(|row| i64::from(row.ready.max(0))).sum();
+    let on_current: i64 = rows
+        .iter()
+        .filter(|row| row.hash == current)
+        .map(|row| i64::from(row.ready.max(0)))
+        .sum();
+    i32::try_from(on_current * 100 / ready.max(1))
+        .ok()
+        .filter(|_| ready > 0)
 }
 
 fn step_text(rollout: &Rollout) -> String {
@@ -255,6 +268,7 @@ pub fn describe(rollout: &Rollout, replica_sets: &[ReplicaSet]) -> String {
     let (phase, message) = phase(rollout);
     let stable = status.and_then(|s| s.stable_rs.clone());
     let current = status.and_then(|s| s.current_pod_hash.clone());
+    let rows = replica_set_rows(rollout, replica_sets);
     let mut out = String::new();
     let mut field = |label: &str, value: String| {
         let _ = writeln!(out, "{:<14}{value}", format!("{label}:"));
@@ -269,7 +283,7 @@ pub fn describe(rollout: &Rollout, replica_sets: &[ReplicaSet]) -> String {
     if canary_steps(rollout).is_some() {
         field("Step", step_text(rollout));
         field("SetWeight", or_dash(set_weight(rollout)));
-        field("ActualWeight", or_dash(actual_weight(rollout)));
+        field("ActualWeight", or_dash(actual_weight(rollout, &rows)));
     }
     field("Stable", or_dash(stable.clone()));
     let role = if strategy(rollout) == "BlueGreen" {
@@ -281,7 +295,6 @@ pub fn describe(rollout: &Rollout, replica_sets: &[ReplicaSet]) -> String {
         role,
         or_dash(current.clone().filter(|c| Some(c) != stable.as_ref())),
     );
-    let rows = replica_set_rows(rollout, replica_sets);
     if !rows.is_empty() {
         let _ = writeln!(out, "ReplicaSets:");
         let mut table = vec![["REVISION", "NAME", "HASH", "READY", "ROLE"].map(str::to_string)];

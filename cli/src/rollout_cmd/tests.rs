@@ -438,6 +438,13 @@ fn get_and_list_show_step_weights_hashes_replica_sets_and_analysis_runs() {
     ] {
         assert!(text.contains(expected), "get lacks {expected:?}:\n{text}");
     }
+    // Without a router the actual weight is the share of ready pods on the current template
+    let mut basic = rollout.clone();
+    if let Some(status) = basic.status.as_mut() {
+        status.canary = None;
+    }
+    let basic_text = summary::describe(&basic, &replica_sets);
+    assert!(basic_text.contains("ActualWeight: 50\n"), "{basic_text}");
     let revision_2 = text.find("shop-bbb ").unwrap_or(usize::MAX);
     let revision_1 = text.find("shop-aaa ").unwrap_or(0);
     assert!(revision_2 < revision_1, "newest revision first:\n{text}");
