@@ -324,25 +324,49 @@ async fn set_image_pauses_at_the_step_and_pause_then_promote_carry_it_on_to_heal
     let done = world.read("web").await;
     assert_eq!(status_str(&done, "stableRS"), canary);
 
-    // And what was sent: status patches to the status subresource, all as field manager linnet
+    // And what was sent, in order, as field manager linnet: status patches to the status
+    // subresource, template changes as JSON patches, the rest as merge patches
     let patches: Vec<_> = world
         .sim
         .requests()
         .into_iter()
         .filter(|r| {
-            r.method == "PATCH" && r.path.contains("/rollouts/web") && r.query.contains("fieldManager=linnet")
+            r.method == "PATCH"
+                && r.path.contains("/rollouts/web")
+                && r.query.split('&').any(|p| p == "fieldManager=linnet")
         })
         .collect();
-    let to_status = patches
+    let sent: Vec<(&str, &str)> = patches
         .iter()
-        .filter(|r| r.path.ends_with("/rollouts/web/status"))
-        .count();
-    let to_spec = patches
-        .iter()
-        .filter(|r| r.path.ends_with("/rollouts/web"))
-        .count();
-    // set image, pause and the first promote's unpause on the spec; two promotes on the status
-    assert_eq!((to_spec, to_status), (3, 2), "{patches:#?}");
+        .map(|r| {
+            let target = if r.path.ends_with("/rollouts/web/status") {
+                "status"
+            } else {
+                "spec"
+            };
+            let content = r.content_type.as_deref().unwrap_or("");
+            let kind = if content.starts_with("application/json-patch+json") {
+                "json"
+            } else if content.starts_with("application/merge-patch+json") {
+                "merge"
+            } else {
+                content
+            };
+            (target, kind)
+        })
+        .collect();
+    // set image; pause; promote (status, then spec unpause); promote
+    assert_eq!(
+        sent,
+        [
+            ("spec", "json"),
+            ("spec", "merge"),
+            ("status", "merge"),
+            ("spec", "merge"),
+            ("status", "merge")
+        ],
+        "{patches:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
