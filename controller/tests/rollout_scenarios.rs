@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
@@ -323,6 +324,53 @@ async fn reapplying_the_stable_template_mid_update_is_a_fast_rollback() {
                     && str_at(status, "stableRS") == stable
                     && status["currentStepIndex"] == json!(2)
                     && no_pause_conditions(status)
+                    && replicas_of(replica_sets, &canary).is_some_and(|(replicas, _)| replicas == 0)
+                    && replicas_of(replica_sets, &stable) == Some((5, 5))
+            },
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undo_with_the_plugins_json_patch_goes_back_to_the_old_replica_set() {
+    let world = given_a_cluster_with_the_controller("undo").await;
+    let (stable, canary) = given_a_canary_paused_at_its_pause_step(&world).await;
+
+    // When the stable ReplicaSet's template (as the API server returns it, defaults filled in)
+    // is written back with the JSON patch `kubectl argo rollouts undo` sends
+    let replica_sets: Api<ReplicaSet> = Api::namespaced(world.client.clone(), &world.namespace);
+    let old = replica_sets
+        .get(&format!("web-{stable}"))
+        .await
+        .unwrap_or_else(|e| panic!("cannot read the stable ReplicaSet: {e}"));
+    let mut template = serde_json::to_value(old.spec.and_then(|s| s.template))
+        .unwrap_or_else(|e| panic!("cannot encode the template: {e}"));
+    if let Some(labels) = template["metadata"]["labels"].as_object_mut() {
+        labels.remove("rollouts-pod-template-hash");
+    }
+    assert_eq!(
+        template["spec"]["containers"][0]["terminationMessagePath"], "/dev/termination-log",
+        "the template read back carries the server's defaults"
+    );
+    let undo = json!([{"op": "replace", "path": "/spec/template", "value": template}]).to_string();
+    let sent = kubectl(&world, &["patch", "rollout", "web", "--type=json", "-p", &undo]);
+    assert!(
+        sent.status.success(),
+        "kubectl patch failed: {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+
+    // Then the old ReplicaSet runs the template again (a fast rollback: no steps, no third
+    // ReplicaSet) and the canary is scaled away
+    world
+        .eventually(
+            "web",
+            "Healthy on the old ReplicaSet, with no new one",
+            |status, replica_sets| {
+                str_at(status, "phase") == "Healthy"
+                    && str_at(status, "currentPodHash") == stable
+                    && str_at(status, "stableRS") == stable
+                    && replica_sets.len() == 2
                     && replicas_of(replica_sets, &canary).is_some_and(|(replicas, _)| replicas == 0)
                     && replicas_of(replica_sets, &stable) == Some((5, 5))
             },

@@ -844,6 +844,7 @@ fn version_of(object: &Value) -> String {
 async fn applying_the_same_weight_twice_writes_each_route_object_once() {
     use kube::runtime::events::{Recorder, Reporter};
     use linnet_controller::rollout::execute::Executor;
+    use linnet_controller::rollout::objects::pod_template_hash;
     use linnet_controller::rollout::plan::Action;
     use linnet_controller::rollout::reconcile::Error;
     use linnet_crds::rollout::Rollout;
@@ -895,6 +896,8 @@ async fn applying_the_same_weight_twice_writes_each_route_object_once() {
         client: &world.client,
         recorder: &recorder,
         rollout: &rollout,
+        pod_hash: &pod_template_hash(rollout.spec.template.as_ref().expect("a template"), None)
+            .unwrap_or_else(|e| panic!("cannot hash the template: {e}")),
     };
     let thirty = Action::SetTrafficWeight {
         canary: 30,

@@ -22,7 +22,7 @@ use serde_json::json;
 use tracing::info;
 
 use super::execute::Executor;
-use super::objects::{self, ObjectError, POD_TEMPLATE_HASH_LABEL};
+use super::objects::{ObjectError, POD_TEMPLATE_HASH_LABEL};
 use super::plan::{AnalysisKind, EventType, RunOptions};
 use super::reconcile::Error;
 use crate::analysis_run::cleanup;
@@ -263,21 +263,11 @@ pub async fn apply_create(
     options: &RunOptions,
 ) -> Result<(), Error> {
     let rollout = executor.rollout;
-    let pod_hash = match &rollout.spec.template {
-        Some(template) => {
-            let collision_count = rollout.status.as_ref().and_then(|s| s.collision_count);
-            objects::pod_template_hash(template, collision_count).map_err(|source| Error::Hash {
-                rollout: rollout.name_any(),
-                source,
-            })?
-        }
-        None => String::new(),
-    };
     let new = NewRun {
         rollout,
         name,
         kind,
-        pod_hash: &pod_hash,
+        pod_hash: executor.pod_hash,
         templates,
         args,
         options,

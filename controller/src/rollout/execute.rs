@@ -21,6 +21,8 @@ pub struct Executor<'a> {
     pub client: &'a Client,
     pub recorder: &'a Recorder,
     pub rollout: &'a Rollout,
+    /// The pod-template hash the current template runs under (observation's `pod_hash`).
+    pub pod_hash: &'a str,
 }
 
 impl Executor<'_> {

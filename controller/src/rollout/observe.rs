@@ -22,6 +22,7 @@ use linnet_crds::analysis::{self as crd, AnalysisRun};
 use linnet_crds::rollout::Rollout;
 
 use self::cache::{CacheState, Caches, ObjectCache, WrittenKind, same_version};
+use super::objects::template_match::running_hash;
 use super::objects::{self, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
 use super::plan::{
     AnalysisPhase, AnalysisRunState, Observed, PodState, ReplicaFailure, ReplicaSetState, ServiceState,
@@ -65,14 +66,20 @@ pub async fn observe(
         namespace: &namespace,
         uid: rollout.uid().unwrap_or_default(),
     };
-    let replica_sets = reader.owned_replica_sets().await?;
+    let owned = reader.owned_replica_sets().await?;
+    // A template written back from an old ReplicaSet (an undo) runs on that ReplicaSet.
+    let pod_hash = match &rollout.spec.template {
+        Some(template) => running_hash(template, &pod_hash, owned.iter().map(AsRef::as_ref)),
+        None => pod_hash,
+    };
+    let replica_sets: Vec<ReplicaSetState> = owned.iter().map(|rs| replica_set_state(rs)).collect();
     let services = reader.named_services().await?;
     let pods = if restart_pending(rollout) {
         owned_pods(client, rollout, &namespace, &replica_sets).await?
     } else {
         Vec::new()
     };
-    let routers = super::observe_router::observe_routers(client, rollout).await?;
+    let routers = super::observe_router::observe_routers(client, rollout, &pod_hash).await?;
     Ok(Observed {
         rollout: rollout.clone(),
         now,
@@ -172,7 +179,7 @@ impl Reader<'_> {
     }
 
     /// The ReplicaSets in the Rollout's namespace with an owner reference to the Rollout.
-    async fn owned_replica_sets(&self) -> Result<Vec<ReplicaSetState>, Error> {
+    async fn owned_replica_sets(&self) -> Result<Vec<Arc<ReplicaSet>>, Error> {
         let api: Api<ReplicaSet> = Api::namespaced(self.client.clone(), self.namespace);
         let cache = &self.caches.replica_sets;
         let owned = if cache.synced(SYNC_WAIT).await == CacheState::Ready {
@@ -190,7 +197,7 @@ impl Reader<'_> {
                 .map(|rs| (rs.name_any(), Arc::new(rs)))
                 .collect()
         };
-        Ok(owned.values().map(|rs| replica_set_state(rs)).collect())
+        Ok(owned.into_values().collect())
     }
 
     /// The AnalysisRuns in the Rollout's namespace owned by the Rollout. Without the

@@ -21,8 +21,12 @@ pub struct RouterObservation {
 /// API is not served), and the weights every router applies, when they agree.
 ///
 /// Fails only when the API cannot be read.
-pub async fn observe_routers(client: &Client, rollout: &Rollout) -> Result<RouterObservation, Error> {
-    let scope = Scope::observing(client, rollout);
+pub async fn observe_routers(
+    client: &Client,
+    rollout: &Rollout,
+    pod_hash: &str,
+) -> Result<RouterObservation, Error> {
+    let scope = Scope::observing(client, rollout, pod_hash);
     let missing = missing_routes(&scope).await?;
     let weights = if missing.is_empty() {
         router_weights(&scope).await?

@@ -98,6 +98,7 @@ pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Reque
         client: &ctx.client,
         recorder: &ctx.recorder,
         rollout: &rollout,
+        pod_hash: &observed.pod_hash,
     };
     // Events inform; they are recorded after the changes and the status so that recording
     // them does not delay what the cluster does. Those planned after a failed change are not.

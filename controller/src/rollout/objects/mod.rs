@@ -13,6 +13,7 @@ pub mod hash;
 mod quantity;
 pub mod replicaset;
 pub mod service;
+pub mod template_match;
 pub mod traffic;
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use tokio::sync::watch;
 use tracing::debug;
 
 use crate::rollout::neighbours::Neighbourhood;
+use crate::rollout::objects::template_match::{FINGERPRINT_ANNOTATION, template_fingerprint};
 use crate::rollout::plan::{Action, OverlappingRollout};
 
 /// The annotation `kubectl apply` leaves on objects: a full copy of the manifest, never read here.
@@ -263,11 +264,18 @@ pub fn strip_rollout(rollout: &mut Rollout) {
 
 /// A ReplicaSet as observation reads it: labels, annotations, owners, replicas, status and
 /// its pod template's labels and annotations (for role metadata); the pod spec (most of its
-/// size) is dropped.
+/// size) is dropped, and the template's fingerprint kept in its place.
 pub fn strip_replica_set(replica_set: &mut ReplicaSet) {
     strip_metadata(&mut replica_set.metadata);
-    if let Some(template) = replica_set.spec.as_mut().and_then(|s| s.template.as_mut()) {
+    let template = replica_set.spec.as_mut().and_then(|s| s.template.as_mut());
+    if let Some(template) = template
+        && template.spec.is_some()
+    {
+        let fingerprint = template_fingerprint(template);
         template.spec = None;
+        replica_set
+            .annotations_mut()
+            .insert(FINGERPRINT_ANNOTATION.to_string(), fingerprint);
     }
 }
 

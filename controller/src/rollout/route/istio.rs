@@ -71,7 +71,7 @@ pub(super) async fn apply(
         })
     };
     if let (Action::SetTrafficWeight { .. }, Some(rule)) = (action, &istio.destination_rule) {
-        let (canary_hash, stable_hash) = scope.hashes()?;
+        let (canary_hash, stable_hash) = scope.hashes();
         let rules = scope.served(api::DESTINATION_RULE).await?;
         let label = |live: &Value| edit::set_subset_hashes(live, rule, &canary_hash, &stable_hash);
         scope.edit(&rules, &scope.namespace, &rule.name, &label).await?;
@@ -121,9 +121,7 @@ pub(crate) async fn observe(
         let Some(live) = scope.get_opt(&rules, &scope.namespace, &rule.name).await? else {
             return Ok(None);
         };
-        let Ok((canary, stable)) = scope.hashes() else {
-            return Ok(None);
-        };
+        let (canary, stable) = scope.hashes();
         if edit::subset_hashes(&live, rule) != (Some(canary), Some(stable)) {
             return Ok(None);
         }

@@ -31,7 +31,7 @@ use tracing::info;
 use super::execute::Executor;
 use super::objects::traffic::Backends;
 use super::objects::traffic::gateway::{GatewayApiConfig, PLUGIN_NAME};
-use super::objects::{self, ObjectError};
+use super::objects::ObjectError;
 use super::plan::{Action, EventType};
 use super::reconcile::Error;
 use api::RouteKind;
@@ -43,7 +43,7 @@ pub(crate) use smi::observe as smi_observe;
 
 /// Performs one traffic-router action on every router the Rollout uses.
 pub async fn apply(executor: &Executor<'_>, action: &Action) -> Result<(), Error> {
-    let scope = Scope::new(executor.client, executor.rollout);
+    let scope = Scope::new(executor.client, executor.rollout, executor.pod_hash);
     let result = apply_to_routers(&scope, action).await;
     if let Err(error) = &result
         && worth_an_event(error)
@@ -165,10 +165,12 @@ pub(crate) struct Scope<'a> {
     /// With [`Scope::observing`]: the objects read so far, so that a pass that only reads
     /// fetches each object once.
     reads: Option<Mutex<HashMap<ObjectKey, Option<Value>>>>,
+    /// The pod-template hash the current template runs under.
+    pod_hash: &'a str,
 }
 
 impl<'a> Scope<'a> {
-    pub fn new(client: &'a Client, rollout: &'a Rollout) -> Scope<'a> {
+    pub fn new(client: &'a Client, rollout: &'a Rollout, pod_hash: &'a str) -> Scope<'a> {
         Scope {
             client,
             rollout,
@@ -176,14 +178,15 @@ impl<'a> Scope<'a> {
             namespace: rollout.namespace().unwrap_or_default(),
             groups: OnceLock::new(),
             reads: None,
+            pod_hash,
         }
     }
 
     /// A scope that only reads, remembering what it read.
-    pub fn observing(client: &'a Client, rollout: &'a Rollout) -> Scope<'a> {
+    pub fn observing(client: &'a Client, rollout: &'a Rollout, pod_hash: &'a str) -> Scope<'a> {
         Scope {
             reads: Some(Mutex::new(HashMap::new())),
-            ..Scope::new(client, rollout)
+            ..Scope::new(client, rollout, pod_hash)
         }
     }
 
@@ -240,25 +243,17 @@ impl<'a> Scope<'a> {
             .collect()
     }
 
-    /// (canary, stable) pod-template hashes: the template's own, and `status.stableRS`
-    /// (the template's own before there is a stable ReplicaSet).
-    pub fn hashes(&self) -> Result<(String, String), Error> {
-        let status = self.rollout.status.as_ref();
-        let collision_count = status.and_then(|s| s.collision_count);
-        let template = self
+    /// (canary, stable) pod-template hashes: the one the current template runs under, and
+    /// `status.stableRS` (the current one before there is a stable ReplicaSet).
+    pub fn hashes(&self) -> (String, String) {
+        let canary = self.pod_hash.to_string();
+        let stable = self
             .rollout
-            .spec
-            .template
+            .status
             .as_ref()
-            .ok_or_else(|| self.missing("spec.template"))?;
-        let canary = objects::pod_template_hash(template, collision_count).map_err(|source| Error::Hash {
-            rollout: self.name.clone(),
-            source,
-        })?;
-        let stable = status
             .and_then(|s| s.stable_rs.clone())
             .unwrap_or_else(|| canary.clone());
-        Ok((canary, stable))
+        (canary, stable)
     }
 
     /// The routing kind's API at the version the server serves; an error when it is not served.
