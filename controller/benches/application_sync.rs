@@ -6,6 +6,8 @@
 //! default 300) bounds each wait, after which the figure is reported as timed out.
 //! `APPLICATION_SYNC_ONLY=one-small,one-large,many` picks scenarios; `APPLICATION_SYNC_SPREAD=1`
 //! gives each of the many Applications its own destination namespace.
+//! `APPLICATION_SYNC_LIVE_CACHE=0` turns the controller's shared watch of live objects off, so
+//! every pass lists the kinds it compares (as before the cache), for a before/after comparison.
 //!
 //! One in-process sim (API only: no simulated cluster, as ConfigMaps need no pods) serves
 //! everything; the Application controller runs in-process beside it, watching the `argocd`

@@ -603,13 +603,25 @@ async fn a_new_commit_is_picked_up_by_polling_and_a_no_op_resync_writes_nothing(
         object_writes.is_empty(),
         "a no-op resync writes nothing: {object_writes:?}"
     );
+    // Every pass reads the Application afresh (live objects come from a shared watch)
     let polls = world
         .sim
         .requests()
         .iter()
-        .filter(|r| r.method == "GET" && r.path.ends_with("/configmaps"))
+        .filter(|r| r.method == "GET" && r.path.ends_with("/applications/settings"))
         .count();
-    assert!(polls >= 2, "the app was polled: {polls} lists of ConfigMaps");
+    assert!(polls >= 2, "the app was polled: {polls} reads of the Application");
+    let lists: Vec<_> = world
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/configmaps") && !r.query.contains("watch=true"))
+        .map(|r| format!("{}?{}", r.path, r.query))
+        .collect();
+    assert!(
+        lists.is_empty(),
+        "passes read the shared watch, not lists: {lists:?}"
+    );
 
     // When a new commit lands, the next poll picks it up without any refresh request
     let second = world.commit(

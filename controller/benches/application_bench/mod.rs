@@ -79,6 +79,7 @@ impl Bench {
         options.refresh_interval = Duration::from_secs(3600);
         options.refresh_jitter = Duration::ZERO;
         options.kubectl = kubectl();
+        options.watch_live_objects = std::env::var("APPLICATION_SYNC_LIVE_CACHE").map_or(true, |v| v != "0");
         let (stop, stopped) = oneshot::channel::<()>();
         let controller_client = client_for(&sim).await;
         let task = tokio::spawn(async move {

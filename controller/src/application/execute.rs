@@ -15,22 +15,32 @@ use super::model::{Action, ActionFailure, DeleteReason, EventType, PlannedEvent}
 use super::plan::Plan;
 use super::settings::{FIELD_MANAGER, REFRESH_ANNOTATION, is_resources_finalizer};
 
-/// Carries out `actions` in order; returns those that failed. A failed action does not stop the
-/// others of the same wave, as kubectl applies every manifest it was given.
-pub async fn execute(client: &kube::Client, kinds: &Kinds, actions: &[Action]) -> Vec<ActionFailure> {
-    let mut failures = Vec::new();
-    for action in actions {
-        if let Err(message) = run(client, kinds, action).await {
-            failures.push(ActionFailure {
-                action: action.clone(),
-                message,
-            });
-        }
-    }
-    failures
+/// What carrying out a plan's actions did.
+#[derive(Debug, Default)]
+pub struct Executed {
+    pub failures: Vec<ActionFailure>,
+    /// The objects applied, as the server answered (for the live cache's read-your-writes).
+    pub written: Vec<Value>,
 }
 
-async fn run(client: &kube::Client, kinds: &Kinds, action: &Action) -> Result<(), String> {
+/// Carries out `actions` in order. A failed action does not stop the others of the same wave,
+/// as kubectl applies every manifest it was given.
+pub async fn execute(client: &kube::Client, kinds: &Kinds, actions: &[Action]) -> Executed {
+    let mut executed = Executed::default();
+    for action in actions {
+        match run(client, kinds, action).await {
+            Ok(written) => executed.written.extend(written),
+            Err(message) => executed.failures.push(ActionFailure {
+                action: action.clone(),
+                message,
+            }),
+        }
+    }
+    executed
+}
+
+/// Carries out one action; returns the object written, if it wrote one.
+async fn run(client: &kube::Client, kinds: &Kinds, action: &Action) -> Result<Option<Value>, String> {
     match action {
         Action::CreateNamespace { name } => {
             let api: Api<DynamicObject> = Api::all_with(
@@ -41,7 +51,7 @@ async fn run(client: &kube::Client, kinds: &Kinds, action: &Action) -> Result<()
             api.patch(name, &PatchParams::apply(FIELD_MANAGER), &Patch::Apply(&object))
                 .await
                 .map_err(text)?;
-            Ok(())
+            Ok(None)
         }
         Action::Apply {
             key,
@@ -67,8 +77,12 @@ async fn run(client: &kube::Client, kinds: &Kinds, action: &Action) -> Result<()
             } else {
                 Api::all_with(client.clone(), &info.resource)
             };
+            let answered = |written: DynamicObject| written_value(written, &info.resource);
             if *replace {
-                return replace_object(&api, &key.name, object).await;
+                return replace_object(&api, &key.name, object)
+                    .await
+                    .map(answered)
+                    .map(Some);
             }
             let mut params = PatchParams::apply(FIELD_MANAGER);
             params = if *validate {
@@ -80,14 +94,14 @@ async fn run(client: &kube::Client, kinds: &Kinds, action: &Action) -> Result<()
                 params = params.force();
             }
             match api.patch(&key.name, &params, &Patch::Apply(object)).await {
-                Ok(_) => Ok(()),
+                Ok(written) => Ok(Some(answered(written))),
                 Err(kube::Error::Api(e)) if e.code == 409 && !*force_conflicts => {
                     // Another manager owns fields Git sets: Git wins, as a client-side apply
                     // would have overwritten them; the takeover is logged.
                     info!(object = %key, conflict = %e.message, "taking over conflicting fields");
                     api.patch(&key.name, &params.force(), &Patch::Apply(object))
                         .await
-                        .map(|_| ())
+                        .map(|written| Some(answered(written)))
                         .map_err(text)
                 }
                 Err(e) => Err(text(e)),
@@ -114,8 +128,8 @@ async fn run(client: &kube::Client, kinds: &Kinds, action: &Action) -> Result<()
                 ..DeleteParams::default()
             };
             match api.delete(&key.name, &params).await {
-                Ok(_) => Ok(()),
-                Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+                Ok(_) => Ok(None),
+                Err(kube::Error::Api(e)) if e.code == 404 => Ok(None),
                 Err(e) => Err(text(e)),
             }
         }
@@ -123,20 +137,31 @@ async fn run(client: &kube::Client, kinds: &Kinds, action: &Action) -> Result<()
 }
 
 /// `Replace=true`: PUT over the live object (keeping its resourceVersion), or create it.
-async fn replace_object(api: &Api<DynamicObject>, name: &str, object: &Value) -> Result<(), String> {
+async fn replace_object(
+    api: &Api<DynamicObject>,
+    name: &str,
+    object: &Value,
+) -> Result<DynamicObject, String> {
     let mut desired: DynamicObject = serde_json::from_value(object.clone()).map_err(|e| e.to_string())?;
     match api.get_opt(name).await.map_err(text)? {
         Some(live) => {
             desired.metadata.resource_version = live.metadata.resource_version;
             api.replace(name, &PostParams::default(), &desired)
                 .await
-                .map_err(text)?;
+                .map_err(text)
         }
-        None => {
-            api.create(&PostParams::default(), &desired).await.map_err(text)?;
-        }
+        None => api.create(&PostParams::default(), &desired).await.map_err(text),
     }
-    Ok(())
+}
+
+/// An object the server answered a write with, as JSON with its apiVersion and kind.
+fn written_value(object: DynamicObject, resource: &kube::api::ApiResource) -> Value {
+    let mut value = serde_json::to_value(&object).unwrap_or(Value::Null);
+    if value.is_object() && value.get("apiVersion").is_none_or(Value::is_null) {
+        value["apiVersion"] = Value::String(resource.api_version.clone());
+        value["kind"] = Value::String(resource.kind.clone());
+    }
+    value
 }
 
 /// Writes what the plan changes on the Application: status (only the fields that differ),

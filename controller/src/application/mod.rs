@@ -13,6 +13,7 @@ pub mod clusters;
 pub mod compare;
 pub mod execute;
 pub mod kinds;
+pub mod live_cache;
 pub mod merge_patch;
 pub mod model;
 pub mod observe;

@@ -12,7 +12,8 @@ use linnet_crds::application::codes::OperationPhase;
 use linnet_crds::application::{Application, ApplicationSource};
 use serde_json::Value;
 
-use super::kinds::Kinds;
+use super::kinds::{KindInfo, Kinds};
+use super::live_cache::LiveCache;
 use super::model::Rendered;
 use super::plan::destination_namespace;
 use super::resolved::Resolutions;
@@ -44,10 +45,19 @@ pub struct Sources {
     pub resolutions: Arc<Resolutions>,
 }
 
-/// `control` reads repository Secrets; `client` (the destination cluster's) reads live objects.
+/// The cluster an Application deploys to, and where its live objects are read.
+pub struct Destination<'a> {
+    pub client: &'a kube::Client,
+    /// The cluster's server URL ("" for the controller's own), naming it in the live cache.
+    pub cluster: &'a str,
+    pub live: &'a LiveCache,
+}
+
+/// `control` reads repository Secrets; the destination's client reads live objects (through the
+/// live cache, or directly for a hard refresh).
 pub async fn observe(
     control: &kube::Client,
-    client: &kube::Client,
+    destination: &Destination<'_>,
     kinds: &Kinds,
     sources: &Sources,
     app: &Application,
@@ -70,7 +80,7 @@ pub async fn observe(
         return Ok(Observed {
             target: Err("the spec is invalid".into()),
             operation_render: None,
-            live: live_of_status(client, kinds, app, tracking, &[]).await?,
+            live: live_of_status(destination, kinds, app, tracking, &[], Freshness::of(app)).await?,
             namespace_exists: true,
             invalid_spec,
         });
@@ -114,10 +124,10 @@ pub async fn observe(
         .chain(operation_render.iter().flatten())
         .flat_map(|r| r.objects.iter())
         .collect();
-    let live = live_of_status(client, kinds, app, tracking, &desired).await?;
+    let live = live_of_status(destination, kinds, app, tracking, &desired, fresh).await?;
     let options = AppSyncOptions::of(app, None);
     let namespace_exists = if options.create_namespace {
-        let namespaces: Api<Namespace> = Api::all(client.clone());
+        let namespaces: Api<Namespace> = Api::all(destination.client.clone());
         namespaces.get_opt(&destination_namespace(app)).await?.is_some()
     } else {
         true
@@ -309,12 +319,14 @@ async fn credentials(
 /// The live objects tracked by the Application among the kinds and namespaces of `desired` and
 /// of what the status records.
 async fn live_of_status(
-    client: &kube::Client,
+    destination: &Destination<'_>,
     kinds: &Kinds,
     app: &Application,
     tracking: &Tracking,
     desired: &[&Value],
+    fresh: Freshness,
 ) -> Result<BTreeMap<ResourceKey, Value>, kube::Error> {
+    let client = destination.client;
     let mut wanted: BTreeSet<(String, String, String)> = BTreeSet::new();
     for obj in desired {
         let field = |path: &str| {
@@ -371,34 +383,60 @@ async fn live_of_status(
         )) {
             continue;
         }
-        let api: Api<DynamicObject> = if info.namespaced {
-            Api::namespaced_with(client.clone(), &namespace, &info.resource)
-        } else {
-            Api::all_with(client.clone(), &info.resource)
-        };
-        // With the label method the server leaves out what other Applications own.
-        let params = match tracking.selector() {
-            Some(selector) => ListParams::default().labels(&selector),
-            None => ListParams::default(),
-        };
-        let list = match api.list(&params).await {
-            Ok(list) => list,
-            Err(kube::Error::Api(e)) if e.code == 404 => continue,
-            Err(e) => return Err(e),
-        };
-        for item in list.items {
-            let Ok(mut obj) = serde_json::to_value(&item) else {
-                continue;
-            };
-            if !tracking.tracks(&obj) {
-                continue;
+        let cached = match fresh {
+            Freshness::Cached => {
+                let live = destination.live;
+                live.owned(destination.cluster, client, &info, &namespace, tracking)
+                    .await
             }
-            if obj.get("apiVersion").is_none() {
-                obj["apiVersion"] = Value::String(info.resource.api_version.clone());
-                obj["kind"] = Value::String(info.resource.kind.clone());
-            }
+            Freshness::Fresh => None,
+        };
+        let objects = match cached {
+            Some(objects) => objects,
+            None => match list_owned(client, &info, &namespace, tracking).await {
+                Ok(objects) => objects,
+                Err(kube::Error::Api(e)) if e.code == 404 => continue,
+                Err(e) => return Err(e),
+            },
+        };
+        for obj in objects {
             live.insert(ResourceKey::of(&obj), obj);
         }
     }
     Ok(live)
+}
+
+/// The objects of one kind in one namespace that `tracking` owns, listed from the server.
+async fn list_owned(
+    client: &kube::Client,
+    info: &KindInfo,
+    namespace: &str,
+    tracking: &Tracking,
+) -> Result<Vec<Value>, kube::Error> {
+    let api: Api<DynamicObject> = if info.namespaced {
+        Api::namespaced_with(client.clone(), namespace, &info.resource)
+    } else {
+        Api::all_with(client.clone(), &info.resource)
+    };
+    // With the label method the server leaves out what other Applications own.
+    let params = match tracking.selector() {
+        Some(selector) => ListParams::default().labels(&selector),
+        None => ListParams::default(),
+    };
+    let list = api.list(&params).await?;
+    let mut owned = Vec::new();
+    for item in list.items {
+        let Ok(mut obj) = serde_json::to_value(&item) else {
+            continue;
+        };
+        if !tracking.tracks(&obj) {
+            continue;
+        }
+        if obj.get("apiVersion").is_none() {
+            obj["apiVersion"] = Value::String(info.resource.api_version.clone());
+            obj["kind"] = Value::String(info.resource.kind.clone());
+        }
+        owned.push(obj);
+    }
+    Ok(owned)
 }

@@ -16,7 +16,8 @@ use tracing::{debug, warn};
 
 use super::execute;
 use super::kinds::Kinds;
-use super::observe::{self, Sources};
+use super::live_cache::LiveCache;
+use super::observe::{self, Destination, Sources};
 use super::operation;
 use super::plan::{self, PlanInputs};
 use super::settings;
@@ -62,6 +63,8 @@ pub struct Context {
     pub timing: Timing,
     /// How Applications mark the objects they own, and recognize them.
     pub tracking_method: TrackingMethod,
+    /// The live objects of every destination, watched and indexed by owner.
+    pub live: LiveCache,
 }
 
 impl Context {
@@ -114,7 +117,11 @@ pub async fn reconcile(cached: Arc<Application>, ctx: Arc<Context>) -> Result<Re
     let kinds = ctx.kinds_of(&cluster, &client);
     let observed = observe::observe(
         &ctx.client,
-        &client,
+        &Destination {
+            client: &client,
+            cluster: &cluster,
+            live: &ctx.live,
+        },
         &kinds,
         &ctx.sources,
         &app,
@@ -143,7 +150,11 @@ pub async fn reconcile(cached: Arc<Application>, ctx: Arc<Context>) -> Result<Re
         self_heal_timeout: ctx.timing.self_heal_timeout,
     });
     debug!(app = %name, actions = plan.actions.len(), "planned");
-    let failures = execute::execute(&client, &kinds, &plan.actions).await;
+    let executed = execute::execute(&client, &kinds, &plan.actions).await;
+    for written in executed.written {
+        ctx.live.record_applied(&cluster, written);
+    }
+    let failures = executed.failures;
     if !failures.is_empty() {
         for failure in &failures {
             warn!(app = %name, action = ?failure.action.key(), message = %failure.message, "action failed");

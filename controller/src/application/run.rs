@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tracing::info;
 
+use super::live_cache::LiveCache;
 use super::observe::Sources;
 use super::reconcile::{Context, Timing, error_policy, reconcile};
 use super::settings::DEFAULT_CONTROL_PLANE_NAMESPACE;
@@ -56,6 +57,9 @@ pub struct AppControllerOptions {
     pub webhook_secret: Option<String>,
     /// How objects are marked as an Application's own (default `annotation`, as in Argo CD 3).
     pub tracking_method: TrackingMethod,
+    /// Read live objects from one shared watch per kind and namespace (default); off, every
+    /// pass lists the kinds it compares.
+    pub watch_live_objects: bool,
 }
 
 impl AppControllerOptions {
@@ -71,6 +75,7 @@ impl AppControllerOptions {
             webhook_listen: None,
             webhook_secret: None,
             tracking_method: TrackingMethod::default(),
+            watch_live_objects: true,
         }
     }
 }
@@ -116,6 +121,7 @@ pub async fn run_until(
             control_plane_namespace: opts.control_plane_namespace.clone(),
         },
         tracking_method: opts.tracking_method,
+        live: LiveCache::new(opts.tracking_method, opts.watch_live_objects),
     });
     let apis: Vec<Api<Application>> = match &opts.namespaces {
         None => vec![Api::all(client.clone())],

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use crate::sync::identity::{
     self, INSTANCE_LABEL, LABEL_VALUE_MAX, ResourceKey, TRACKING_ID_ANNOTATION, TrackingId,
 };
-use crate::sync::object::str_at;
+use crate::sync::object::{self, str_at};
 
 /// Argo CD's `application.resourceTrackingMethod`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,6 +45,18 @@ impl TrackingMethod {
     /// Whether the instance label is written.
     pub fn writes_label(self) -> bool {
         matches!(self, TrackingMethod::Label | TrackingMethod::AnnotationAndLabel)
+    }
+
+    /// The instance name that owns `obj` by the deciding mark of this method, if any: what an
+    /// index of live objects by owner is keyed by. A malformed tracking id names no owner.
+    pub fn owner(self, obj: &Value) -> Option<&str> {
+        if self.writes_annotation() {
+            let value = object::annotation(obj, TRACKING_ID_ANNOTATION)?;
+            value.parse::<TrackingId>().ok()?;
+            value.split_once(':').map(|(app, _)| app)
+        } else {
+            str_at(obj, &["metadata", "labels", INSTANCE_LABEL])
+        }
     }
 }
 
@@ -319,6 +331,27 @@ mod tests {
                 tracked,
                 "{method} with labels {labels} and annotations {annotations}"
             );
+        }
+    }
+
+    #[test]
+    fn the_owner_is_named_by_the_deciding_mark() {
+        let both = object(
+            json!({INSTANCE_LABEL: "by-label"}),
+            json!({TRACKING_ID_ANNOTATION: "by-annotation:apps/Deployment:shop/web"}),
+        );
+        let malformed = object(json!({}), json!({TRACKING_ID_ANNOTATION: "by-annotation"}));
+        let bare = object(json!({}), json!({}));
+        // (method, object, owner)
+        let cases = [
+            (TrackingMethod::Annotation, &both, Some("by-annotation")),
+            (TrackingMethod::AnnotationAndLabel, &both, Some("by-annotation")),
+            (TrackingMethod::Label, &both, Some("by-label")),
+            (TrackingMethod::Annotation, &malformed, None),
+            (TrackingMethod::Label, &bare, None),
+        ];
+        for (method, obj, owner) in cases {
+            assert_eq!(method.owner(obj), owner, "{method}");
         }
     }
 
