@@ -318,3 +318,53 @@ async fn a_hard_refresh_renders_afresh_what_a_normal_refresh_takes_from_the_cach
         })
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_relabelled_for_another_app_is_out_of_sync_until_a_sync_takes_it_back() {
+    // Given the label method and a synced Application of one ConfigMap, without automation
+    let world = given_a_cluster_with_the_app_controller_configured("relabel-app", FAST, |options| {
+        options.tracking_method = TrackingMethod::Label;
+    })
+    .await;
+    world.commit(
+        &[("cm/a.yaml", &config_map("a", json!({"v": "1"}), json!({})))],
+        "one",
+    );
+    world.create_app("shop", world.spec("cm", json!({})), &[]).await;
+    world.sync("shop", false).await;
+    world
+        .eventually("shop", "Synced", |a| text(a, "/status/sync/status") == "Synced")
+        .await;
+
+    // When another client relabels the ConfigMap for another app
+    let relabel = json!({"metadata": {"labels": {"app.kubernetes.io/instance": "other"}}});
+    world
+        .dynamic("v1", "ConfigMap")
+        .patch(
+            "a",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(relabel),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot relabel ConfigMap a: {e}"));
+
+    // Then the app no longer counts it as its own and is OutOfSync
+    world
+        .eventually("shop", "OutOfSync", |a| {
+            text(a, "/status/sync/status") == "OutOfSync"
+        })
+        .await;
+
+    // And a sync takes it back with this app's label
+    world.sync("shop", false).await;
+    world
+        .eventually_object("v1", "ConfigMap", "a", "labelled for shop again", |cm| {
+            cm.is_some_and(|c| text(c, INSTANCE) == "shop")
+        })
+        .await;
+    world
+        .eventually("shop", "Synced again", |a| {
+            text(a, "/status/sync/status") == "Synced"
+        })
+        .await;
+}
