@@ -9,14 +9,23 @@
 //! before the watch delivers the change; a watch event older than the recorded object (by
 //! resourceVersion) does not overwrite it. Until a watch has listed once, or while it fails,
 //! passes list directly, as without the cache. The watches stop when the cache is dropped.
+//!
+//! A change someone else makes to an owned object (drift), its deletion, or a tracking mark
+//! removed or changed by hand wakes the owning Application at once (and the previous owner),
+//! as Argo CD's cluster cache does, instead of at the next poll. The initial list wakes no one,
+//! nor does the echo of the controller's own apply (an event no newer than the recorded write),
+//! so a sync does not wake its Application once per object it wrote.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use kube::api::{Api, ApiResource, DynamicObject};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{WatchStreamExt, watcher};
+use linnet_crds::application::Application;
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -63,10 +72,32 @@ struct Index {
     owner_of: HashMap<String, String>,
 }
 
+/// What an upsert changed: the owner before and after, and whether the object is newer than the
+/// entry held (false for the echo of a recorded write, or an event older than it).
+#[derive(Debug, PartialEq, Eq)]
+struct Upserted {
+    previous: Option<String>,
+    owner: Option<String>,
+    newer: bool,
+}
+
+impl Upserted {
+    /// The owners to wake for a watch event: both the previous and the new owner, when the
+    /// event is newer than what is held.
+    fn into_wake(self) -> Vec<String> {
+        if !self.newer {
+            return Vec::new();
+        }
+        let mut owners: Vec<String> = self.previous.into_iter().chain(self.owner).collect();
+        owners.dedup();
+        owners
+    }
+}
+
 impl Index {
     /// Keeps `object` under its owner (moving it if its owner changed), unless the entry held is
     /// newer.
-    fn upsert(&mut self, method: TrackingMethod, object: Value) {
+    fn upsert(&mut self, method: TrackingMethod, object: Value) -> Upserted {
         let name = object
             .pointer("/metadata/name")
             .and_then(Value::as_str)
@@ -74,31 +105,50 @@ impl Index {
             .to_string();
         let version = resource_version(&object);
         let key = ResourceKey::of(&object);
-        if let Some(previous) = self.owner_of.get(&name)
-            && let Some(held) = self.by_owner.get(previous).and_then(|owned| owned.get(&key))
-            && matches!((held.version, version), (Some(held), Some(new)) if held > new)
-        {
-            return;
+        let held = self
+            .owner_of
+            .get(&name)
+            .and_then(|previous| self.by_owner.get(previous))
+            .and_then(|owned| owned.get(&key))
+            .and_then(|held| held.version);
+        match (held, version) {
+            (Some(held), Some(new)) if held > new => {
+                let previous = self.owner_of.get(&name).cloned();
+                return Upserted {
+                    owner: previous.clone(),
+                    previous,
+                    newer: false,
+                };
+            }
+            _ => {}
         }
-        self.remove(&name, &key);
-        if let Some(owner) = method.owner(&object).map(str::to_string) {
+        let echo = held.is_some() && held == version;
+        let previous = self.remove(&name, &key);
+        let owner = method.owner(&object).map(str::to_string);
+        if let Some(owner) = &owner {
             self.owner_of.insert(name, owner.clone());
             self.by_owner
-                .entry(owner)
+                .entry(owner.clone())
                 .or_default()
                 .insert(key, Entry { object, version });
         }
+        Upserted {
+            previous,
+            owner,
+            newer: !echo,
+        }
     }
 
-    fn remove(&mut self, name: &str, key: &ResourceKey) {
-        if let Some(owner) = self.owner_of.remove(name)
-            && let Some(owned) = self.by_owner.get_mut(&owner)
-        {
+    /// Forgets an object; returns the owner it had, if it was kept.
+    fn remove(&mut self, name: &str, key: &ResourceKey) -> Option<String> {
+        let owner = self.owner_of.remove(name)?;
+        if let Some(owned) = self.by_owner.get_mut(&owner) {
             owned.remove(key);
             if owned.is_empty() {
                 self.by_owner.remove(&owner);
             }
         }
+        Some(owner)
     }
 }
 
@@ -114,21 +164,64 @@ impl Drop for Slot {
     }
 }
 
+/// The Application an owner (an instance name) stands for: `<namespace>_<name>` outside the
+/// control-plane namespace, the bare name in it. Neither a namespace nor a name holds `_`.
+pub fn application_of(owner: &str, control_plane_namespace: &str) -> ObjectRef<Application> {
+    match owner.split_once('_') {
+        Some((namespace, name)) => ObjectRef::new(name).within(namespace),
+        None => ObjectRef::new(owner).within(control_plane_namespace),
+    }
+}
+
+/// Where wakes go: one channel per controller that asked (a controller ignores an Application
+/// it does not watch).
+struct Wakes {
+    control_plane_namespace: String,
+    senders: Mutex<Vec<UnboundedSender<ObjectRef<Application>>>>,
+}
+
+impl Wakes {
+    fn wake(&self, owners: Vec<String>) {
+        if owners.is_empty() {
+            return;
+        }
+        let mut senders = lock(&self.senders);
+        for owner in owners {
+            let app = application_of(&owner, &self.control_plane_namespace);
+            debug!(%app, "an owned object changed");
+            senders.retain(|sender| sender.unbounded_send(app.clone()).is_ok());
+        }
+    }
+}
+
 /// The shared cache of one controller.
 pub struct LiveCache {
     method: TrackingMethod,
     /// Off, every pass lists directly (to compare, or where watches are not wanted).
     enabled: bool,
     slots: Mutex<HashMap<SlotKey, Arc<Slot>>>,
+    wakes: Arc<Wakes>,
 }
 
 impl LiveCache {
-    pub fn new(method: TrackingMethod, enabled: bool) -> LiveCache {
+    pub fn new(method: TrackingMethod, enabled: bool, control_plane_namespace: &str) -> LiveCache {
         LiveCache {
             method,
             enabled,
             slots: Mutex::new(HashMap::new()),
+            wakes: Arc::new(Wakes {
+                control_plane_namespace: control_plane_namespace.to_string(),
+                senders: Mutex::new(Vec::new()),
+            }),
         }
+    }
+
+    /// A stream of the Applications to reconcile because an object they own changed, for one
+    /// controller (`Controller::reconcile_on`).
+    pub fn wakes(&self) -> UnboundedReceiver<ObjectRef<Application>> {
+        let (sender, receiver) = unbounded();
+        lock(&self.wakes.senders).push(sender);
+        receiver
     }
 
     /// The live objects of kind `info` in `namespace` of `cluster` that `tracking` owns, from the
@@ -166,7 +259,7 @@ impl LiveCache {
     }
 
     /// Records an object a pass has just written, as the server answered it, so the next pass
-    /// sees it even before the watch does.
+    /// sees it even before the watch does. An object taken from another owner wakes that one.
     pub fn record_applied(&self, cluster: &str, object: Value) {
         let key = ResourceKey::of(&object);
         let slot_key = SlotKey {
@@ -179,7 +272,10 @@ impl LiveCache {
         if let Some(slot) = slot
             && *slot.readiness.borrow() == Readiness::Ready
         {
-            lock(&slot.index).upsert(self.method, object);
+            let upserted = lock(&slot.index).upsert(self.method, object);
+            if upserted.previous.is_some() && upserted.previous != upserted.owner {
+                self.wakes.wake(upserted.previous.into_iter().collect());
+            }
         }
     }
 
@@ -192,16 +288,26 @@ impl LiveCache {
             namespace: namespace.to_string(),
         };
         let mut slots = lock(&self.slots);
-        Arc::clone(
-            slots
-                .entry(key)
-                .or_insert_with(|| Arc::new(start_watch(self.method, client, info, namespace))),
-        )
+        Arc::clone(slots.entry(key).or_insert_with(|| {
+            Arc::new(start_watch(
+                self.method,
+                client,
+                info,
+                namespace,
+                Arc::clone(&self.wakes),
+            ))
+        }))
     }
 }
 
 /// Starts the watch task of one slot.
-fn start_watch(method: TrackingMethod, client: &kube::Client, info: &KindInfo, namespace: &str) -> Slot {
+fn start_watch(
+    method: TrackingMethod,
+    client: &kube::Client,
+    info: &KindInfo,
+    namespace: &str,
+    wakes: Arc<Wakes>,
+) -> Slot {
     let api: Api<DynamicObject> = if info.namespaced {
         Api::namespaced_with(client.clone(), namespace, &info.resource)
     } else {
@@ -217,6 +323,7 @@ fn start_watch(method: TrackingMethod, client: &kube::Client, info: &KindInfo, n
         Arc::clone(&index),
         tell,
         namespace.to_string(),
+        wakes,
     ));
     Slot {
         readiness,
@@ -234,6 +341,7 @@ async fn feed(
     index: Arc<Mutex<Index>>,
     tell: watch::Sender<Readiness>,
     namespace: String,
+    wakes: Arc<Wakes>,
 ) {
     let mut events = watcher(api, watcher::Config::default()).default_backoff().boxed();
     let mut relisting: Option<Index> = None;
@@ -251,14 +359,18 @@ async fn feed(
                 }
                 tell.send_replace(Readiness::Ready);
             }
-            Ok(watcher::Event::Apply(object)) => lock(&index).upsert(method, as_value(object, &resource)),
+            Ok(watcher::Event::Apply(object)) => {
+                let upserted = lock(&index).upsert(method, as_value(object, &resource));
+                wakes.wake(upserted.into_wake());
+            }
             Ok(watcher::Event::Delete(object)) => {
                 let object = as_value(object, &resource);
                 let name = object
                     .pointer("/metadata/name")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                lock(&index).remove(name, &ResourceKey::of(&object));
+                let owner = lock(&index).remove(name, &ResourceKey::of(&object));
+                wakes.wake(owner.into_iter().collect());
             }
             Err(error) => {
                 debug!(kind = %resource.kind, %namespace, %error, "live object watch failed");
@@ -359,6 +471,64 @@ mod tests {
         assert_eq!(owned_by(&index, "one"), [("a".into(), "7".into())]);
         index.upsert(method, cm("a", Some("one"), "8"));
         assert_eq!(owned_by(&index, "one"), [("a".into(), "8".into())]);
+    }
+
+    #[test]
+    fn an_owner_names_its_application_in_or_outside_the_control_plane_namespace() {
+        let table = [
+            ("guestbook", "argocd", ("argocd", "guestbook")),
+            ("team-a_guestbook", "argocd", ("team-a", "guestbook")),
+            ("team-a_guestbook", "team-a", ("team-a", "guestbook")),
+            ("guestbook", "linnet", ("linnet", "guestbook")),
+        ];
+        for (owner, control_plane, (namespace, name)) in table {
+            let app = application_of(owner, control_plane);
+            assert_eq!(
+                (app.namespace.as_deref(), app.name.as_str()),
+                (Some(namespace), name),
+                "{owner} with control plane {control_plane}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_newer_change_wakes_its_owner_and_the_previous_one_but_an_echo_wakes_no_one() {
+        let mut index = Index::default();
+        let method = TrackingMethod::Annotation;
+        assert_eq!(
+            index.upsert(method, cm("a", Some("one"), "1")).into_wake(),
+            ["one"]
+        );
+        // The watch delivering what a pass recorded from the server's answer.
+        assert!(
+            index
+                .upsert(method, cm("a", Some("one"), "1"))
+                .into_wake()
+                .is_empty()
+        );
+        assert!(
+            index
+                .upsert(method, cm("a", Some("one"), "0"))
+                .into_wake()
+                .is_empty()
+        );
+        // Drift, then the mark changed by hand, then removed.
+        assert_eq!(
+            index.upsert(method, cm("a", Some("one"), "2")).into_wake(),
+            ["one"]
+        );
+        assert_eq!(
+            index.upsert(method, cm("a", Some("two"), "3")).into_wake(),
+            ["one", "two"]
+        );
+        assert_eq!(index.upsert(method, cm("a", None, "4")).into_wake(), ["two"]);
+        // An object no one owns wakes no one.
+        assert!(index.upsert(method, cm("a", None, "5")).into_wake().is_empty());
+        index.upsert(method, cm("b", Some("one"), "6"));
+        assert_eq!(
+            index.remove("b", &ResourceKey::new("", "ConfigMap", "ns", "b")),
+            Some("one".to_string())
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Running the Application controller: a kube-runtime `Controller` over Applications in every
 //! namespace, or one per namespace of a given list, until a shutdown signal. Applications are
-//! refreshed on every change to them (including the refresh annotation), while an operation
-//! runs, and by polling.
+//! refreshed on every change to them (including the refresh annotation), on every change
+//! someone else makes to an object they own, while an operation runs, and by polling.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -121,7 +121,11 @@ pub async fn run_until(
             control_plane_namespace: opts.control_plane_namespace.clone(),
         },
         tracking_method: opts.tracking_method,
-        live: LiveCache::new(opts.tracking_method, opts.watch_live_objects),
+        live: LiveCache::new(
+            opts.tracking_method,
+            opts.watch_live_objects,
+            &opts.control_plane_namespace,
+        ),
     });
     let apis: Vec<Api<Application>> = match &opts.namespaces {
         None => vec![Api::all(client.clone())],
@@ -143,7 +147,9 @@ pub async fn run_until(
             .predicate_filter(intent, PredicateConfig::default());
         // A bounded number of passes at once: each holds the lists of the objects it compares,
         // so a thousand Applications refreshed together must not all be in memory at once.
+        // A change someone else makes to an object an Application owns wakes it at once.
         Controller::for_stream(changes, reader)
+            .reconcile_on(context.live.wakes())
             .with_config(ControllerConfig::default().concurrency(PASSES_AT_ONCE))
             .run(reconcile, error_policy, Arc::clone(&context))
             .for_each(|result| async move {
