@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Service;
-use kube::runtime::controller::Controller;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -27,8 +26,9 @@ use crate::rollout::observe::cache::{
     Caches, cached_watch, strip_analysis_run, strip_replica_set, strip_rollout, strip_service,
 };
 use crate::rollout::observe::service_names;
-use crate::rollout::reconcile::{Context, error_policy, reconcile};
+use crate::rollout::reconcile::{Context, pass};
 use crate::rollout::route::watch::wake_on_route_changes;
+use crate::rollout::runner::{self, owning_rollouts};
 
 /// Label that assigns an object to one controller instance, as in Argo Rollouts.
 pub const INSTANCE_ID_LABEL: &str = "argo-rollouts.argoproj.io/controller-instance-id";
@@ -171,17 +171,26 @@ pub async fn run_until(
         std::future::pending::<()>().await
     };
     let naming = store.clone();
-    let running = Controller::for_stream(rollout_events, store)
-        .owns_stream(replica_set_events)
-        .owns_stream(analysis_run_events)
-        .watches_stream(service_events, move |service| rollouts_naming(&naming, &service))
-        .reconcile_on(woken)
-        .run(reconcile, error_policy, context)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "reconcile ended with an error");
-            }
-        });
+    // Each trigger names one Rollout; the runner starts its pass at once (see `runner`).
+    let triggers = futures::stream::select_all([
+        rollout_events
+            .filter_map(|r| std::future::ready(r.ok().map(|r| ObjectRef::from_obj(&r))))
+            .boxed(),
+        replica_set_events
+            .flat_map(|rs| futures::stream::iter(rs.map(|rs| owning_rollouts(&rs)).unwrap_or_default()))
+            .boxed(),
+        analysis_run_events
+            .flat_map(|run| futures::stream::iter(run.map(|run| owning_rollouts(&run)).unwrap_or_default()))
+            .boxed(),
+        service_events
+            .flat_map(move |service| {
+                let woken = service.map(|s| rollouts_naming(&naming, &s)).unwrap_or_default();
+                futures::stream::iter(woken)
+            })
+            .boxed(),
+        woken.boxed(),
+    ]);
+    let running = runner::run(triggers, store, move |rollout| pass(rollout, context.clone()));
     // Stopping mid-reconcile is safe: every pass is idempotent and status is the only memory.
     tokio::select! {
         _ = running => {}

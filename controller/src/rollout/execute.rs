@@ -3,7 +3,7 @@
 //! [`super::evict`].
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{ObjectReference, Service};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::events::{Event, EventType as KubeEventType, Recorder};
 use kube::{Client, Resource, ResourceExt};
@@ -168,27 +168,24 @@ impl Executor<'_> {
 
     /// Records an Event on the Rollout. A failure to record is logged, never fatal.
     pub async fn publish(&self, event_type: EventType, reason: &str, message: &str) {
-        let type_ = match event_type {
-            EventType::Normal => KubeEventType::Normal,
-            EventType::Warning => KubeEventType::Warning,
-        };
-        let event = Event {
-            type_,
-            reason: reason.to_string(),
-            note: Some(message.to_string()),
-            action: reason.to_string(),
-            secondary: None,
-        };
-        if let Err(error) = self.recorder.publish(&event, &self.rollout.object_ref(&())).await {
-            warn!(rollout = %self.name(), %error, reason, "cannot record Event");
-        }
+        let reference = self.rollout.object_ref(&());
+        publish(
+            self.recorder,
+            &reference,
+            &self.name(),
+            event_type,
+            reason,
+            message,
+        )
+        .await;
     }
 
-    /// Writes `status` through the status subresource, if it differs from the current one.
-    pub async fn write_status(&self, status: &RolloutStatus) -> Result<(), Error> {
+    /// Writes `status` through the status subresource, if it differs from the current one;
+    /// returns the resourceVersion the write was answered with.
+    pub async fn write_status(&self, status: &RolloutStatus) -> Result<Option<String>, Error> {
         let old = self.rollout.status.clone().unwrap_or_default();
         if &old == status {
-            return Ok(());
+            return Ok(None);
         }
         let to_json = |s: &RolloutStatus| {
             serde_json::to_value(s).map_err(|error| Error::Serialize {
@@ -200,8 +197,33 @@ impl Executor<'_> {
         let api: Api<Rollout> = Api::namespaced(self.client.clone(), &self.namespace());
         api.patch_status(&self.name(), &PatchParams::default(), &Patch::Merge(patch))
             .await
-            .map(drop)
+            .map(|written| written.resource_version())
             .map_err(self.kube_error("write status".to_string()))
+    }
+}
+
+/// Records an Event on Rollout `name` (`reference`). A failure to record is logged, never fatal.
+pub async fn publish(
+    recorder: &Recorder,
+    reference: &ObjectReference,
+    name: &str,
+    event_type: EventType,
+    reason: &str,
+    message: &str,
+) {
+    let type_ = match event_type {
+        EventType::Normal => KubeEventType::Normal,
+        EventType::Warning => KubeEventType::Warning,
+    };
+    let event = Event {
+        type_,
+        reason: reason.to_string(),
+        note: Some(message.to_string()),
+        action: reason.to_string(),
+        secondary: None,
+    };
+    if let Err(error) = recorder.publish(&event, reference).await {
+        warn!(rollout = %name, %error, reason, "cannot record Event");
     }
 }
 

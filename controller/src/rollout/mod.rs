@@ -12,3 +12,4 @@ pub mod plan;
 pub mod reconcile;
 pub mod relabel;
 pub mod route;
+pub mod runner;

@@ -9,11 +9,11 @@ use std::time::Duration;
 use jiff::Timestamp;
 use kube::runtime::controller::Action as Requeue;
 use kube::runtime::events::Recorder;
-use kube::{Client, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
 use linnet_crds::rollout::Rollout;
 use tracing::{debug, warn};
 
-use super::execute::{Executor, action_name};
+use super::execute::{Executor, action_name, publish};
 use super::objects::ObjectError;
 use super::observe::cache::Caches;
 use super::observe::{fresh_rollout, observe};
@@ -77,9 +77,33 @@ pub struct Context {
 
 /// One pass over one Rollout: observe, plan, apply, write status.
 pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Requeue, Error> {
-    // The cached Rollout may predate the status the previous pass wrote.
+    Ok(match reconcile_once(rollout, ctx).await? {
+        Some(after) => Requeue::requeue(after),
+        None => Requeue::await_change(),
+    })
+}
+
+/// One pass as [`super::runner`] runs it: errors are logged and retried as [`error_policy`]
+/// says; returns when to look again without a change, if ever.
+pub async fn pass(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Option<Duration> {
+    match reconcile_once(rollout.clone(), ctx).await {
+        Ok(after) => after,
+        Err(error) => {
+            debug!(%error, "reconcile ended with an error");
+            Some(retry_after(&rollout, &error))
+        }
+    }
+}
+
+/// One pass; returns when to look again without a change, if ever.
+async fn reconcile_once(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Option<Duration>, Error> {
+    // The cached Rollout may predate the status the previous pass wrote; it does not when it
+    // is at the version that write was answered with, and then is read from the cache.
+    let uid = rollout.uid().unwrap_or_default();
+    ctx.caches
+        .settle_status_if_cached(&uid, rollout.resource_version().as_deref());
     let Some(rollout) = fresh_rollout(&ctx.client, &ctx.caches, rollout).await? else {
-        return Ok(Requeue::await_change());
+        return Ok(None);
     };
     let now = Timestamp::now();
     let observed = observe(&ctx.client, &ctx.caches, &rollout, now).await?;
@@ -117,11 +141,37 @@ pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Reque
     if outcome.is_ok()
         && let Some(status) = &plan.status
     {
-        outcome = executor.write_status(status).await;
+        outcome = match executor.write_status(status).await {
+            Ok(Some(version)) => {
+                ctx.caches.status_written(&uid, version);
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(error) => Err(error),
+        };
     }
-    for event in events {
-        // Recording an Event never fails the pass (failures are logged).
-        let _ = executor.apply(event).await;
+    // Recorded on a task of their own, so that the next pass (a trigger may already wait for
+    // this one to end) does not wait for them; recording one never fails (failures are logged).
+    let events: Vec<(EventType, String, String)> = events
+        .into_iter()
+        .filter_map(|action| match action {
+            Action::Event {
+                event_type,
+                reason,
+                message,
+            } => Some((*event_type, reason.clone(), message.clone())),
+            _ => None,
+        })
+        .collect();
+    if !events.is_empty() {
+        let recorder = ctx.recorder.clone();
+        let reference = rollout.object_ref(&());
+        let name = rollout.name_any();
+        tokio::spawn(async move {
+            for (event_type, reason, message) in events {
+                publish(&recorder, &reference, &name, event_type, &reason, &message).await;
+            }
+        });
     }
     if let Err(error) = outcome {
         if let Error::NotImplemented { action, .. } = &error {
@@ -129,10 +179,7 @@ pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Reque
         }
         return Err(error);
     }
-    Ok(match plan.requeue_after {
-        Some(after) => Requeue::requeue(after),
-        None => Requeue::await_change(),
-    })
+    Ok(plan.requeue_after)
 }
 
 /// Logs a not-implemented action once per Rollout and records a Warning Event naming it.
@@ -155,13 +202,18 @@ async fn report_not_implemented(ctx: &Context, executor: &Executor<'_>, action: 
 
 /// What to do after a failed reconcile: back off on API errors, wait long otherwise.
 pub fn error_policy(rollout: Arc<Rollout>, error: &Error, _ctx: Arc<Context>) -> Requeue {
+    Requeue::requeue(retry_after(&rollout, error))
+}
+
+/// Logs a failed pass and says when to try again.
+fn retry_after(rollout: &Rollout, error: &Error) -> Duration {
     if error.is_transient() {
         warn!(rollout = %rollout.name_any(), %error, "reconcile failed; retrying");
-        Requeue::requeue(TRANSIENT_RETRY)
+        TRANSIENT_RETRY
     } else {
         if !matches!(error, Error::NotImplemented { .. }) {
             warn!(rollout = %rollout.name_any(), %error, "reconcile failed");
         }
-        Requeue::requeue(NOT_IMPLEMENTED_RETRY)
+        NOT_IMPLEMENTED_RETRY
     }
 }

@@ -341,6 +341,8 @@ pub struct Caches {
     pub services: Arc<ObjectCache<Service>>,
     /// Per Rollout uid: objects written and not yet seen in the cache at the written version.
     written: Mutex<HashMap<String, Written>>,
+    /// Per Rollout uid: the resourceVersion its last status write was answered with.
+    status_versions: Mutex<HashMap<String, String>>,
     /// The controller's Rollouts by the labels they select and carry, fed by the Rollout watch.
     pub neighbours: Neighbourhood,
 }
@@ -409,6 +411,37 @@ impl Caches {
     pub fn forget(&self, rollout_uid: &str) {
         let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
         written.remove(rollout_uid);
+        drop(written);
+        let mut versions = self
+            .status_versions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        versions.remove(rollout_uid);
+    }
+
+    /// Notes the resourceVersion the Rollout's status write was answered with.
+    pub fn status_written(&self, rollout_uid: &str, version: String) {
+        let mut versions = self
+            .status_versions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        versions.insert(rollout_uid.to_string(), version);
+    }
+
+    /// A cached Rollout at the version its last status write was answered with holds that
+    /// write, so its status needs no direct read: settles it. Whether it did.
+    pub fn settle_status_if_cached(&self, rollout_uid: &str, cached_version: Option<&str>) -> bool {
+        let versions = self
+            .status_versions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let seen =
+            cached_version.is_some() && versions.get(rollout_uid).map(String::as_str) == cached_version;
+        drop(versions);
+        if seen {
+            self.settled(rollout_uid, WrittenKind::Rollout, "");
+        }
+        seen
     }
 }
 
