@@ -88,12 +88,12 @@ pub fn server_side_apply(
 /// `metadata.managedFields` bookkeeping for a non-apply write.
 pub fn record_update(
     old: Option<&Value>,
-    new: &Value,
+    new: Value,
     manager: &str,
     subresource: Option<&str>,
     now: &str,
 ) -> Value {
-    patch::record_update(old, new, manager, subresource, now)
+    patch::record_update_owned(old, new, manager, subresource, now)
 }
 
 /// Removes fields a CRD schema does not declare, returning their dotted paths.

@@ -104,7 +104,7 @@ impl World {
             object
         } else {
             meta::meta_mut(&mut object).remove("managedFields");
-            engines::record_update(None, &object, opts.manager, None, &now)
+            engines::record_update(None, object, opts.manager, None, &now)
         };
         if opts.dry_run {
             return Ok(Written {
@@ -177,7 +177,7 @@ impl World {
         let new = if opts.apply {
             new
         } else {
-            engines::record_update(Some(current), &new, opts.manager, opts.subresource, &now)
+            engines::record_update(Some(current), new, opts.manager, opts.subresource, &now)
         };
         if opts.dry_run {
             return Ok(Written {

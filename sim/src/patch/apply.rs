@@ -9,8 +9,7 @@
 
 use serde_json::{Map, Value};
 
-use super::equality::json_equal;
-use super::field_walk::{fields_of, list_elements, remove_at, root_shape, value_at};
+use super::field_walk::{changed_fields, fields_of, list_elements, remove_at, root_shape, value_changed};
 use super::fields_v1::{FieldSet, PathElement, path_string};
 use super::managed_fields::{ManagedEntry, ManagedFields, ManagerId, Operation};
 use super::merge_keys::{ListKind, Shape};
@@ -37,7 +36,7 @@ pub fn server_side_apply(
     let intent = fields_of(&applied);
 
     let mut merged = merge_value(&live, &applied, root_shape(&applied), ListKind::Atomic);
-    let changed = changed_fields(&live, &merged, &intent);
+    let changed = changed_by_apply(&live, &merged, &intent);
     let conflicts = conflicts_with_others(&managed, &id, &changed);
     if !conflicts.is_empty() {
         if !force {
@@ -96,44 +95,66 @@ pub fn record_update(
     subresource: Option<&str>,
     now: &str,
 ) -> Value {
+    record_update_owned(old, new.clone(), manager, subresource, now)
+}
+
+/// [`record_update`] taking `new` by value, so a write does not copy the object it stores.
+pub fn record_update_owned(
+    old: Option<&Value>,
+    mut new: Value,
+    manager: &str,
+    subresource: Option<&str>,
+    now: &str,
+) -> Value {
     let id = ManagerId {
         manager: manager.to_owned(),
         operation: Operation::Update,
         subresource: subresource.map(str::to_owned),
     };
-    let mut managed = managed_fields_to_keep(old, new);
-    let before = old.map(fields_of).unwrap_or_default();
-    let after = fields_of(new);
-    let removed = before.difference(&after);
-    let old_object = old.cloned().unwrap_or_default();
-    let touched: FieldSet = after
-        .iter()
-        .filter(|path| !before.contains(path) || value_changed(&old_object, new, path))
-        .cloned()
-        .collect();
+    let (mut managed, stored) = managed_fields_to_keep(old, &new);
+    let (touched, removed) = match old {
+        Some(old) => changed_fields(old, &new),
+        None => (fields_of(&new), FieldSet::new()),
+    };
 
-    managed.release_from_others(&id, &touched);
+    let released = managed.release_from_others(&id, &touched);
     let previous = managed.take(&id);
-    let owned = previous
+    let mut owned = previous
         .as_ref()
-        .map(|entry| entry.fields.union(&touched))
-        .unwrap_or_else(|| touched.clone());
-    let owned = owned.difference(&removed);
-    let mut result = new.clone();
-    managed.put(updated_entry(id, previous, owned, new.get("apiVersion"), now));
-    managed.write_into(&mut result);
-    result
+        .map(|entry| entry.fields.clone())
+        .unwrap_or_default();
+    owned.extend(&touched);
+    owned.remove_all(&removed);
+    let entry = updated_entry(id, previous, owned, new.get("apiVersion"), now);
+    let unchanged = stored && !released && entry.time.as_deref() != Some(now);
+    if unchanged && let Some(old) = old {
+        // Nobody's fields moved: the stored entries stand as they are, already in order.
+        let kept = old.pointer("/metadata/managedFields");
+        if new.pointer("/metadata/managedFields") != kept
+            && let Some(metadata) = new.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            match kept {
+                Some(kept) => metadata.insert("managedFields".into(), kept.clone()),
+                None => metadata.remove("managedFields"),
+            };
+        }
+        return new;
+    }
+    managed.put(entry);
+    managed.write_into(&mut new);
+    new
 }
 
 /// The managed fields a write starts from: those the client sent, when it sent different ones
 /// (that is how a client resets them), else the stored ones.
-fn managed_fields_to_keep(old: Option<&Value>, new: &Value) -> ManagedFields {
+/// The second member tells whether they are the stored ones.
+fn managed_fields_to_keep(old: Option<&Value>, new: &Value) -> (ManagedFields, bool) {
     let stored = old.and_then(|old| old.pointer("/metadata/managedFields"));
     match new.pointer("/metadata/managedFields") {
         Some(Value::Array(sent)) if !sent.is_empty() && stored != new.pointer("/metadata/managedFields") => {
-            ManagedFields::stored_in(new)
+            (ManagedFields::stored_in(new), false)
         }
-        _ => old.map(ManagedFields::stored_in).unwrap_or_default(),
+        _ => (old.map(ManagedFields::stored_in).unwrap_or_default(), true),
     }
 }
 
@@ -275,23 +296,10 @@ fn merge_items(live: &[Value], applied: &[Value], item_shape: Shape, list: ListK
 
 /// The fields of the intent whose value the apply changes: list items it adds, and fields
 /// whose value differs from (or is missing in) the live object.
-fn changed_fields(live: &Value, merged: &Value, intent: &FieldSet) -> FieldSet {
+fn changed_by_apply(live: &Value, merged: &Value, intent: &FieldSet) -> FieldSet {
     intent
         .iter()
         .filter(|path| value_changed(live, merged, path))
         .cloned()
         .collect()
-}
-
-fn value_changed(before: &Value, after: &Value, path: &[PathElement]) -> bool {
-    let old = value_at(before, path);
-    match path.last() {
-        // A list item is changed only by appearing; its content is judged field by field.
-        Some(PathElement::Key(_) | PathElement::Value(_)) => old.is_none(),
-        _ => match (old, value_at(after, path)) {
-            (Some(old), Some(new)) => !json_equal(old, new),
-            (None, None) => false,
-            _ => true,
-        },
-    }
 }

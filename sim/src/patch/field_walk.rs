@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::equality::json_equal;
 use super::fields_v1::{FieldPath, FieldSet, PathElement};
 use super::merge_keys::{ListKind, MergeKeys, Shape};
 
@@ -54,17 +55,127 @@ fn walk_map(fields: &serde_json::Map<String, Value>, shape: Shape, path: &mut Fi
         if is_never_owned(path, key) {
             continue;
         }
-        path.push(PathElement::Field(key.clone()));
-        match value {
-            Value::Object(children) if !children.is_empty() && !shape.is_atomic_object(key) => {
-                walk_map(children, shape.field(key), path, set)
-            }
-            Value::Array(items) if !items.is_empty() => {
-                walk_list(items, shape.field(key), shape.list(key), path, set)
-            }
-            _ => set.insert(path.clone()),
+        walk_member(key, value, shape, path, set);
+    }
+}
+
+/// The paths member `key` (of an object of `shape` at `path`) sets.
+fn walk_member(key: &str, value: &Value, shape: Shape, path: &mut FieldPath, set: &mut FieldSet) {
+    path.push(PathElement::Field(key.to_owned()));
+    match value {
+        Value::Object(children) if !children.is_empty() && !shape.is_atomic_object(key) => {
+            walk_map(children, shape.field(key), path, set)
         }
-        path.pop();
+        Value::Array(items) if !items.is_empty() => {
+            walk_list(items, shape.field(key), shape.list(key), path, set)
+        }
+        _ => set.insert(path.clone()),
+    }
+    path.pop();
+}
+
+/// What a write from `old` to `new` changes, as [`fields_of`] both would tell it: the paths
+/// `new` sets that `old` lacks or holds another value at (`touched`; a list item only by
+/// appearing, its content being judged field by field), and the paths `old` sets that `new`
+/// does not (`removed`). Members equal in both are skipped whole, so the cost follows the size
+/// of the change rather than of the object.
+pub(crate) fn changed_fields(old: &Value, new: &Value) -> (FieldSet, FieldSet) {
+    let mut diff = Diff {
+        old_root: old,
+        new_root: new,
+        touched: FieldSet::new(),
+        removed: FieldSet::new(),
+    };
+    let empty = serde_json::Map::new();
+    let old_fields = old.as_object().unwrap_or(&empty);
+    let new_fields = new.as_object().unwrap_or(&empty);
+    // A kind change reshapes everything: compare the full sets.
+    if root_shape(old) == root_shape(new) {
+        diff.maps(old_fields, new_fields, root_shape(new), &mut Vec::new());
+    } else {
+        let (before, after) = (fields_of(old), fields_of(new));
+        diff.sets(&before, &after);
+    }
+    (diff.touched, diff.removed)
+}
+
+struct Diff<'a> {
+    old_root: &'a Value,
+    new_root: &'a Value,
+    touched: FieldSet,
+    removed: FieldSet,
+}
+
+impl Diff<'_> {
+    fn maps(
+        &mut self,
+        old: &serde_json::Map<String, Value>,
+        new: &serde_json::Map<String, Value>,
+        shape: Shape,
+        path: &mut FieldPath,
+    ) {
+        for (key, new_value) in new {
+            if is_never_owned(path, key) {
+                continue;
+            }
+            let Some(old_value) = old.get(key) else {
+                walk_member(key, new_value, shape, path, &mut self.touched);
+                continue;
+            };
+            if old_value == new_value {
+                continue;
+            }
+            match (old_value, new_value) {
+                (Value::Object(old_children), Value::Object(new_children))
+                    if !old_children.is_empty()
+                        && !new_children.is_empty()
+                        && !shape.is_atomic_object(key) =>
+                {
+                    path.push(PathElement::Field(key.clone()));
+                    self.maps(old_children, new_children, shape.field(key), path);
+                    path.pop();
+                }
+                _ => {
+                    let (mut before, mut after) = (FieldSet::new(), FieldSet::new());
+                    walk_member(key, old_value, shape, path, &mut before);
+                    walk_member(key, new_value, shape, path, &mut after);
+                    self.sets(&before, &after);
+                }
+            }
+        }
+        for (key, old_value) in old {
+            if !new.contains_key(key) && !is_never_owned(path, key) {
+                walk_member(key, old_value, shape, path, &mut self.removed);
+            }
+        }
+    }
+
+    /// Adds the touched and removed paths between the sets of one member before and after.
+    fn sets(&mut self, before: &FieldSet, after: &FieldSet) {
+        for path in after.iter() {
+            if !before.contains(path) || value_changed(self.old_root, self.new_root, path) {
+                self.touched.insert(path.clone());
+            }
+        }
+        for path in before.iter() {
+            if !after.contains(path) {
+                self.removed.insert(path.clone());
+            }
+        }
+    }
+}
+
+/// Whether the value at `path` differs between `before` and `after`. A list item is changed
+/// only by appearing; its content is judged field by field.
+pub(crate) fn value_changed(before: &Value, after: &Value, path: &[PathElement]) -> bool {
+    let old = value_at(before, path);
+    match path.last() {
+        Some(PathElement::Key(_) | PathElement::Value(_)) => old.is_none(),
+        _ => match (old, value_at(after, path)) {
+            (Some(old), Some(new)) => !json_equal(old, new),
+            (None, None) => false,
+            _ => true,
+        },
     }
 }
 

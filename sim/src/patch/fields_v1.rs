@@ -58,6 +58,20 @@ impl FieldSet {
         FieldSet(self.0.union(&other.0).cloned().collect())
     }
 
+    /// Adds every path of `other`.
+    pub fn extend(&mut self, other: &FieldSet) {
+        self.0.extend(other.0.iter().cloned());
+    }
+
+    /// Removes every path of `other`; whether any was here.
+    pub fn remove_all(&mut self, other: &FieldSet) -> bool {
+        let mut removed = false;
+        for path in &other.0 {
+            removed |= self.0.remove(path);
+        }
+        removed
+    }
+
     pub fn difference(&self, other: &FieldSet) -> FieldSet {
         FieldSet(self.0.difference(&other.0).cloned().collect())
     }

@@ -77,10 +77,13 @@ impl ManagedFields {
     }
 
     /// Takes `fields` away from every manager but `id`: someone else now owns them alone.
-    pub fn release_from_others(&mut self, id: &ManagerId, fields: &FieldSet) {
+    /// Returns whether anyone lost a field.
+    pub fn release_from_others(&mut self, id: &ManagerId, fields: &FieldSet) -> bool {
+        let mut released = false;
         for entry in self.entries.iter_mut().filter(|entry| &entry.id != id) {
-            entry.fields = entry.fields.difference(fields);
+            released |= entry.fields.remove_all(fields);
         }
+        released
     }
 
     pub fn put(&mut self, entry: ManagedEntry) {

@@ -22,7 +22,7 @@ mod strategic;
 #[cfg(test)]
 mod tests;
 
-pub use apply::{record_update, server_side_apply};
+pub use apply::{record_update, record_update_owned, server_side_apply};
 pub use fields_v1::{FieldPath, FieldSet, PathElement, path_string};
 pub use json::json_patch;
 pub use merge::merge_patch;

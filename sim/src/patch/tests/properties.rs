@@ -5,7 +5,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde_json::{Value, json};
 
-use crate::patch::field_walk::fields_of;
+use crate::patch::field_walk::{changed_fields, fields_of, value_changed};
+use crate::patch::managed_fields::{ManagedEntry, ManagedFields, ManagerId, Operation};
 use crate::patch::random_json::{self, Rng};
 use crate::patch::{
     FieldSet, json_patch, merge_patch, record_update, server_side_apply, strategic_merge_patch,
@@ -157,5 +158,111 @@ fn defaulting_twice_changes_nothing_the_second_time() {
         let once = resource.clone();
         apply_defaults(&mut resource, &schema);
         assert_eq!(resource, once);
+    });
+}
+
+/// The touched and removed fields of a write, computed from both objects' full field sets:
+/// what [`changed_fields`] must agree with while skipping equal members.
+fn changed_fields_in_full(old: &Value, new: &Value) -> (FieldSet, FieldSet) {
+    let (before, after) = (fields_of(old), fields_of(new));
+    let mut touched = FieldSet::new();
+    for path in after.iter() {
+        if !before.contains(path) || value_changed(old, new, path) {
+            touched.insert(path.clone());
+        }
+    }
+    (touched, before.difference(&after))
+}
+
+#[test]
+fn changed_fields_agree_with_the_full_field_sets() {
+    for_each_case(|rng| {
+        let doc = random_json::document(rng);
+        let other = if rng.chance(80) {
+            random_json::variant_of(rng, &doc)
+        } else {
+            random_json::document(rng)
+        };
+        assert_eq!(changed_fields(&doc, &other), changed_fields_in_full(&doc, &other));
+        assert_eq!(changed_fields(&other, &doc), changed_fields_in_full(&other, &doc));
+    });
+}
+
+/// A non-apply write recorded from both objects' full field sets, every entry encoded again:
+/// what [`record_update`] must produce while skipping equal members and unchanged entries.
+fn record_update_in_full(
+    old: Option<&Value>,
+    new: &Value,
+    manager: &str,
+    subresource: Option<&str>,
+) -> Value {
+    let id = ManagerId {
+        manager: manager.to_owned(),
+        operation: Operation::Update,
+        subresource: subresource.map(str::to_owned),
+    };
+    let stored = old.and_then(|old| old.pointer("/metadata/managedFields"));
+    let mut managed = match new.pointer("/metadata/managedFields") {
+        Some(Value::Array(sent)) if !sent.is_empty() && stored != new.pointer("/metadata/managedFields") => {
+            ManagedFields::stored_in(new)
+        }
+        _ => old.map(ManagedFields::stored_in).unwrap_or_default(),
+    };
+    let (touched, removed) = changed_fields_in_full(old.unwrap_or(&Value::Null), new);
+    managed.release_from_others(&id, &touched);
+    let previous = managed.take(&id);
+    let owned = previous
+        .as_ref()
+        .map(|entry| entry.fields.union(&touched))
+        .unwrap_or_else(|| touched.clone())
+        .difference(&removed);
+    let api_version = new
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let entry = match previous {
+        Some(previous) if previous.fields == owned && previous.api_version == api_version => previous,
+        _ => ManagedEntry {
+            id,
+            api_version,
+            time: Some("t".to_owned()),
+            fields: owned,
+        },
+    };
+    let mut result = new.clone();
+    managed.put(entry);
+    managed.write_into(&mut result);
+    result
+}
+
+#[test]
+fn an_update_records_what_the_full_field_sets_give() {
+    for_each_case(|rng| {
+        let fresh = random_json::document(rng);
+        let doc = owned_by_someone(rng, fresh);
+        let mut edited = if rng.chance(80) {
+            random_json::variant_of(rng, &doc)
+        } else {
+            random_json::document(rng)
+        };
+        // Mostly as the API server sends an update: with the stored entries.
+        if rng.chance(80)
+            && let (Some(stored), Some(metadata)) = (
+                doc.pointer("/metadata/managedFields"),
+                edited.get_mut("metadata").and_then(Value::as_object_mut),
+            )
+        {
+            metadata.insert("managedFields".into(), stored.clone());
+        }
+        let subresource = rng.chance(30).then_some("status");
+        let old = rng.chance(90).then_some(&doc);
+        assert_eq!(
+            record_update(old, &edited, "m", subresource, "t"),
+            record_update_in_full(old, &edited, "m", subresource)
+        );
+        // Twice in a row: the second write changes nothing and keeps the entries as stored.
+        let once = record_update(old, &edited, "m", subresource, "t");
+        assert_eq!(record_update(Some(&once), &once, "m", subresource, "t2"), once);
     });
 }
