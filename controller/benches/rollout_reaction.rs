@@ -346,8 +346,10 @@ async fn one_update(
     })
     .await;
     let log = sim.sim.requests();
-    let server_promote = server_side::promote(&log, name, &canary)
-        .unwrap_or_else(|| panic!("{name}: the request log lacks the promote's scale"));
+    let server_promote = server_side::promote(&log, name, &canary).unwrap_or_else(|| {
+        server_side::print_trace(&log, sent, Instant::now(), &format!("{name} promote"));
+        panic!("{name}: the request log lacks the promote's scale of {canary}")
+    });
     if trace {
         server_side::print_trace(&log, sent, scaled, &format!("{name} promote"));
     }

@@ -1,4 +1,4 @@
-//! What the Rollout benchmarks share: an in-process sim with the Rollout CRD and a namespace,
+//! What the Rollout benchmarks share: an in-process sim with Argo Rollouts' CRDs and a namespace,
 //! a stand-in for the ReplicaSet controller and kubelet that marks every ReplicaSet's replicas
 //! ready at once (so no pods exist and the sim's cluster simulation is not what is measured),
 //! the Rollout manifest, and a watch that records when each change was first seen.
@@ -54,16 +54,26 @@ pub async fn client_for(sim: &SimHandle) -> Client {
     Client::try_from(config).unwrap_or_else(|e| panic!("no client: {e}"))
 }
 
-/// Starts the sim (API only, no simulated cluster), installs the Rollout CRD and the namespace.
+/// Starts the sim (API only, no simulated cluster), installs the CRDs and the namespace.
 pub async fn start_sim() -> Sim {
     let sim = linnet_sim::start(SimOptions::default())
         .await
         .unwrap_or_else(|e| panic!("sim did not start: {e}"));
     let client = client_for(&sim).await;
+    // The CRDs an Argo Rollouts install brings: without AnalysisRun's, every pass would list
+    // AnalysisRuns directly and be answered 404.
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    crds.create(&PostParams::default(), &Kind::Rollout.crd())
-        .await
-        .unwrap_or_else(|e| panic!("cannot install the Rollout CRD: {e}"));
+    for kind in [
+        Kind::Rollout,
+        Kind::AnalysisTemplate,
+        Kind::ClusterAnalysisTemplate,
+        Kind::AnalysisRun,
+        Kind::Experiment,
+    ] {
+        crds.create(&PostParams::default(), &kind.crd())
+            .await
+            .unwrap_or_else(|e| panic!("cannot install the {kind:?} CRD: {e}"));
+    }
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": NAMESPACE}}))
         .unwrap_or_else(|e| panic!("bad namespace: {e}"));

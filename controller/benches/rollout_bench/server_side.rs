@@ -33,7 +33,9 @@ pub struct TemplateChange {
 impl TemplateChange {
     /// From the template change accepted to both the create and the status write accepted.
     pub fn reaction(&self) -> Duration {
-        self.created.max(self.status).duration_since(self.accepted)
+        self.created
+            .max(self.status)
+            .saturating_duration_since(self.accepted)
     }
 }
 
@@ -43,7 +45,9 @@ pub fn template_change(log: &[RequestRecord], name: &str) -> Option<TemplateChan
     let patch = log
         .iter()
         .find(|r| r.method == "PATCH" && by_bench(r) && rollout_path(r, name, None))?;
-    let after = |r: &&RequestRecord| r.seq > patch.seq && r.status < 300 && !by_bench(r);
+    // By arrival, not by position in the log: a request is logged when answered, and the
+    // controller's may be logged before the patch that caused it.
+    let after = |r: &&RequestRecord| r.arrived > patch.arrived && r.status < 300 && !by_bench(r);
     let created = log
         .iter()
         .filter(after)
@@ -66,12 +70,12 @@ pub fn promote(log: &[RequestRecord], name: &str, canary: &str) -> Option<Durati
         .iter()
         .find(|r| r.method == "PATCH" && by_bench(r) && rollout_path(r, name, Some("status")))?;
     let scale = log.iter().find(|r| {
-        r.seq > patch.seq
+        r.arrived > patch.arrived
             && r.method == "PATCH"
             && r.status < 300
             && r.path.ends_with(&format!("/replicasets/{canary}"))
     })?;
-    Some(scale.answered.duration_since(patch.answered))
+    Some(scale.answered.saturating_duration_since(patch.answered))
 }
 
 /// Prints the requests answered from `from` on, until `until`, with times relative to `from`:
