@@ -295,10 +295,8 @@ async fn one_update(
         &format!("{name}: canary ReplicaSet and status"),
         STEP,
         |s| {
-            let (canary, rs) = s
-                .replica_sets
-                .iter()
-                .find(|(rs_name, rs)| rs.owner == name && !before.contains(*rs_name))?;
+            let canary = s.replica_sets_by_owner.get(name)?.difference(&before).next()?;
+            let rs = s.replica_sets.get(canary)?;
             let status_at = s.rollouts.get(name)?.hash_at.get(&rs.hash)?;
             Some((canary.clone(), rs.hash.clone(), rs.created.max(*status_at)))
         },
