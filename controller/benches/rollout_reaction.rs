@@ -19,6 +19,14 @@
 //!   `kubectl argo rollouts promote` sends (`pauseConditions: null`) to the canary ReplicaSet
 //!   being scaled to 2, the next step's action.
 //!
+//! Beside these client-side figures, the same reactions timed by the API server, from the sim's
+//! request log (monotonic instants of each request's arrival and answer): `template change`
+//! from the benchmark's patch answered to both the controller's ReplicaSet create and its first
+//! status write after it answered; `promote` from the promote patch answered to the controller's
+//! scale of the canary answered. No client round trip of the benchmark's and no watch delivery
+//! back to it is in these. `ROLLOUT_REACTION_TRACE=N` prints, for the first N samples, every
+//! request of each reaction with its arrival and answer times.
+//!
 //! The round trip is the p50 of 200 sequential GETs of one Rollout by the benchmark's client,
 //! measured at each size after the Rollouts are at rest; ratios divide by that p50. Beside it,
 //! the p50 of 200 sequential merge patches of a ConfigMap (the cheapest write) is a second
