@@ -1,13 +1,16 @@
-//! Watching a rollout from the side while it runs: a task samples the Rollout's status and the
-//! namespace's ReplicaSets every 50 ms, tolerating API errors (tests run with faults), so a
-//! test can check afterwards that no step was skipped or repeated and no ReplicaSet duplicated.
+//! Watching a rollout from the side while it runs: a task records every version of the
+//! Rollout's status a watch delivers (and reads it every 50 ms besides), with the namespace's
+//! ReplicaSets at each, tolerating API errors (tests run with faults), so a test can check
+//! afterwards that no step was skipped or repeated and no ReplicaSet duplicated.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use kube::api::{Api, ListParams};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
 use linnet_crds::rollout::Rollout;
 use serde_json::Value;
@@ -37,7 +40,10 @@ impl Drop for Sampler {
 }
 
 impl Sampler {
-    /// Starts sampling Rollout `name` in `namespace`.
+    /// Starts sampling Rollout `name` in `namespace`: every version a watch delivers (so a step
+    /// that lasts less than the sampling period is still seen), and the namespace's
+    /// ReplicaSets every 50 ms besides (so one that is created and deleted between two events
+    /// of the Rollout is seen too, as long as it lives 50 ms).
     pub fn start(client: Client, namespace: &str, name: &str) -> Sampler {
         let samples = Arc::new(Mutex::new(Vec::new()));
         let rollouts: Api<Rollout> = Api::namespaced(client.clone(), namespace);
@@ -45,13 +51,23 @@ impl Sampler {
         let name = name.to_string();
         let into = samples.clone();
         let task = tokio::spawn(async move {
+            let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+            let mut versions = watcher(rollouts.clone(), config)
+                .default_backoff()
+                .applied_objects()
+                .boxed();
+            let mut tick = tokio::time::interval(Duration::from_millis(50));
             loop {
-                if let Some(sample) = sample(&rollouts, &replica_sets, &name).await
+                let rollout = tokio::select! {
+                    Some(Ok(rollout)) = versions.next() => Some(rollout),
+                    _ = tick.tick() => rollouts.get(&name).await.ok(),
+                };
+                if let Some(rollout) = rollout
+                    && let Some(sample) = sample(&rollout, &replica_sets).await
                     && let Ok(mut samples) = into.lock()
                 {
                     samples.push(sample);
                 }
-                tokio::time::sleep(Duration::from_millis(50)).await;
             }
         });
         Sampler { samples, task }
@@ -92,8 +108,7 @@ impl Sampler {
     }
 }
 
-async fn sample(rollouts: &Api<Rollout>, replica_sets: &Api<ReplicaSet>, name: &str) -> Option<Sample> {
-    let rollout = rollouts.get(name).await.ok()?;
+async fn sample(rollout: &Rollout, replica_sets: &Api<ReplicaSet>) -> Option<Sample> {
     let status = serde_json::to_value(&rollout.status).unwrap_or(Value::Null);
     let list = replica_sets.list(&ListParams::default()).await.ok()?;
     let pause_start = status["pauseConditions"]
