@@ -29,9 +29,9 @@ use serde_json::Value;
 use tracing::info;
 
 use super::execute::Executor;
+use super::objects::ObjectError;
 use super::objects::traffic::Backends;
 use super::objects::traffic::gateway::{GatewayApiConfig, PLUGIN_NAME};
-use super::objects::ObjectError;
 use super::plan::{Action, EventType};
 use super::reconcile::Error;
 use api::RouteKind;
