@@ -91,7 +91,7 @@ pub async fn observe(
         analysis_runs: reader.owned_analysis_runs().await?,
         router_weights: routers.weights,
         missing_routes: routers.missing,
-        overlapping: caches.overlapping(rollout),
+        overlapping: caches.neighbours.overlapping(rollout),
     })
 }
 

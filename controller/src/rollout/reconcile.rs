@@ -1,13 +1,12 @@
-//! The Rollout reconciler: a kube-runtime `Controller` over Rollouts that owns their
-//! ReplicaSets. Each pass observes, plans with the pure planner, applies the actions in order
-//! and writes the status last, then looks again when the plan's next deadline comes.
+//! The Rollout reconciler: one pass over one Rollout, run by [`super::runner`]. Each pass
+//! observes, plans with the pure planner, applies the actions in order and writes the status
+//! last, then looks again when the plan's next deadline comes.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use kube::runtime::controller::Action as Requeue;
 use kube::runtime::events::Recorder;
 use kube::{Client, Resource, ResourceExt};
 use linnet_crds::rollout::Rollout;
@@ -75,23 +74,13 @@ pub struct Context {
     pub reported: Mutex<HashSet<(String, &'static str)>>,
 }
 
-/// One pass over one Rollout: observe, plan, apply, write status.
-pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Requeue, Error> {
-    Ok(match reconcile_once(rollout, ctx).await? {
-        Some(after) => Requeue::requeue(after),
-        None => Requeue::await_change(),
-    })
-}
-
-/// One pass as [`super::runner`] runs it: errors are logged and retried as [`error_policy`]
-/// says; returns when to look again without a change, if ever.
+/// One pass over one Rollout (observe, plan, apply, write status), as [`super::runner`] runs
+/// it: a failure is logged and retried after [`retry_after`]; returns when to look again
+/// without a change, if ever.
 pub async fn pass(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Option<Duration> {
     match reconcile_once(rollout.clone(), ctx).await {
         Ok(after) => after,
-        Err(error) => {
-            debug!(%error, "reconcile ended with an error");
-            Some(retry_after(&rollout, &error))
-        }
+        Err(error) => Some(retry_after(&rollout, &error)),
     }
 }
 
@@ -200,12 +189,8 @@ async fn report_not_implemented(ctx: &Context, executor: &Executor<'_>, action: 
         .await;
 }
 
-/// What to do after a failed reconcile: back off on API errors, wait long otherwise.
-pub fn error_policy(rollout: Arc<Rollout>, error: &Error, _ctx: Arc<Context>) -> Requeue {
-    Requeue::requeue(retry_after(&rollout, error))
-}
-
-/// Logs a failed pass and says when to try again.
+/// Logs a failed pass and says when to try again: soon after API errors, long after anything
+/// else.
 fn retry_after(rollout: &Rollout, error: &Error) -> Duration {
     if error.is_transient() {
         warn!(rollout = %rollout.name_any(), %error, "reconcile failed; retrying");

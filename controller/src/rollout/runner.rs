@@ -6,7 +6,7 @@
 //! once; a trigger during a pass runs exactly one more pass after it (passes of one Rollout never
 //! overlap); only a requeue after a delay waits on a timer, and a trigger meanwhile replaces it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,7 +46,7 @@ where
     let ready = store.wait_until_ready();
     let mut ready = std::pin::pin!(ready);
     let mut store_ready = false;
-    let mut waiting: Vec<ObjectRef<Rollout>> = Vec::new();
+    let mut waiting: HashSet<ObjectRef<Rollout>> = HashSet::new();
     let start = |target: ObjectRef<Rollout>,
                  slots: &mut HashMap<ObjectRef<Rollout>, Slot>,
                  running: &mut FuturesUnordered<_>| {
@@ -71,9 +71,7 @@ where
             trigger = triggers.next() => match trigger {
                 Some(target) if store_ready => start(target, &mut slots, &mut running),
                 Some(target) => {
-                    if !waiting.contains(&target) {
-                        waiting.push(target);
-                    }
+                    waiting.insert(target);
                 }
                 None => return,
             },

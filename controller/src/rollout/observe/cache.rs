@@ -26,7 +26,7 @@ use tracing::debug;
 
 use crate::rollout::neighbours::Neighbourhood;
 use crate::rollout::objects::template_match::{FINGERPRINT_ANNOTATION, template_fingerprint};
-use crate::rollout::plan::{Action, OverlappingRollout};
+use crate::rollout::plan::Action;
 
 /// The annotation `kubectl apply` leaves on objects: a full copy of the manifest, never read here.
 const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -348,11 +348,6 @@ pub struct Caches {
 }
 
 impl Caches {
-    /// The other Rollouts whose pods overlap `rollout`'s.
-    pub fn overlapping(&self, rollout: &Rollout) -> Vec<OverlappingRollout> {
-        self.neighbours.overlapping(rollout)
-    }
-
     /// Records the objects `actions` write (before they are applied, so a pass that fails
     /// half-way is covered too) and, with `status`, the Rollout's status.
     pub fn record_writes(&self, rollout_uid: &str, rollout_name: &str, actions: &[Action], status: bool) {
