@@ -7,9 +7,11 @@ mod fixtures;
 use fixtures::*;
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use linnet_controller::rollout::plan::{Action, EventType, MissingRoute, Observed, OverlappingRollout, plan};
+use linnet_controller::rollout::plan::{
+    Action, AnalysisPhase, EventType, MissingRoute, Observed, OverlappingRollout, plan,
+};
 use linnet_crds::FieldPath;
-use linnet_crds::rollout::{RolloutConditionType, RolloutPhase, RolloutStatus};
+use linnet_crds::rollout::{RolloutAnalysisRunStatus, RolloutConditionType, RolloutPhase, RolloutStatus};
 use serde_json::json;
 
 fn condition(status: &RolloutStatus, kind: RolloutConditionType) -> (String, String, String) {
@@ -385,6 +387,55 @@ fn history_limit_deletes_the_oldest_idle_replica_sets() {
         })
         .collect();
     assert_eq!(deleted, vec!["web-old-a"]);
+}
+
+#[test]
+fn finished_runs_beyond_the_history_limits_are_deleted_but_never_one_a_gate_names() {
+    let ro = rollout()
+        .replicas(1)
+        .spec(
+            "analysis",
+            json!({"successfulRunHistoryLimit": 1, "unsuccessfulRunHistoryLimit": 0}),
+        )
+        .build();
+    let mut obs = observed(ro).with_new_rs(1, 1).with_status(|s| {
+        s.stable_rs = Some(NEW.into());
+        s.current_pod_hash = Some(NEW.into());
+        // The gate's run the previous status named: released by this pass, kept for the next.
+        s.canary.get_or_insert_default().current_step_analysis_run_status = Some(RolloutAnalysisRunStatus {
+            name: "run-newest".into(),
+            status: "Successful".into(),
+            message: None,
+        });
+    });
+    for (name, phase, second) in [
+        ("run-old", AnalysisPhase::Successful, 1),
+        ("run-kept", AnalysisPhase::Successful, 2),
+        ("run-newest", AnalysisPhase::Successful, 3),
+        ("run-failed", AnalysisPhase::Failed, 0),
+        ("run-measuring", AnalysisPhase::Running, 0),
+    ] {
+        obs = obs.with_run(name, phase);
+        if let Some(run) = obs.analysis_runs.last_mut() {
+            run.created = Timestamp::from_second(1_700_000_000 + second).ok();
+        }
+    }
+    let deleted_by = |obs: &Observed| -> Vec<String> {
+        plan(obs)
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::DeleteAnalysisRun { name } => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(deleted_by(&obs), ["run-old", "run-failed"]);
+    // Once no gate names the newest run, it is the one successful run kept.
+    if let Some(canary) = obs.rollout.status.as_mut().and_then(|s| s.canary.as_mut()) {
+        canary.current_step_analysis_run_status = None;
+    }
+    assert_eq!(deleted_by(&obs), ["run-kept", "run-old", "run-failed"]);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! The status is the only memory: a restarted controller continues from it.
 //!
 //! - [`args`]: argument values (Secrets, the run's own fields) and keeping them out of status.
-//! - [`cleanup`]: deleting finished runs (`ttlStrategy`, the owning Rollout's history limits).
+//! - [`cleanup`]: deleting finished runs whose `ttlStrategy` expired.
 //! - [`events`]: an Event on the run when its phase changes.
 //! - [`jobs`]: Job metrics, measured by a Job the run owns.
 //! - [`reconcile`]: one reconcile of one run.

@@ -76,7 +76,6 @@ pub async fn reconcile(run: Arc<AnalysisRun>, context: Arc<Context>) -> Result<A
     if phase(Some(&status)).is_some_and(AnalysisPhase::is_completed) {
         let mut done = run.clone();
         done.status = Some(status);
-        cleanup::collect_history(&context.client, &done).await;
         return Ok(finished(&api, &done).await);
     }
     Ok(match requeue_after {

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, Resource, ResourceExt};
 use linnet_analysis::args::{self, ArgsError, RolloutValues};
 use linnet_crds::analysis::{
@@ -25,7 +25,6 @@ use super::execute::Executor;
 use super::objects::{ObjectError, POD_TEMPLATE_HASH_LABEL};
 use super::plan::{AnalysisKind, EventType, RunOptions};
 use super::reconcile::Error;
-use crate::analysis_run::cleanup;
 use crate::run::INSTANCE_ID_LABEL;
 
 /// Label that tells which gate of the Rollout a run judges, as Argo Rollouts writes it.
@@ -274,8 +273,6 @@ pub async fn apply_create(
     };
     info!(rollout = %rollout.name_any(), analysis_run = %name, "creating AnalysisRun");
     let Err(error) = create(executor.client, &new).await else {
-        // A new run is a good moment to trim the history, as a finished one is.
-        cleanup::collect_rollout_history(executor.client, rollout).await;
         return Ok(());
     };
     let message = format!("cannot create AnalysisRun {name}: {error}; retrying");
@@ -305,6 +302,19 @@ pub async fn terminate(client: &Client, namespace: &str, name: &str) -> Result<(
     let api: Api<AnalysisRun> = Api::namespaced(client.clone(), namespace);
     let patch = Patch::Merge(json!({"spec": {"terminate": true}}));
     match api.patch(name, &PatchParams::default(), &patch).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(source) => Err(source),
+    }
+}
+
+/// Deletes a finished run. A run that is already gone counts as deleted.
+///
+/// # Errors
+/// The API error of the delete.
+pub async fn delete(client: &Client, namespace: &str, name: &str) -> Result<(), kube::Error> {
+    let api: Api<AnalysisRun> = Api::namespaced(client.clone(), namespace);
+    match api.delete(name, &DeleteParams::background()).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
         Err(source) => Err(source),

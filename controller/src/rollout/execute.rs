@@ -131,6 +131,12 @@ impl Executor<'_> {
                     .await
                     .map_err(self.kube_error(format!("terminate AnalysisRun {name}")))
             }
+            Action::DeleteAnalysisRun { name } => {
+                info!(rollout = %self.name(), analysis_run = %name, "beyond the run history limit: deleting AnalysisRun");
+                analysis_runs::delete(self.client, &self.namespace(), name)
+                    .await
+                    .map_err(self.kube_error(format!("delete AnalysisRun {name}")))
+            }
             Action::SetTrafficWeight { .. }
             | Action::SetHeaderRoute(_)
             | Action::SetMirrorRoute(_)
@@ -269,6 +275,7 @@ pub fn action_name(action: &Action) -> &'static str {
         Action::RemoveManagedRoutes => "RemoveManagedRoutes",
         Action::CreateAnalysisRun { .. } => "CreateAnalysisRun",
         Action::TerminateAnalysisRun { .. } => "TerminateAnalysisRun",
+        Action::DeleteAnalysisRun { .. } => "DeleteAnalysisRun",
         Action::EvictPod { .. } => "EvictPod",
         Action::SetRoleMetadata { .. } => "SetRoleMetadata",
         Action::Event { .. } => "Event",

@@ -269,6 +269,7 @@ pub fn analysis_run_state(run: &AnalysisRun) -> AnalysisRunState {
         name: run.name_any(),
         phase,
         message: status.and_then(|s| s.message.clone()),
+        created: run.metadata.creation_timestamp.as_ref().map(|t| t.0),
     }
 }
 

@@ -198,6 +198,7 @@ impl ObservedExt for Observed {
             name: name.to_string(),
             phase,
             message: None,
+            created: None,
         });
         self
     }
@@ -256,6 +257,7 @@ pub fn apply(mut obs: Observed, plan: &Plan) -> Observed {
                     name: name.clone(),
                     phase: AnalysisPhase::Running,
                     message: None,
+                    created: Some(obs.now),
                 });
             }
             Action::TerminateAnalysisRun { name } => {
@@ -263,6 +265,7 @@ pub fn apply(mut obs: Observed, plan: &Plan) -> Observed {
                     run.phase = AnalysisPhase::Successful;
                 }
             }
+            Action::DeleteAnalysisRun { name } => obs.analysis_runs.retain(|r| &r.name != name),
             Action::EvictPod { name } => obs.pods.retain(|p| &p.name != name),
             Action::SetRoleMetadata { name, role, .. } => {
                 let patch = role_metadata_patch(&obs.rollout, *role).unwrap_or_default();

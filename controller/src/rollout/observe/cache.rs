@@ -365,7 +365,9 @@ impl Caches {
                 | Action::DeleteReplicaSet { name } => {
                     entry.replica_sets.insert(name.clone());
                 }
-                Action::CreateAnalysisRun { name, .. } | Action::TerminateAnalysisRun { name } => {
+                Action::CreateAnalysisRun { name, .. }
+                | Action::TerminateAnalysisRun { name }
+                | Action::DeleteAnalysisRun { name } => {
                     entry.analysis_runs.insert(name.clone());
                 }
                 Action::SetServiceSelector { service, .. } => {

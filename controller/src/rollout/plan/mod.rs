@@ -16,6 +16,7 @@ mod deadline;
 mod metadata;
 mod operations;
 pub mod replicas;
+mod run_history;
 mod scaling;
 mod status;
 mod steps;
@@ -145,6 +146,8 @@ pub struct AnalysisRunState {
     pub name: String,
     pub phase: AnalysisPhase,
     pub message: Option<String>,
+    /// `metadata.creationTimestamp`: the history limits keep the newest runs.
+    pub created: Option<Timestamp>,
 }
 
 /// The phase of an AnalysisRun, as its controller writes it.
@@ -247,6 +250,8 @@ pub enum Action {
     },
     /// Ask a running AnalysisRun to stop (`spec.terminate: true`).
     TerminateAnalysisRun { name: String },
+    /// Delete a finished AnalysisRun beyond the Rollout's run history limits.
+    DeleteAnalysisRun { name: String },
     /// Evict a pod (honouring disruption budgets) for `spec.restartAt`.
     EvictPod { name: String },
     /// Give a ReplicaSet's pods and pod template the metadata of its role (`canaryMetadata`,
@@ -304,6 +309,7 @@ pub fn plan(observed: &Observed) -> Plan {
     operations::restart(&ctx, &mut draft);
     metadata::roles(&ctx, &mut draft);
     operations::history_limit(&ctx, &mut draft);
+    run_history::collect(&ctx, &mut draft);
     deadline::progress(&ctx, &mut draft);
     status::finish(&ctx, &mut draft);
     draft.into_plan(&old, observed.now)
