@@ -109,7 +109,8 @@ pub fn generation(object: &Value) -> i64 {
 
 /// Copies the server-owned metadata fields of `from` onto `to` (removing those `from` lacks).
 pub fn keep_server_fields(from: &Value, to: &mut Value) {
-    let source = meta(from).cloned().unwrap_or_default();
+    let empty = Map::new();
+    let source = meta(from).unwrap_or(&empty);
     let target = meta_mut(to);
     for field in SERVER_OWNED {
         match source.get(field) {

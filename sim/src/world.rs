@@ -150,10 +150,15 @@ impl World {
         };
         meta::keep_server_fields(current, &mut new);
         if !opts.apply {
-            match meta::meta(current).and_then(|m| m.get("managedFields")) {
-                Some(fields) => meta::meta_mut(&mut new).insert("managedFields".into(), fields.clone()),
-                None => meta::meta_mut(&mut new).remove("managedFields"),
-            };
+            let stored = meta::meta(current).and_then(|m| m.get("managedFields"));
+            // A status write starts from the stored object, which carries them already.
+            let carried = meta::meta(&new).and_then(|m| m.get("managedFields"));
+            if carried != stored {
+                match stored {
+                    Some(fields) => meta::meta_mut(&mut new).insert("managedFields".into(), fields.clone()),
+                    None => meta::meta_mut(&mut new).remove("managedFields"),
+                };
+            }
         }
         admission::apply_defaults(desc, &mut new);
         admission::validate(desc, Some(current), &new)?;

@@ -46,7 +46,7 @@ pub fn server_side_apply(
     }
     let previously_owned = previous
         .as_ref()
-        .map(|entry| entry.fields.clone())
+        .map(|entry| entry.fields().clone())
         .unwrap_or_default();
     let dropped = previously_owned.difference(&intent);
     remove_dropped_fields(
@@ -65,7 +65,7 @@ pub fn server_side_apply(
 fn conflicts_with_others(managed: &ManagedFields, id: &ManagerId, changed: &FieldSet) -> Vec<FieldConflict> {
     let mut conflicts = Vec::new();
     for entry in managed.others(id) {
-        for path in entry.fields.intersection(changed).iter() {
+        for path in entry.fields().intersection(changed).iter() {
             conflicts.push(FieldConflict {
                 manager: entry.id.manager.clone(),
                 field: path_string(path),
@@ -111,50 +111,39 @@ pub fn record_update_owned(
         operation: Operation::Update,
         subresource: subresource.map(str::to_owned),
     };
-    let (mut managed, stored) = managed_fields_to_keep(old, &new);
     let (touched, removed) = match old {
         Some(old) => changed_fields(old, &new),
         None => (fields_of(&new), FieldSet::new()),
     };
-
-    let released = managed.release_from_others(&id, &touched);
+    let mut managed = managed_fields_to_keep(old, &mut new);
+    managed.release_from_others(&id, &touched);
     let previous = managed.take(&id);
     let mut owned = previous
         .as_ref()
-        .map(|entry| entry.fields.clone())
+        .map(|entry| entry.fields().clone())
         .unwrap_or_default();
     owned.extend(&touched);
     owned.remove_all(&removed);
-    let entry = updated_entry(id, previous, owned, new.get("apiVersion"), now);
-    let unchanged = stored && !released && entry.time.as_deref() != Some(now);
-    if unchanged && let Some(old) = old {
-        // Nobody's fields moved: the stored entries stand as they are, already in order.
-        let kept = old.pointer("/metadata/managedFields");
-        if new.pointer("/metadata/managedFields") != kept
-            && let Some(metadata) = new.get_mut("metadata").and_then(Value::as_object_mut)
-        {
-            match kept {
-                Some(kept) => metadata.insert("managedFields".into(), kept.clone()),
-                None => metadata.remove("managedFields"),
-            };
-        }
-        return new;
-    }
-    managed.put(entry);
+    managed.put(updated_entry(id, previous, owned, new.get("apiVersion"), now));
+    // Entries nobody's write changed are written back as they were stored.
     managed.write_into(&mut new);
     new
 }
 
 /// The managed fields a write starts from: those the client sent, when it sent different ones
 /// (that is how a client resets them), else the stored ones.
-/// The second member tells whether they are the stored ones.
-fn managed_fields_to_keep(old: Option<&Value>, new: &Value) -> (ManagedFields, bool) {
+fn managed_fields_to_keep(old: Option<&Value>, new: &mut Value) -> ManagedFields {
     let stored = old.and_then(|old| old.pointer("/metadata/managedFields"));
-    match new.pointer("/metadata/managedFields") {
-        Some(Value::Array(sent)) if !sent.is_empty() && stored != new.pointer("/metadata/managedFields") => {
-            (ManagedFields::stored_in(new), false)
-        }
-        _ => (old.map(ManagedFields::stored_in).unwrap_or_default(), true),
+    let sent = new.pointer("/metadata/managedFields");
+    let same = sent.is_some() && sent == stored;
+    let reset = matches!(sent, Some(Value::Array(entries)) if !entries.is_empty()) && !same;
+    if reset {
+        ManagedFields::sent_in(new)
+    } else if same {
+        // The object carries the stored entries along: take them rather than copy them.
+        ManagedFields::taken_from(new)
+    } else {
+        old.map(ManagedFields::stored_in).unwrap_or_default()
     }
 }
 
@@ -169,13 +158,8 @@ fn updated_entry(
 ) -> ManagedEntry {
     let api_version = api_version.and_then(Value::as_str).unwrap_or_default().to_owned();
     match previous {
-        Some(previous) if previous.fields == fields && previous.api_version == api_version => previous,
-        _ => ManagedEntry {
-            id,
-            api_version,
-            time: Some(now.to_owned()),
-            fields,
-        },
+        Some(previous) if previous.fields() == &fields && previous.api_version == api_version => previous,
+        _ => ManagedEntry::new(id, api_version, Some(now.to_owned()), fields),
     }
 }
 

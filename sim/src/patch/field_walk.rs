@@ -135,18 +135,82 @@ impl Diff<'_> {
                     self.maps(old_children, new_children, shape.field(key), path);
                     path.pop();
                 }
-                _ => {
-                    let (mut before, mut after) = (FieldSet::new(), FieldSet::new());
-                    walk_member(key, old_value, shape, path, &mut before);
-                    walk_member(key, new_value, shape, path, &mut after);
-                    self.sets(&before, &after);
+                (Value::Array(old_items), Value::Array(new_items))
+                    if !old_items.is_empty() && !new_items.is_empty() =>
+                {
+                    let list = shape.list(key);
+                    match (list_elements(old_items, list), list_elements(new_items, list)) {
+                        (Some(before), Some(after)) => {
+                            path.push(PathElement::Field(key.clone()));
+                            self.items(&before, &after, shape.field(key), path);
+                            path.pop();
+                        }
+                        _ => self.member(key, old_value, new_value, shape, path),
+                    }
                 }
+                _ => self.member(key, old_value, new_value, shape, path),
             }
         }
         for (key, old_value) in old {
             if !new.contains_key(key) && !is_never_owned(path, key) {
                 walk_member(key, old_value, shape, path, &mut self.removed);
             }
+        }
+    }
+
+    /// One member that differs, compared through its whole field sets before and after.
+    fn member(
+        &mut self,
+        key: &str,
+        old_value: &Value,
+        new_value: &Value,
+        shape: Shape,
+        path: &mut FieldPath,
+    ) {
+        let (mut before, mut after) = (FieldSet::new(), FieldSet::new());
+        walk_member(key, old_value, shape, path, &mut before);
+        walk_member(key, new_value, shape, path, &mut after);
+        self.sets(&before, &after);
+    }
+
+    /// The items of a list walked item by item, matched by their path element: an item that
+    /// appears is touched with its fields, one that goes is removed with its fields, and one
+    /// in both is compared member by member, skipped whole when equal.
+    fn items(
+        &mut self,
+        before: &[(PathElement, &Value)],
+        after: &[(PathElement, &Value)],
+        shape: Shape,
+        path: &mut FieldPath,
+    ) {
+        for (element, new_item) in after {
+            path.push(element.clone());
+            match before.iter().find(|(old_element, _)| old_element == element) {
+                None => {
+                    self.touched.insert(path.clone());
+                    if let Value::Object(fields) = new_item {
+                        walk_map(fields, shape, path, &mut self.touched);
+                    }
+                }
+                Some((_, old_item)) if old_item != new_item => {
+                    if let (Value::Object(old_fields), Value::Object(new_fields)) = (old_item, new_item) {
+                        self.maps(old_fields, new_fields, shape, path);
+                    }
+                }
+                Some(_) => {}
+            }
+            path.pop();
+        }
+        for (element, old_item) in before {
+            if after.iter().any(|(new_element, _)| new_element == element) {
+                continue;
+            }
+            path.push(element.clone());
+            self.removed.insert(path.clone());
+            if let Value::Object(fields) = old_item {
+                walk_map(fields, shape, path, &mut self.removed);
+            }
+            path.pop();
         }
     }
 

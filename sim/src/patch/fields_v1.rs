@@ -199,6 +199,22 @@ impl TrieNode {
     }
 }
 
+/// Whether the `FieldsV1` trie `encoded` holds `path`, read without decoding the trie. The
+/// server writes its tries from [`FieldSet::to_fields_v1`], so each element has one spelling.
+pub fn fields_v1_contains(encoded: &Value, path: &[PathElement]) -> bool {
+    let mut node = encoded;
+    for element in path {
+        match node.get(element.encode()) {
+            Some(child) => node = child,
+            None => return false,
+        }
+    }
+    !path.is_empty()
+        && node
+            .as_object()
+            .is_some_and(|children| children.is_empty() || children.contains_key("."))
+}
+
 fn decode_node(encoded: &Value, path: &mut FieldPath, set: &mut FieldSet) -> Result<(), String> {
     let Value::Object(children) = encoded else {
         return Err(format!("FieldsV1 entries must be objects, found {encoded}"));

@@ -2,9 +2,11 @@
 //! update, through which subresource, and when. The object itself is their only storage, so
 //! they are decoded from it before a write and encoded back into the result.
 
+use std::cell::OnceCell;
+
 use serde_json::{Map, Value};
 
-use super::fields_v1::FieldSet;
+use super::fields_v1::{FieldSet, fields_v1_contains};
 
 /// How a manager wrote its fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -31,12 +33,86 @@ pub(crate) struct ManagerId {
 }
 
 /// One entry of `metadata.managedFields`.
+///
+/// An entry read from a stored object keeps its JSON and decodes its fields only when they
+/// are read; while they are not edited it is written back as it was stored. Decoding and
+/// encoding every manager's fields on each write was most of the cost of a write, and a
+/// write usually edits one manager's entry.
 #[derive(Debug, Clone)]
 pub(crate) struct ManagedEntry {
     pub id: ManagerId,
     pub api_version: String,
     pub time: Option<String>,
-    pub fields: FieldSet,
+    fields: OnceCell<FieldSet>,
+    /// The entry as the server stored it, while its fields are unchanged.
+    stored: Option<Value>,
+}
+
+impl ManagedEntry {
+    pub fn new(id: ManagerId, api_version: String, time: Option<String>, fields: FieldSet) -> ManagedEntry {
+        ManagedEntry {
+            id,
+            api_version,
+            time,
+            fields: OnceCell::from(fields),
+            stored: None,
+        }
+    }
+
+    /// The fields this manager owns.
+    pub fn fields(&self) -> &FieldSet {
+        self.fields.get_or_init(|| self.decode())
+    }
+
+    /// Whether the manager owns any of `paths`, read from the stored JSON when the fields
+    /// were not decoded.
+    fn owns_any(&self, paths: &FieldSet) -> bool {
+        match (self.fields.get(), &self.stored) {
+            (None, Some(stored)) => {
+                let encoded = stored.get("fieldsV1").unwrap_or(&Value::Null);
+                paths.iter().any(|path| fields_v1_contains(encoded, path))
+            }
+            _ => paths.iter().any(|path| self.fields().contains(path)),
+        }
+    }
+
+    /// Removes `paths` from the manager's fields; whether any was there.
+    fn remove_all(&mut self, paths: &FieldSet) -> bool {
+        if !self.owns_any(paths) {
+            return false;
+        }
+        let mut fields = self.fields.take().unwrap_or_else(|| self.decode());
+        fields.remove_all(paths);
+        self.fields = OnceCell::from(fields);
+        self.stored = None;
+        true
+    }
+
+    fn is_empty(&self) -> bool {
+        match (self.fields.get(), &self.stored) {
+            (None, Some(stored)) => stored
+                .get("fieldsV1")
+                .is_none_or(|encoded| encoded.as_object().is_some_and(Map::is_empty)),
+            _ => self.fields().is_empty(),
+        }
+    }
+
+    /// The stored fields; the server wrote them, so ones it cannot read count as none.
+    fn decode(&self) -> FieldSet {
+        self.stored
+            .as_ref()
+            .and_then(|stored| stored.get("fieldsV1"))
+            .and_then(|encoded| FieldSet::from_fields_v1(encoded).ok())
+            .unwrap_or_default()
+    }
+
+    /// The entry as JSON: as stored when unchanged, else encoded afresh.
+    fn into_json(self) -> Value {
+        match self.stored {
+            Some(stored) => stored,
+            None => encode_entry(&self),
+        }
+    }
 }
 
 /// All entries of one object.
@@ -49,13 +125,52 @@ impl ManagedFields {
     /// The entries stored in `object`. The server wrote them, so one it cannot read is dropped
     /// rather than failing the request.
     pub fn stored_in(object: &Value) -> ManagedFields {
+        match object.pointer("/metadata/managedFields") {
+            Some(Value::Array(entries)) => ManagedFields::stored(entries.clone()),
+            _ => ManagedFields::default(),
+        }
+    }
+
+    /// The entries stored in `object`, taken out of it rather than copied.
+    pub fn taken_from(object: &mut Value) -> ManagedFields {
+        let taken = object
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+            .and_then(|metadata| metadata.remove("managedFields"));
+        match taken {
+            Some(Value::Array(entries)) => ManagedFields::stored(entries),
+            _ => ManagedFields::default(),
+        }
+    }
+
+    /// Entries a client sent: every one decoded now, those that cannot be read dropped, and
+    /// all encoded afresh when written.
+    pub fn sent_in(object: &Value) -> ManagedFields {
         let entries = match object.pointer("/metadata/managedFields") {
             Some(Value::Array(entries)) => entries
                 .iter()
-                .filter_map(|entry| parse_entry(entry).ok())
+                .filter_map(|entry| {
+                    let mut parsed = parse_entry(entry.clone()).ok()?;
+                    let encoded = entry.get("fieldsV1").unwrap_or(&Value::Null);
+                    let fields = match encoded {
+                        Value::Null => FieldSet::new(),
+                        encoded => FieldSet::from_fields_v1(encoded).ok()?,
+                    };
+                    parsed.fields = OnceCell::from(fields);
+                    parsed.stored = None;
+                    Some(parsed)
+                })
                 .collect(),
             _ => Vec::new(),
         };
+        ManagedFields { entries }
+    }
+
+    fn stored(entries: Vec<Value>) -> ManagedFields {
+        let entries = entries
+            .into_iter()
+            .filter_map(|entry| parse_entry(entry).ok())
+            .collect();
         ManagedFields { entries }
     }
 
@@ -73,7 +188,7 @@ impl ManagedFields {
     /// The union of every entry's fields but `id`'s.
     pub fn owned_by_others(&self, id: &ManagerId) -> FieldSet {
         self.others(id)
-            .fold(FieldSet::new(), |owned, entry| owned.union(&entry.fields))
+            .fold(FieldSet::new(), |owned, entry| owned.union(entry.fields()))
     }
 
     /// Takes `fields` away from every manager but `id`: someone else now owns them alone.
@@ -81,7 +196,7 @@ impl ManagedFields {
     pub fn release_from_others(&mut self, id: &ManagerId, fields: &FieldSet) -> bool {
         let mut released = false;
         for entry in self.entries.iter_mut().filter(|entry| &entry.id != id) {
-            released |= entry.fields.remove_all(fields);
+            released |= entry.remove_all(fields);
         }
         released
     }
@@ -93,7 +208,7 @@ impl ManagedFields {
     /// Writes the entries into `object`'s metadata in the apiserver's order, leaving out
     /// managers that own nothing; no entries at all removes the member.
     pub fn write_into(mut self, object: &mut Value) {
-        self.entries.retain(|entry| !entry.fields.is_empty());
+        self.entries.retain(|entry| !entry.is_empty());
         self.entries.sort_by(|p, q| {
             (
                 p.id.operation,
@@ -122,13 +237,14 @@ impl ManagedFields {
         if self.entries.is_empty() {
             metadata.remove("managedFields");
         } else {
-            let encoded = self.entries.iter().map(encode_entry).collect();
+            let encoded = self.entries.into_iter().map(ManagedEntry::into_json).collect();
             metadata.insert("managedFields".into(), Value::Array(encoded));
         }
     }
 }
 
-fn parse_entry(entry: &Value) -> Result<ManagedEntry, String> {
+/// An entry's header, its fields left encoded in the stored JSON it keeps.
+fn parse_entry(entry: Value) -> Result<ManagedEntry, String> {
     let text = |name: &str| entry.get(name).and_then(Value::as_str).map(str::to_owned);
     let operation = match entry.get("operation").and_then(Value::as_str) {
         Some("Apply") => Operation::Apply,
@@ -147,10 +263,6 @@ fn parse_entry(entry: &Value) -> Result<ManagedEntry, String> {
             ));
         }
     }
-    let fields = match entry.get("fieldsV1") {
-        Some(encoded) => FieldSet::from_fields_v1(encoded)?,
-        None => FieldSet::new(),
-    };
     Ok(ManagedEntry {
         id: ManagerId {
             manager: text("manager").unwrap_or_default(),
@@ -159,7 +271,8 @@ fn parse_entry(entry: &Value) -> Result<ManagedEntry, String> {
         },
         api_version: text("apiVersion").unwrap_or_default(),
         time: text("time"),
-        fields,
+        fields: OnceCell::new(),
+        stored: Some(entry),
     })
 }
 
@@ -173,7 +286,7 @@ fn encode_entry(entry: &ManagedEntry) -> Value {
         encoded.insert("time".into(), time.clone().into());
     }
     encoded.insert("fieldsType".into(), "FieldsV1".into());
-    encoded.insert("fieldsV1".into(), entry.fields.to_fields_v1());
+    encoded.insert("fieldsV1".into(), entry.fields().to_fields_v1());
     if let Some(subresource) = &entry.id.subresource {
         encoded.insert("subresource".into(), subresource.clone().into());
     }

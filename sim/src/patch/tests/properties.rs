@@ -204,16 +204,16 @@ fn record_update_in_full(
     let stored = old.and_then(|old| old.pointer("/metadata/managedFields"));
     let mut managed = match new.pointer("/metadata/managedFields") {
         Some(Value::Array(sent)) if !sent.is_empty() && stored != new.pointer("/metadata/managedFields") => {
-            ManagedFields::stored_in(new)
+            ManagedFields::sent_in(new)
         }
-        _ => old.map(ManagedFields::stored_in).unwrap_or_default(),
+        _ => old.map(ManagedFields::sent_in).unwrap_or_default(),
     };
     let (touched, removed) = changed_fields_in_full(old.unwrap_or(&Value::Null), new);
     managed.release_from_others(&id, &touched);
     let previous = managed.take(&id);
     let owned = previous
         .as_ref()
-        .map(|entry| entry.fields.union(&touched))
+        .map(|entry| entry.fields().union(&touched))
         .unwrap_or_else(|| touched.clone())
         .difference(&removed);
     let api_version = new
@@ -222,13 +222,8 @@ fn record_update_in_full(
         .unwrap_or_default()
         .to_owned();
     let entry = match previous {
-        Some(previous) if previous.fields == owned && previous.api_version == api_version => previous,
-        _ => ManagedEntry {
-            id,
-            api_version,
-            time: Some("t".to_owned()),
-            fields: owned,
-        },
+        Some(previous) if previous.fields() == &owned && previous.api_version == api_version => previous,
+        _ => ManagedEntry::new(id, api_version, Some("t".to_owned()), owned),
     };
     let mut result = new.clone();
     managed.put(entry);
