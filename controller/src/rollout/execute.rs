@@ -4,7 +4,7 @@
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{ObjectReference, Service};
-use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType as KubeEventType, Recorder};
 use kube::{Client, Resource, ResourceExt};
 use linnet_crds::rollout::{Rollout, RolloutStatus};
@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use tracing::{Instrument, info, info_span, warn};
 
 use super::analysis_runs;
+use super::lean_writes;
 use super::objects::{self, NewReplicaSet, ReplicaSetRole};
 use super::plan::{Action, EventType};
 use super::reconcile::Error;
@@ -59,7 +60,7 @@ impl Executor<'_> {
             } => {
                 let replica_set = self.new_replica_set(hash, *revision, *replicas)?;
                 info!(rollout = %self.name(), %hash, replicas, "creating ReplicaSet");
-                match replica_sets.create(&PostParams::default(), &replica_set).await {
+                match lean_writes::create(self.client, &self.namespace(), &replica_set).await {
                     Ok(_) => Ok(()),
                     // Level-triggered: a ReplicaSet created by an earlier pass is fine.
                     Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
@@ -71,8 +72,7 @@ impl Executor<'_> {
             Action::ScaleReplicaSet { name, replicas } => {
                 info!(rollout = %self.name(), replica_set = %name, replicas, "scaling ReplicaSet");
                 let patch = Patch::Merge(json!({"spec": {"replicas": replicas}}));
-                replica_sets
-                    .patch(name, &params, &patch)
+                lean_writes::patch::<ReplicaSet>(self.client, &self.namespace(), name, None, &patch)
                     .await
                     .map(drop)
                     .map_err(self.kube_error(format!("scale ReplicaSet {name}")))
@@ -200,11 +200,16 @@ impl Executor<'_> {
             })
         };
         let patch = json!({"status": merge_patch(&to_json(&old)?, &to_json(status)?)});
-        let api: Api<Rollout> = Api::namespaced(self.client.clone(), &self.namespace());
-        api.patch_status(&self.name(), &PatchParams::default(), &Patch::Merge(patch))
-            .await
-            .map(|written| written.resource_version())
-            .map_err(self.kube_error("write status".to_string()))
+        let patch = Patch::Merge(patch);
+        lean_writes::patch::<Rollout>(
+            self.client,
+            &self.namespace(),
+            &self.name(),
+            Some("status"),
+            &patch,
+        )
+        .await
+        .map_err(self.kube_error("write status".to_string()))
     }
 }
 

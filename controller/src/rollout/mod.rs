@@ -4,6 +4,7 @@
 pub mod analysis_runs;
 pub mod evict;
 pub mod execute;
+pub mod lean_writes;
 pub mod neighbours;
 pub mod objects;
 pub mod observe;
