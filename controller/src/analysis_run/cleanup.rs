@@ -1,6 +1,6 @@
-//! Deleting a finished run whose `ttlStrategy` has expired. When is planned by
-//! [`super::retention`]; this module only deletes. (The runs beyond a Rollout's history limits
-//! are deleted by the Rollout controller, which plans them with the same module.)
+//! Deleting a finished run whose `ttlStrategy` has expired; the deadline is planned by
+//! [`super::retention`], this module only deletes. (Runs beyond a Rollout's history limits are
+//! deleted by the Rollout controller, whose planner uses the same module.)
 
 use std::time::Duration;
 
