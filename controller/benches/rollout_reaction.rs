@@ -258,8 +258,8 @@ async fn measure(size: usize, samples: usize) -> Figures {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    // The first update after the creation burst runs cold (it took 4–15 ms where the next ones
-    // take 1–2); it is made and printed, but not counted in the quantiles.
+    // The first update after the creation burst runs cold (10–15 ms client-side at 1,000
+    // Rollouts, where the next ones take 1–3); it is made and printed, not counted.
     let warm_up = one_update(&sim, &api, &seen, &format!("{PREFIX}-0"), "app:warm-up", false).await;
     let mut template = Vec::with_capacity(samples);
     let mut promote = Vec::with_capacity(samples);
