@@ -232,38 +232,13 @@ async fn prune_deletes_what_left_git_prune_last_goes_last_and_prune_false_stays(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn self_heal_reverts_a_change_made_by_another_client() {
-    // Given an automated app with selfHeal that has synced a ConfigMap
-    let world = given_a_cluster_with_the_app_controller("heal-app", FAST).await;
-    world.commit(
-        &[(
-            "cm/settings.yaml",
-            &config_map("settings", json!({"color": "blue"}), json!({})),
-        )],
-        "blue",
-    );
-    world
-        .create_app(
-            "settings",
-            world.spec("cm", json!({"automated": {"selfHeal": true}})),
-            &[],
-        )
-        .await;
-    world
-        .eventually("settings", "Synced", |a| {
-            text(a, "/status/sync/status") == "Synced"
-        })
-        .await;
-
-    // When another client changes the ConfigMap
-    world
-        .dynamic("v1", "ConfigMap")
-        .patch(
-            "settings",
-            &kube::api::PatchParams::default(),
-            &kube::api::Patch::Merge(json!({"data": {"color": "red"}})),
-        )
-        .await
-        .expect("another client patches the ConfigMap");
+    // Given an automated app with selfHeal that has synced a ConfigMap another client changes
+    let world = given_a_synced_config_map_that_another_client_changes(
+        "heal-app",
+        FAST,
+        json!({"automated": {"selfHeal": true}}),
+    )
+    .await;
 
     // Then the controller puts Git's value back
     world
@@ -283,10 +258,14 @@ const HOURLY: Duration = Duration::from_secs(3600);
 /// How soon drift must be acted on: a few seconds, not the next poll.
 const AT_ONCE: Duration = Duration::from_secs(5);
 
-/// Given an app with `sync_policy`, polling hourly, that has synced a ConfigMap `settings`
-/// (color blue); when another client patches the color to red.
-async fn given_a_synced_config_map_that_another_client_changes(namespace: &str, sync_policy: Value) -> World {
-    let world = given_a_cluster_with_the_app_controller(namespace, HOURLY).await;
+/// Given an app with `sync_policy`, polling every `poll`, that has synced a ConfigMap
+/// `settings` (color blue); when another client patches the color to red.
+async fn given_a_synced_config_map_that_another_client_changes(
+    namespace: &str,
+    poll: Duration,
+    sync_policy: Value,
+) -> World {
+    let world = given_a_cluster_with_the_app_controller(namespace, poll).await;
     world.commit(
         &[(
             "cm/settings.yaml",
@@ -321,47 +300,22 @@ async fn given_a_synced_config_map_that_another_client_changes(namespace: &str, 
     world
 }
 
-/// Polls `read` until `check` holds, or fails after [`AT_ONCE`] showing what was last seen.
-async fn within_a_few_seconds<F: std::future::Future<Output = Value>>(
-    what: &str,
-    read: impl Fn() -> F,
-    check: impl Fn(&Value) -> bool,
-) {
-    let deadline = tokio::time::Instant::now() + AT_ONCE;
-    loop {
-        let seen = read().await;
-        if check(&seen) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not within {AT_ONCE:?}: {what}\nlast seen: {seen:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_wakes_a_self_healing_app_at_once_which_reverts_it() {
     // Given a self-healing app polling hourly, whose ConfigMap another client changes
     let world = given_a_synced_config_map_that_another_client_changes(
         "drift-heal-app",
+        HOURLY,
         json!({"automated": {"selfHeal": true}}),
     )
     .await;
 
     // Then Git's value is back within a few seconds, not at the next poll
-    within_a_few_seconds(
-        "the ConfigMap back to blue",
-        || async {
-            world
-                .object("v1", "ConfigMap", "settings")
-                .await
-                .unwrap_or(Value::Null)
-        },
-        |o| text(o, "/data/color") == "blue",
-    )
-    .await;
+    world
+        .eventually_object_within("v1", "ConfigMap", "settings", "back to blue", AT_ONCE, |o| {
+            o.is_some_and(|o| text(o, "/data/color") == "blue")
+        })
+        .await;
     world
         .eventually("settings", "Synced again", |a| {
             text(a, "/status/sync/status") == "Synced"
@@ -373,15 +327,15 @@ async fn drift_wakes_a_self_healing_app_at_once_which_reverts_it() {
 async fn drift_makes_an_app_without_self_heal_out_of_sync_at_once() {
     // Given an automated app without selfHeal polling hourly, whose ConfigMap another client changes
     let world =
-        given_a_synced_config_map_that_another_client_changes("drift-app", json!({"automated": {}})).await;
+        given_a_synced_config_map_that_another_client_changes("drift-app", HOURLY, json!({"automated": {}}))
+            .await;
 
     // Then the app is OutOfSync within a few seconds, and the change stays
-    within_a_few_seconds(
-        "the app OutOfSync",
-        || world.app("settings"),
-        |a| text(a, "/status/sync/status") == "OutOfSync",
-    )
-    .await;
+    world
+        .eventually_within("settings", "OutOfSync", AT_ONCE, |a| {
+            text(a, "/status/sync/status") == "OutOfSync"
+        })
+        .await;
     let cm = world
         .object("v1", "ConfigMap", "settings")
         .await

@@ -24,16 +24,23 @@ pub async fn apply_ttl(api: &Api<AnalysisRun>, run: &AnalysisRun, now: Timestamp
     let verdict = retention::ttl_verdict(deadline, now);
     if verdict == TtlVerdict::Delete {
         info!(analysisrun = %run.name_any(), "ttlStrategy expired: deleting the run");
-        delete(api, &run.name_any()).await;
+        let name = run.name_any();
+        if let Err(error) = delete(api, &name).await {
+            warn!(analysisrun = %name, %error, "cannot delete the run");
+        }
     }
     verdict
 }
 
-async fn delete(api: &Api<AnalysisRun>, name: &str) {
+/// Deletes a finished run; one that is already gone counts as deleted.
+///
+/// # Errors
+/// The API error of the delete.
+pub async fn delete(api: &Api<AnalysisRun>, name: &str) -> Result<(), kube::Error> {
     match api.delete(name, &DeleteParams::background()).await {
-        Ok(_) => {}
-        Err(kube::Error::Api(status)) if status.code == 404 => {}
-        Err(error) => warn!(analysisrun = name, %error, "cannot delete the run"),
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(error) => Err(error),
     }
 }
 

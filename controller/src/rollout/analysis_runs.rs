@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Client, Resource, ResourceExt};
 use linnet_analysis::args::{self, ArgsError, RolloutValues};
 use linnet_crds::analysis::{
@@ -302,19 +302,6 @@ pub async fn terminate(client: &Client, namespace: &str, name: &str) -> Result<(
     let api: Api<AnalysisRun> = Api::namespaced(client.clone(), namespace);
     let patch = Patch::Merge(json!({"spec": {"terminate": true}}));
     match api.patch(name, &PatchParams::default(), &patch).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
-        Err(source) => Err(source),
-    }
-}
-
-/// Deletes a finished run. A run that is already gone counts as deleted.
-///
-/// # Errors
-/// The API error of the delete.
-pub async fn delete(client: &Client, namespace: &str, name: &str) -> Result<(), kube::Error> {
-    let api: Api<AnalysisRun> = Api::namespaced(client.clone(), namespace);
-    match api.delete(name, &DeleteParams::background()).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
         Err(source) => Err(source),

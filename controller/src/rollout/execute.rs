@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::{ObjectReference, Service};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType as KubeEventType, Recorder};
 use kube::{Client, Resource, ResourceExt};
+use linnet_crds::analysis::AnalysisRun;
 use linnet_crds::rollout::{Rollout, RolloutStatus};
 use serde_json::{Map, Value, json};
 use tracing::{Instrument, info, info_span, warn};
@@ -133,7 +134,8 @@ impl Executor<'_> {
             }
             Action::DeleteAnalysisRun { name } => {
                 info!(rollout = %self.name(), analysis_run = %name, "beyond the run history limit: deleting AnalysisRun");
-                analysis_runs::delete(self.client, &self.namespace(), name)
+                let runs: Api<AnalysisRun> = Api::namespaced(self.client.clone(), &self.namespace());
+                crate::analysis_run::cleanup::delete(&runs, name)
                     .await
                     .map_err(self.kube_error(format!("delete AnalysisRun {name}")))
             }

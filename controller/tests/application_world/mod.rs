@@ -237,7 +237,18 @@ impl World {
 
     /// Polls the Application until `check` holds, or fails after [`TIMEOUT`] showing it.
     pub async fn eventually(&self, name: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        self.eventually_within(name, what, TIMEOUT, check).await
+    }
+
+    /// Polls the Application until `check` holds, or fails after `within`.
+    pub async fn eventually_within(
+        &self,
+        name: &str,
+        what: &str,
+        within: Duration,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
         loop {
             let app = self.app(name).await;
             if check(&app) {
@@ -245,7 +256,7 @@ impl World {
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "Application {name} never got to: {what}\nlast seen: {:#}",
+                "Application {name} did not get within {within:?} to: {what}\nlast seen: {:#}",
                 json!({"metadata": app["metadata"], "status": app["status"], "operation": app["operation"]})
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -261,7 +272,21 @@ impl World {
         what: &str,
         check: impl Fn(Option<&Value>) -> bool,
     ) -> Option<Value> {
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        self.eventually_object_within(api_version, kind, name, what, TIMEOUT, check)
+            .await
+    }
+
+    /// Polls until `check` holds for the object (None when absent), or fails after `within`.
+    pub async fn eventually_object_within(
+        &self,
+        api_version: &str,
+        kind: &str,
+        name: &str,
+        what: &str,
+        within: Duration,
+        check: impl Fn(Option<&Value>) -> bool,
+    ) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + within;
         loop {
             let found = self.object(api_version, kind, name).await;
             if check(found.as_ref()) {
@@ -269,7 +294,7 @@ impl World {
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "{kind} {name} never got to: {what}\nlast seen: {found:#?}"
+                "{kind} {name} did not get within {within:?} to: {what}\nlast seen: {found:#?}"
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
