@@ -9,3 +9,4 @@ pub mod rollout;
 pub mod run;
 pub mod source;
 pub mod sync;
+pub mod wakes;

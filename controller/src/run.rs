@@ -29,6 +29,7 @@ use crate::rollout::observe::service_names;
 use crate::rollout::reconcile::{Context, pass};
 use crate::rollout::route::watch::wake_on_route_changes;
 use crate::rollout::runner::{self, owning_rollouts};
+use crate::wakes::settled_objects;
 
 /// Label that assigns an object to one controller instance, as in Argo Rollouts.
 pub const INSTANCE_ID_LABEL: &str = "argo-rollouts.argoproj.io/controller-instance-id";
@@ -112,38 +113,39 @@ pub async fn run_until(
     let (wake, woken) = futures::channel::mpsc::unbounded::<ObjectRef<Rollout>>();
     let neighbourhood = caches.clone();
     let wake_neighbours = wake.clone();
-    let rollout_events = watcher(rollouts, watcher::Config::default().labels(&selector))
-        .default_backoff()
-        .modify(strip_rollout)
-        .reflect(writer)
-        .inspect(move |event| {
-            let neighbours = &neighbourhood.neighbours;
-            let woken = match event {
-                Ok(watcher::Event::Apply(changed) | watcher::Event::InitApply(changed)) => {
-                    neighbours.applied(changed)
+    let rollout_events = settled_objects(
+        watcher(rollouts, watcher::Config::default().labels(&selector))
+            .default_backoff()
+            .modify(strip_rollout)
+            .reflect(writer)
+            .inspect(move |event| {
+                let neighbours = &neighbourhood.neighbours;
+                let woken = match event {
+                    Ok(watcher::Event::Apply(changed) | watcher::Event::InitApply(changed)) => {
+                        neighbours.applied(changed)
+                    }
+                    Ok(watcher::Event::Delete(gone)) => neighbours.deleted(gone),
+                    Ok(watcher::Event::Init) => {
+                        neighbours.relist_started();
+                        Vec::new()
+                    }
+                    Ok(watcher::Event::InitDone) => {
+                        neighbours.relist_done();
+                        Vec::new()
+                    }
+                    Err(_) => Vec::new(),
+                };
+                for neighbour in woken {
+                    let _ = wake_neighbours.unbounded_send(neighbour);
                 }
-                Ok(watcher::Event::Delete(gone)) => neighbours.deleted(gone),
-                Ok(watcher::Event::Init) => {
-                    neighbours.relist_started();
-                    Vec::new()
+            })
+            .filter_map(|event| {
+                if let Err(error) = &event {
+                    tracing::debug!(%error, "Rollout watch failed; retrying");
                 }
-                Ok(watcher::Event::InitDone) => {
-                    neighbours.relist_done();
-                    Vec::new()
-                }
-                Err(_) => Vec::new(),
-            };
-            for neighbour in woken {
-                let _ = wake_neighbours.unbounded_send(neighbour);
-            }
-        })
-        .filter_map(|event| {
-            if let Err(error) = &event {
-                tracing::debug!(%error, "Rollout watch failed; retrying");
-            }
-            std::future::ready(event.ok().map(Ok))
-        })
-        .applied_objects();
+                std::future::ready(event.ok().map(Ok::<_, watcher::Error>))
+            }),
+    );
     // Only the ReplicaSets a Rollout made carry the pod-template-hash label.
     let replica_set_events = cached_watch(
         replica_sets,

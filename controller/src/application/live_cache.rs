@@ -16,7 +16,7 @@
 //! nor does the echo of the controller's own apply (an event no newer than the recorded write),
 //! so a sync does not wake its Application once per object it wrote.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -137,6 +137,27 @@ impl Index {
             owner,
             newer: !echo,
         }
+    }
+
+    /// The owners whose objects differ between this index and `fresh` (added, removed or at
+    /// another version): those to wake when a relist replaces this index with `fresh`, as the
+    /// watch missed what changed them.
+    fn owners_changed_in(&self, fresh: &Index) -> Vec<String> {
+        let versions = |index: &Index, owner: &str| -> Vec<(ResourceKey, Option<u64>)> {
+            index
+                .by_owner
+                .get(owner)
+                .into_iter()
+                .flatten()
+                .map(|(key, entry)| (key.clone(), entry.version))
+                .collect()
+        };
+        let owners: BTreeSet<&String> = self.by_owner.keys().chain(fresh.by_owner.keys()).collect();
+        owners
+            .into_iter()
+            .filter(|owner| versions(self, owner) != versions(fresh, owner))
+            .cloned()
+            .collect()
     }
 
     /// Forgets an object; returns the owner it had, if it was kept.
@@ -354,8 +375,16 @@ async fn feed(
                 }
             }
             Ok(watcher::Event::InitDone) => {
+                let relisted = *tell.borrow() == Readiness::Ready;
                 if let Some(fresh) = relisting.take() {
-                    *lock(&index) = fresh;
+                    let mut held = lock(&index);
+                    let changed = held.owners_changed_in(&fresh);
+                    *held = fresh;
+                    drop(held);
+                    // The first list wakes no one: every Application gets its first pass anyway.
+                    if relisted {
+                        wakes.wake(changed);
+                    }
                 }
                 tell.send_replace(Readiness::Ready);
             }
@@ -460,6 +489,33 @@ mod tests {
         assert_eq!(owned_by(&index, "two"), [("b".into(), "2".into())]);
         index.remove("b", &ResourceKey::new("", "ConfigMap", "ns", "b"));
         assert!(index.by_owner.is_empty() && index.owner_of.is_empty());
+    }
+
+    #[test]
+    fn a_relist_wakes_the_owners_of_what_changed_while_the_watch_was_down() {
+        let method = TrackingMethod::Annotation;
+        let mut held = Index::default();
+        for object in [
+            cm("same", Some("quiet"), "1"),
+            cm("edited", Some("edited"), "2"),
+            cm("gone", Some("lost"), "3"),
+            cm("moved", Some("left"), "4"),
+        ] {
+            held.upsert(method, object);
+        }
+        let mut fresh = Index::default();
+        for object in [
+            cm("same", Some("quiet"), "1"),
+            cm("edited", Some("edited"), "9"),
+            cm("moved", Some("joined"), "10"),
+            cm("new", Some("grown"), "11"),
+        ] {
+            fresh.upsert(method, object);
+        }
+        let mut woken = held.owners_changed_in(&fresh);
+        woken.sort();
+        assert_eq!(woken, ["edited", "grown", "joined", "left", "lost"]);
+        assert!(fresh.owners_changed_in(&fresh).is_empty());
     }
 
     #[test]

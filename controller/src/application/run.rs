@@ -30,6 +30,7 @@ use super::webhook;
 use crate::render::{RenderConfig, Renderer};
 use crate::source::{RepoCache, SourceError};
 use crate::sync::tracking::TrackingMethod;
+use crate::wakes::settled_objects;
 
 /// How many Applications are reconciled at the same time.
 const PASSES_AT_ONCE: u16 = 16;
@@ -140,11 +141,12 @@ pub async fn run_until(
         // finalizers, deletion): the controller's own status writes do not, as the pass that
         // wrote them already asked to be requeued when it needs to look again.
         let (reader, writer) = reflector::store();
-        let changes = watcher::watcher(api, watcher::Config::default())
-            .default_backoff()
-            .reflect(writer)
-            .applied_objects()
-            .predicate_filter(intent, PredicateConfig::default());
+        let changes = settled_objects(
+            watcher::watcher(api, watcher::Config::default())
+                .default_backoff()
+                .reflect(writer),
+        )
+        .predicate_filter(intent, PredicateConfig::default());
         // A bounded number of passes at once: each holds the lists of the objects it compares,
         // so a thousand Applications refreshed together must not all be in memory at once.
         // A change someone else makes to an object an Application owns wakes it at once.

@@ -27,6 +27,7 @@ use tracing::debug;
 use crate::rollout::neighbours::Neighbourhood;
 use crate::rollout::objects::template_match::{FINGERPRINT_ANNOTATION, template_fingerprint};
 use crate::rollout::plan::Action;
+use crate::wakes::settled_objects;
 
 /// The annotation `kubectl apply` leaves on objects: a full copy of the manifest, never read here.
 const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -218,8 +219,8 @@ impl<K: Resource + Clone> ObjectCache<K> {
 }
 
 /// A watch of `api` that fills `cache` (objects stripped by `strip`) and yields the objects it
-/// touches, as `Controller::owns_stream` and `watches_stream` take them. Errors are logged and
-/// retried with backoff here, so that one failing kind does not hold up the others.
+/// touches once the cache holds them (a relist's at its end). Errors are logged and retried
+/// with backoff here, so that one failing kind does not hold up the others.
 pub fn cached_watch<K>(
     api: Api<K>,
     config: watcher::Config,
@@ -229,7 +230,7 @@ pub fn cached_watch<K>(
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
-    watcher(api, config)
+    let events = watcher(api, config)
         .default_backoff()
         .modify(strip)
         .filter_map(move |event| {
@@ -245,8 +246,8 @@ where
                 }
             };
             future::ready(event)
-        })
-        .touched_objects()
+        });
+    settled_objects(events)
 }
 
 /// Drops the fields every cached object carries but nobody here reads.

@@ -1,0 +1,94 @@
+//! The objects a watch wakes a reconciler for, each yielded only once the cache that the same
+//! events fill holds it.
+//!
+//! kube-runtime's `applied_objects` and `touched_objects` yield each object of a relist as it
+//! arrives, while a reflector store (and the Rollout controller's object caches) swap a relist
+//! in only when it is done. A pass woken by such an object read it as it was before the relist,
+//! found nothing to do and never looked again: a change made while the watch was down (a
+//! dropped watch that resumed too late, 410 Gone) was lost until the next change.
+
+use futures::{Stream, StreamExt};
+use kube::runtime::watcher::Event;
+
+/// The objects `events` add, change or delete; those of a relist all at its end.
+pub fn settled_objects<K, E>(
+    events: impl Stream<Item = Result<Event<K>, E>>,
+) -> impl Stream<Item = Result<K, E>> {
+    let mut relisted = Vec::new();
+    events.flat_map(move |event| {
+        let ready: Vec<Result<K, E>> = match event {
+            Err(error) => vec![Err(error)],
+            Ok(Event::Apply(object) | Event::Delete(object)) => vec![Ok(object)],
+            Ok(Event::Init) => {
+                relisted.clear();
+                Vec::new()
+            }
+            Ok(Event::InitApply(object)) => {
+                relisted.push(object);
+                Vec::new()
+            }
+            Ok(Event::InitDone) => std::mem::take(&mut relisted).into_iter().map(Ok).collect(),
+        };
+        futures::stream::iter(ready)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::ResourceExt;
+    use kube::runtime::WatchStreamExt;
+    use kube::runtime::reflector::{self, ObjectRef};
+    use kube::runtime::watcher;
+
+    use super::*;
+
+    fn config_map(name: &str, version: &str) -> ConfigMap {
+        let mut map = ConfigMap::default();
+        map.metadata.name = Some(name.to_string());
+        map.metadata.namespace = Some("ns".to_string());
+        map.metadata.resource_version = Some(version.to_string());
+        map
+    }
+
+    #[tokio::test]
+    async fn every_woken_object_is_already_in_the_store_at_its_version() {
+        let events: Vec<Result<Event<ConfigMap>, watcher::Error>> = vec![
+            Ok(Event::Init),
+            Ok(Event::InitApply(config_map("a", "1"))),
+            Ok(Event::InitDone),
+            Ok(Event::Apply(config_map("a", "2"))),
+            // The watch fell behind; the relist brings a change it missed, and a new object.
+            Ok(Event::Init),
+            Ok(Event::InitApply(config_map("a", "5"))),
+            Ok(Event::InitApply(config_map("b", "5"))),
+            Err(watcher::Error::NoResourceVersion),
+            Ok(Event::InitDone),
+            Ok(Event::Delete(config_map("b", "6"))),
+        ];
+        let (store, writer) = reflector::store::<ConfigMap>();
+        let woken = settled_objects(futures::stream::iter(events).reflect(writer));
+        let mut woken = std::pin::pin!(woken);
+        let mut seen = Vec::new();
+        while let Some(next) = woken.next().await {
+            let Ok(object) = next else {
+                seen.push("error".to_string());
+                continue;
+            };
+            let name = object.name_any();
+            let version = object.resource_version().unwrap_or_default();
+            let stored = store
+                .get(&ObjectRef::new(&name).within("ns"))
+                .and_then(|o| o.resource_version());
+            if version != "6" {
+                assert_eq!(
+                    stored.as_deref(),
+                    Some(version.as_str()),
+                    "{name} woke before it was stored"
+                );
+            }
+            seen.push(format!("{name}@{version}"));
+        }
+        assert_eq!(seen, ["a@1", "a@2", "error", "a@5", "b@5", "b@6"]);
+    }
+}
