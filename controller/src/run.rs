@@ -29,7 +29,7 @@ use crate::rollout::observe::service_names;
 use crate::rollout::reconcile::{Context, pass};
 use crate::rollout::route::watch::wake_on_route_changes;
 use crate::rollout::runner::{self, owning_rollouts};
-use crate::wakes::settled_objects;
+use crate::wakes::{on_own_task, settled_objects};
 
 /// Label that assigns an object to one controller instance, as in Argo Rollouts.
 pub const INSTANCE_ID_LABEL: &str = "argo-rollouts.argoproj.io/controller-instance-id";
@@ -173,23 +173,29 @@ pub async fn run_until(
         std::future::pending::<()>().await
     };
     let naming = store.clone();
-    // Each trigger names one Rollout; the runner starts its pass at once (see `runner`).
+    // Each trigger names one Rollout; the runner starts its pass at once (see `runner`). Each
+    // watch is decoded on a task of its own, beside the passes.
     let triggers = futures::stream::select_all([
-        rollout_events
-            .filter_map(|r| std::future::ready(r.ok().map(|r| ObjectRef::from_obj(&r))))
-            .boxed(),
-        replica_set_events
-            .flat_map(|rs| futures::stream::iter(rs.map(|rs| owning_rollouts(&rs)).unwrap_or_default()))
-            .boxed(),
-        analysis_run_events
-            .flat_map(|run| futures::stream::iter(run.map(|run| owning_rollouts(&run)).unwrap_or_default()))
-            .boxed(),
-        service_events
-            .flat_map(move |service| {
-                let woken = service.map(|s| rollouts_naming(&naming, &s)).unwrap_or_default();
-                futures::stream::iter(woken)
-            })
-            .boxed(),
+        on_own_task(
+            rollout_events.filter_map(|r| std::future::ready(r.ok().map(|r| ObjectRef::from_obj(&r)))),
+        )
+        .boxed(),
+        on_own_task(
+            replica_set_events
+                .flat_map(|rs| futures::stream::iter(rs.map(|rs| owning_rollouts(&rs)).unwrap_or_default())),
+        )
+        .boxed(),
+        on_own_task(
+            analysis_run_events.flat_map(|run| {
+                futures::stream::iter(run.map(|run| owning_rollouts(&run)).unwrap_or_default())
+            }),
+        )
+        .boxed(),
+        on_own_task(service_events.flat_map(move |service| {
+            let woken = service.map(|s| rollouts_naming(&naming, &s)).unwrap_or_default();
+            futures::stream::iter(woken)
+        }))
+        .boxed(),
         woken.boxed(),
     ]);
     let running = runner::run(triggers, store, move |rollout| pass(rollout, context.clone()));

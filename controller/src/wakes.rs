@@ -1,5 +1,5 @@
-//! The objects a watch wakes a reconciler for, each yielded only once the cache that the same
-//! events fill holds it.
+//! How watches wake reconcilers: each object only once the cache that the same events fill
+//! holds it, with the watch polled on a task of its own.
 //!
 //! kube-runtime's `applied_objects` and `touched_objects` yield each object of a relist as it
 //! arrives, while a reflector store (and the Rollout controller's object caches) swap a relist
@@ -9,6 +9,7 @@
 
 use futures::{Stream, StreamExt};
 use kube::runtime::watcher::Event;
+use tokio::task::AbortHandle;
 
 /// The objects `events` add, change or delete; those of a relist all at its end.
 pub fn settled_objects<K, E>(
@@ -31,6 +32,31 @@ pub fn settled_objects<K, E>(
         };
         futures::stream::iter(ready)
     })
+}
+
+/// `stream`, polled on a task of its own: decoding a watch's events then runs beside the
+/// passes it wakes rather than between their steps (a pass waiting for its write's answer was
+/// held up by the decoding of the watch event that write caused). The task stops when the
+/// returned stream is dropped.
+pub fn on_own_task<T: Send + 'static>(
+    stream: impl Stream<Item = T> + Send + 'static,
+) -> impl Stream<Item = T> + Send + 'static {
+    let (send, receive) = futures::channel::mpsc::unbounded();
+    let task = tokio::spawn(stream.map(Ok).forward(send));
+    let stop = StopOnDrop(task.abort_handle());
+    receive.map(move |item| {
+        let _ = &stop;
+        item
+    })
+}
+
+/// Aborts a task when dropped.
+struct StopOnDrop(AbortHandle);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[cfg(test)]
@@ -90,5 +116,27 @@ mod tests {
             seen.push(format!("{name}@{version}"));
         }
         assert_eq!(seen, ["a@1", "a@2", "error", "a@5", "b@5", "b@6"]);
+    }
+
+    #[tokio::test]
+    async fn a_stream_on_its_own_task_yields_in_order_and_stops_when_dropped() {
+        let (send, source) = futures::channel::mpsc::unbounded::<u32>();
+        let mut forwarded = Box::pin(on_own_task(source));
+        for n in 0..3 {
+            send.unbounded_send(n)
+                .unwrap_or_else(|e| panic!("task gone early: {e}"));
+        }
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            got.extend(forwarded.next().await);
+        }
+        assert_eq!(got, [0, 1, 2]);
+        drop(forwarded);
+        // The aborted task drops the source's receiver.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !send.is_closed() {
+            assert!(tokio::time::Instant::now() < deadline, "the task kept running");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 }
