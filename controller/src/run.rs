@@ -133,17 +133,14 @@ pub async fn run_until(
                         neighbours.relist_done();
                         Vec::new()
                     }
-                    Err(_) => Vec::new(),
+                    Err(error) => {
+                        tracing::debug!(%error, "Rollout watch failed; retrying");
+                        Vec::new()
+                    }
                 };
                 for neighbour in woken {
                     let _ = wake_neighbours.unbounded_send(neighbour);
                 }
-            })
-            .filter_map(|event| {
-                if let Err(error) = &event {
-                    tracing::debug!(%error, "Rollout watch failed; retrying");
-                }
-                std::future::ready(event.ok().map(Ok::<_, watcher::Error>))
             }),
     );
     // Only the ReplicaSets a Rollout made carry the pod-template-hash label.

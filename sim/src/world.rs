@@ -382,7 +382,6 @@ fn check_identity(
     Ok(())
 }
 
-/// `base` with its `status` replaced by that of `status_source` (removed if it has none).
 /// Takes `metadata.managedFields` out of `candidate` when they are the ones `current` stores.
 fn take_stored_managed_fields(candidate: &mut Value, current: &Value) -> Option<Value> {
     let stored = meta::meta(current).and_then(|m| m.get("managedFields"))?;
@@ -393,6 +392,7 @@ fn take_stored_managed_fields(candidate: &mut Value, current: &Value) -> Option<
     metadata.remove("managedFields")
 }
 
+/// `base` with its `status` replaced by that of `status_source` (removed if it has none).
 fn with_status_of(base: &Value, status_source: &Value) -> Value {
     let mut result = base.clone();
     if let Some(map) = result.as_object_mut() {

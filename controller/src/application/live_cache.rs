@@ -493,25 +493,25 @@ mod tests {
 
     #[test]
     fn a_relist_wakes_the_owners_of_what_changed_while_the_watch_was_down() {
-        let method = TrackingMethod::Annotation;
-        let mut held = Index::default();
-        for object in [
+        let index_of = |objects: [Value; 4]| {
+            let mut index = Index::default();
+            for object in objects {
+                index.upsert(TrackingMethod::Annotation, object);
+            }
+            index
+        };
+        let held = index_of([
             cm("same", Some("quiet"), "1"),
             cm("edited", Some("edited"), "2"),
             cm("gone", Some("lost"), "3"),
             cm("moved", Some("left"), "4"),
-        ] {
-            held.upsert(method, object);
-        }
-        let mut fresh = Index::default();
-        for object in [
+        ]);
+        let fresh = index_of([
             cm("same", Some("quiet"), "1"),
             cm("edited", Some("edited"), "9"),
             cm("moved", Some("joined"), "10"),
             cm("new", Some("grown"), "11"),
-        ] {
-            fresh.upsert(method, object);
-        }
+        ]);
         let mut woken = held.owners_changed_in(&fresh);
         woken.sort();
         assert_eq!(woken, ["edited", "grown", "joined", "left", "lost"]);
