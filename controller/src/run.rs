@@ -6,7 +6,7 @@
 //! namespace and instance; until a shutdown signal. Leader election is not done here: run one
 //! replica.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -105,6 +105,7 @@ pub async fn run_until(
         recorder: Recorder::new(client.clone(), Reporter::from("linnet")),
         caches: caches.clone(),
         reported: Mutex::new(HashSet::new()),
+        failures: Mutex::new(HashMap::new()),
     });
     // One watch per kind fills the cache observation reads and wakes the Rollouts concerned.
     let (store, writer) = reflector::store::<Rollout>();

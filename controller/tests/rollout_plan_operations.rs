@@ -292,9 +292,42 @@ fn restart_evicts_old_pods_within_max_unavailable_then_records_it() {
         status_after(&obs, &planned).phase,
         Some(RolloutPhase::Progressing)
     );
-    obs.pods.clear();
+    // Every old pod is gone, and the replacements are ready.
+    let after = restart_at
+        .checked_add(jiff::SignedDuration::from_secs(1))
+        .expect("time");
+    for pod in &mut obs.pods {
+        pod.created = after;
+    }
     let done = plan(&obs);
     assert_eq!(status_after(&obs, &done).restarted_at, Some(Time(restart_at)));
+}
+
+#[test]
+fn restart_is_recorded_only_once_the_last_replacement_is_ready() {
+    let restart_at: Timestamp = t0();
+    let mut obs = asked_to_restart(restart_at, 3);
+    // The last old pod was just evicted; the two replacements so far are ready.
+    obs.pods.pop();
+    let after = restart_at
+        .checked_add(jiff::SignedDuration::from_secs(1))
+        .expect("time");
+    for pod in &mut obs.pods {
+        pod.created = after;
+    }
+    let planned = plan(&obs);
+    assert_eq!(status_after(&obs, &planned).restarted_at, None);
+    // The third replacement is made but not ready yet.
+    obs.pods.push(PodState {
+        name: "web-new".into(),
+        created: after,
+        ready: false,
+    });
+    let planned = plan(&obs);
+    assert_eq!(status_after(&obs, &planned).restarted_at, None);
+    obs.pods[2].ready = true;
+    let planned = plan(&obs);
+    assert_eq!(status_after(&obs, &planned).restarted_at, Some(Time(restart_at)));
 }
 
 #[test]

@@ -51,7 +51,7 @@ const TEST_LEASE: Duration = Duration::from_secs(2);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_replaces_every_pod_with_at_most_max_unavailable_down() {
-    restart_three_pods("restart", Faults::default()).await;
+    restart_three_pods("restart", Faults::default(), LONG).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,7 +60,9 @@ async fn a_restart_finishes_while_the_api_throttles_requests() {
         throttle_rate: 0.4,
         ..Faults::default()
     };
-    let (evictions, throttled) = restart_three_pods("restart-throttled", throttled).await;
+    // Each throttled request is retried after the second its `Retry-After` asks for, so this
+    // restart takes several times as long as an unthrottled one.
+    let (evictions, throttled) = restart_three_pods("restart-throttled", throttled, 3 * LONG).await;
     let refused = evictions.iter().filter(|status| **status == 429).count();
     println!(
         "under 40 % throttling: {throttled} requests answered 429; {} eviction requests, {refused} of them 429",
@@ -71,9 +73,10 @@ async fn a_restart_finishes_while_the_api_throttles_requests() {
 
 /// Given a canary of 3 pods (maxUnavailable 1), when `kubectl argo rollouts restart` asks for a
 /// restart while the API has `faults`, then every pod is replaced by one created after
-/// `restartAt`, `status.restartedAt` says so, and never were fewer than 2 pods ready. Returns the
-/// status codes the sim answered to the eviction requests, and how many requests it throttled.
-async fn restart_three_pods(namespace: &'static str, faults: Faults) -> (Vec<u16>, usize) {
+/// `restartAt`, `status.restartedAt` says so (within `within`), and never were fewer than 2
+/// pods ready. Returns the status codes the sim answered to the eviction requests, and how many
+/// requests it throttled.
+async fn restart_three_pods(namespace: &'static str, faults: Faults, within: Duration) -> (Vec<u16>, usize) {
     let world = given_a_cluster_with_the_controller(namespace).await;
     let strategy = json!({"canary": {"maxSurge": 1, "maxUnavailable": 1,
         "steps": [{"setWeight": 50}, {"pause": {}}]}});
@@ -116,7 +119,7 @@ async fn restart_three_pods(namespace: &'static str, faults: Faults) -> (Vec<u16
         namespace,
         "web",
         "restartedAt = restartAt, Healthy",
-        LONG,
+        within,
         |s, rs| s["restartedAt"] == json!(restart_at) && healthy_on_new(s, rs, "", 3),
     )
     .await;

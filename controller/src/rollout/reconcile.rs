@@ -2,7 +2,7 @@
 //! observes, plans with the pure planner, applies the actions in order and writes the status
 //! last, then looks again when the plan's next deadline comes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,8 +20,10 @@ use super::plan::{self, Action, EventType};
 
 /// How long to wait before looking again at a Rollout that asks for something not implemented.
 const NOT_IMPLEMENTED_RETRY: Duration = Duration::from_secs(300);
-/// Backoff after a failed API call.
-const TRANSIENT_RETRY: Duration = Duration::from_secs(5);
+/// Backoff after the first failed API call of a Rollout; it doubles with each failure in a row.
+const TRANSIENT_RETRY_FIRST: Duration = Duration::from_millis(100);
+/// The longest backoff after failed API calls.
+const TRANSIENT_RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// Why a reconcile of a Rollout failed.
 #[derive(Debug, thiserror::Error)]
@@ -72,15 +74,28 @@ pub struct Context {
     /// (Rollout uid, action) pairs already logged as not implemented, so each is logged once.
     /// Only logging reads this: no decision depends on it.
     pub reported: Mutex<HashSet<(String, &'static str)>>,
+    /// Rollout uid → passes in a row that failed on an API call, for the backoff.
+    pub failures: Mutex<HashMap<String, u32>>,
 }
 
 /// One pass over one Rollout (observe, plan, apply, write status), as [`super::runner`] runs
 /// it: a failure is logged and retried after [`retry_after`]; returns when to look again
 /// without a change, if ever.
 pub async fn pass(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Option<Duration> {
-    match reconcile_once(rollout.clone(), ctx).await {
-        Ok(after) => after,
-        Err(error) => Some(retry_after(&rollout, &error)),
+    let uid = rollout.uid().unwrap_or_default();
+    let outcome = reconcile_once(rollout.clone(), ctx.clone()).await;
+    let mut failures = ctx.failures.lock().unwrap_or_else(|e| e.into_inner());
+    match outcome {
+        Ok(after) => {
+            failures.remove(&uid);
+            after
+        }
+        Err(error) if error.is_transient() => {
+            let in_a_row = failures.entry(uid).or_default();
+            *in_a_row = in_a_row.saturating_add(1);
+            Some(retry_after(&rollout, &error, *in_a_row))
+        }
+        Err(error) => Some(retry_after(&rollout, &error, 0)),
     }
 }
 
@@ -189,16 +204,39 @@ async fn report_not_implemented(ctx: &Context, executor: &Executor<'_>, action: 
         .await;
 }
 
-/// Logs a failed pass and says when to try again: soon after API errors, long after anything
-/// else.
-fn retry_after(rollout: &Rollout, error: &Error) -> Duration {
+/// Logs a failed pass and says when to try again: soon after API errors (later the more of
+/// them came in a row), long after anything else.
+fn retry_after(rollout: &Rollout, error: &Error, failures_in_a_row: u32) -> Duration {
     if error.is_transient() {
         warn!(rollout = %rollout.name_any(), %error, "reconcile failed; retrying");
-        TRANSIENT_RETRY
+        transient_backoff(failures_in_a_row)
     } else {
         if !matches!(error, Error::NotImplemented { .. }) {
             warn!(rollout = %rollout.name_any(), %error, "reconcile failed");
         }
         NOT_IMPLEMENTED_RETRY
+    }
+}
+
+/// The wait after the `failures_in_a_row`th failed API call in a row: doubling from
+/// [`TRANSIENT_RETRY_FIRST`] up to [`TRANSIENT_RETRY_MAX`], so a passing hiccup (a throttled
+/// request, a conflict) costs little and a lasting outage is not hammered.
+fn transient_backoff(failures_in_a_row: u32) -> Duration {
+    let doublings = failures_in_a_row.saturating_sub(1).min(16);
+    TRANSIENT_RETRY_FIRST
+        .saturating_mul(1 << doublings)
+        .min(TRANSIENT_RETRY_MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_transient_backoff_doubles_up_to_its_cap() {
+        let waits: Vec<u128> = (1..=8).map(|n| transient_backoff(n).as_millis()).collect();
+        assert_eq!(waits, [100, 200, 400, 800, 1600, 3200, 5000, 5000]);
+        assert_eq!(transient_backoff(u32::MAX), TRANSIENT_RETRY_MAX);
+        assert_eq!(transient_backoff(0), TRANSIENT_RETRY_FIRST);
     }
 }

@@ -112,7 +112,7 @@ fn clear_update(status: &mut RolloutStatus) {
 }
 
 /// `spec.restartAt`: evicts pods created before it, no more than `maxUnavailable` (at least
-/// one) at a time, then records `status.restartedAt`.
+/// one) at a time, then records `status.restartedAt` once every pod is new and ready.
 pub(super) fn restart(ctx: &Ctx, draft: &mut Draft) {
     let Some(restart_at) = ctx.spec.restart_at.as_ref().map(|t| t.0) else {
         return;
@@ -130,18 +130,32 @@ pub(super) fn restart(ctx: &Ctx, draft: &mut Draft) {
         return;
     }
     let mut stale: Vec<_> = ctx.obs.pods.iter().filter(|p| p.created < restart_at).collect();
+    let unavailable = restart_unavailable(ctx);
     if stale.is_empty() {
-        draft.status.restarted_at = Some(time(restart_at));
-        draft.event(
-            EventType::Normal,
-            "RolloutRestarted",
-            "Rollout restarted all its pods".to_string(),
-        );
+        // Recorded once the last replacement is ready too, so that `restartedAt` never stands
+        // beside a pod that is still missing.
+        if unavailable == 0 {
+            draft.status.restarted_at = Some(time(restart_at));
+            draft.event(
+                EventType::Normal,
+                "RolloutRestarted",
+                "Rollout restarted all its pods".to_string(),
+            );
+        }
         return;
     }
     stale.sort_by_key(|p| (p.created, p.name.clone()));
-    // An evicted pod leaves the list before its replacement is made, so what the ReplicaSets
-    // want but have no ready pod for counts as unavailable too.
+    let budget = restart_budget(ctx).saturating_sub(unavailable);
+    for pod in stale.into_iter().take(budget) {
+        draft.act(Action::EvictPod {
+            name: pod.name.clone(),
+        });
+    }
+}
+
+/// How many of the Rollout's pods are unavailable now. An evicted pod leaves the list before
+/// its replacement is made, so what the ReplicaSets want but have no ready pod for counts too.
+fn restart_unavailable(ctx: &Ctx) -> usize {
     let ready = ctx.obs.pods.iter().filter(|p| p.ready).count();
     let not_ready = ctx.obs.pods.len() - ready;
     let desired: usize = ctx
@@ -150,13 +164,7 @@ pub(super) fn restart(ctx: &Ctx, draft: &mut Draft) {
         .iter()
         .map(|rs| usize::try_from(rs.replicas).unwrap_or(0))
         .sum();
-    let unavailable = not_ready.max(desired.saturating_sub(ready));
-    let budget = restart_budget(ctx).saturating_sub(unavailable);
-    for pod in stale.into_iter().take(budget) {
-        draft.act(Action::EvictPod {
-            name: pod.name.clone(),
-        });
-    }
+    not_ready.max(desired.saturating_sub(ready))
 }
 
 fn restart_budget(ctx: &Ctx) -> usize {
