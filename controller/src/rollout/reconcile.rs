@@ -74,7 +74,8 @@ pub struct Context {
     /// (Rollout uid, action) pairs already logged as not implemented, so each is logged once.
     /// Only logging reads this: no decision depends on it.
     pub reported: Mutex<HashSet<(String, &'static str)>>,
-    /// Rollout uid → passes in a row that failed on an API call, for the backoff.
+    /// Rollout uid → passes in a row that failed on an API call, for the backoff. Cleared by a
+    /// successful pass; a Rollout deleted while failing leaves its few bytes behind.
     pub failures: Mutex<HashMap<String, u32>>,
 }
 
