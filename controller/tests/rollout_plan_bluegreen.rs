@@ -79,6 +79,39 @@ fn preview_first_then_switch_then_stable() {
 }
 
 #[test]
+fn a_switch_whose_status_write_was_lost_is_not_taken_back() {
+    // The pass that switched the active Service to the new pods failed before its status write:
+    // the status still names the old ReplicaSet, the Service selects the new one.
+    let mut obs = updating(json!({}), 3);
+    select(&mut obs, NEW);
+    obs.services.insert(
+        "web-preview".into(),
+        ServiceState {
+            selected_hash: Some(NEW.into()),
+        },
+    );
+    let planned = plan(&obs);
+    assert!(
+        !selects(&planned, "web-active", STABLE) && !selects(&planned, "web-active", NEW),
+        "the active Service is where it should be: {:?}",
+        planned.actions
+    );
+    assert!(
+        !planned
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::Event { reason, .. } if reason == "SwitchService")),
+        "no switch to report: {:?}",
+        planned.actions
+    );
+    let status = planned.status.expect("status");
+    assert_eq!(
+        status.blue_green.and_then(|b| b.active_selector).as_deref(),
+        Some(NEW)
+    );
+}
+
+#[test]
 fn preview_replica_count_then_full_size_before_the_switch() {
     let obs = updating(json!({"previewReplicaCount": 1}), 0);
     assert_eq!(scales(&plan(&obs)), vec![("web-new2".to_string(), 1)]);

@@ -6,7 +6,10 @@ use linnet_crds::rollout::{TrafficWeights, WeightDestination};
 use super::context::{Ctx, Draft};
 use super::{Action, EventType, RouterWeights};
 
-/// Points `service` at the ReplicaSet with `hash`, unless it already selects it.
+/// Points `service` at the ReplicaSet with `hash`, unless it already selects it. A later call
+/// for the same Service in one plan replaces an earlier one: where the plan leaves the Service is
+/// what its status records, so a switch the plan then takes back must not be sent (a Service
+/// switched by a pass whose status write was lost would otherwise be switched back).
 pub(super) fn select(ctx: &Ctx, draft: &mut Draft, service: Option<&String>, hash: Option<&str>) {
     let (Some(service), Some(hash)) = (service, hash) else {
         return;
@@ -16,6 +19,18 @@ pub(super) fn select(ctx: &Ctx, draft: &mut Draft, service: Option<&String>, has
         .services
         .get(service)
         .and_then(|s| s.selected_hash.as_deref());
+    let earlier = draft
+        .actions
+        .iter()
+        .position(|a| matches!(a, Action::SetServiceSelector { service: s, .. } if s == service));
+    if let Some(at) = earlier
+        && let Action::SetServiceSelector { hash: taken_back, .. } = draft.actions.remove(at)
+    {
+        let message = switch_message(service, current, &taken_back);
+        draft
+            .actions
+            .retain(|a| !matches!(a, Action::Event { message: m, .. } if *m == message));
+    }
     if current == Some(hash) {
         return;
     }
@@ -23,11 +38,18 @@ pub(super) fn select(ctx: &Ctx, draft: &mut Draft, service: Option<&String>, has
         service: service.clone(),
         hash: hash.to_string(),
     });
-    let message = format!(
+    draft.event(
+        EventType::Normal,
+        "SwitchService",
+        switch_message(service, current, hash),
+    );
+}
+
+fn switch_message(service: &str, current: Option<&str>, hash: &str) -> String {
+    format!(
         "Switched selector for service '{service}' from '{}' to '{hash}'",
         current.unwrap_or_default()
-    );
-    draft.event(EventType::Normal, "SwitchService", message);
+    )
 }
 
 /// Sets the router to send `canary` of `max_weight` to the canary and the rest to stable,
