@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
@@ -29,7 +30,11 @@ use crate::rollout::observe::service_names;
 use crate::rollout::reconcile::{Context, pass};
 use crate::rollout::route::watch::wake_on_route_changes;
 use crate::rollout::runner::{self, owning_rollouts};
-use crate::wakes::{on_own_task, settled_objects};
+use crate::wakes::{on_own_task, resync, settled_objects};
+
+/// Every Rollout is looked at this often even when nothing wakes it (Argo Rollouts' default
+/// resync period), so that a state no event wakes again does not stay.
+const RESYNC: Duration = Duration::from_secs(15 * 60);
 
 /// Label that assigns an object to one controller instance, as in Argo Rollouts.
 pub const INSTANCE_ID_LABEL: &str = "argo-rollouts.argoproj.io/controller-instance-id";
@@ -195,6 +200,7 @@ pub async fn run_until(
         }))
         .boxed(),
         woken.boxed(),
+        resync(store.clone(), RESYNC).boxed(),
     ]);
     let running = runner::run(triggers, store, move |rollout| pass(rollout, context.clone()));
     // Stopping mid-reconcile is safe: every pass is idempotent and status is the only memory.

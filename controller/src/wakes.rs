@@ -1,5 +1,6 @@
 //! How watches wake reconcilers: each object only once the cache that the same events fill
-//! holds it, with the watch polled on a task of its own.
+//! holds it, with the watch polled on a task of its own; and the periodic resync that wakes
+//! every object now and then, whatever a missed wake would have left.
 //!
 //! kube-runtime's `applied_objects` and `touched_objects` yield each object of a relist as it
 //! arrives, while a reflector store (and the Rollout controller's object caches) swap a relist
@@ -7,7 +8,11 @@
 //! found nothing to do and never looked again: a change made while the watch was down (a
 //! dropped watch that resumed too late, 410 Gone) was lost until the next change.
 
+use std::time::Duration;
+
 use futures::{Stream, StreamExt};
+use kube::Resource;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::Event;
 use tokio::task::AbortHandle;
 
@@ -57,6 +62,25 @@ impl Drop for StopOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// Every object in `store`, once per `period` (the first time one period from now), so that
+/// a state no event would ever wake again (a lost wake, a bug) is looked at within `period`.
+pub fn resync<K>(store: Store<K>, period: Duration) -> impl Stream<Item = ObjectRef<K>>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    futures::stream::unfold(store, move |store| async move {
+        tokio::time::sleep(period).await;
+        let all: Vec<ObjectRef<K>> = store
+            .state()
+            .iter()
+            .map(|o| ObjectRef::from_obj(o.as_ref()))
+            .collect();
+        Some((futures::stream::iter(all), store))
+    })
+    .flatten()
 }
 
 #[cfg(test)]
@@ -138,5 +162,39 @@ mod tests {
             assert!(tokio::time::Instant::now() < deadline, "the task kept running");
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
+    }
+
+    #[tokio::test]
+    async fn a_resync_names_every_stored_object_once_per_period() {
+        let (store, mut writer) = reflector::store::<ConfigMap>();
+        writer.apply_watcher_event(&Event::Init);
+        writer.apply_watcher_event(&Event::InitApply(config_map("a", "1")));
+        writer.apply_watcher_event(&Event::InitApply(config_map("b", "1")));
+        writer.apply_watcher_event(&Event::InitDone);
+        let period = std::time::Duration::from_millis(40);
+        let started = tokio::time::Instant::now();
+        let mut named = Box::pin(resync(store, period));
+        let mut rounds = Vec::new();
+        for _ in 0..2 {
+            let mut round = Vec::new();
+            for _ in 0..2 {
+                let next = named.next().await;
+                round.extend(next.map(|r| r.name));
+            }
+            round.sort();
+            rounds.push((round, started.elapsed()));
+        }
+        assert_eq!(rounds[0].0, ["a", "b"]);
+        assert_eq!(rounds[1].0, ["a", "b"]);
+        assert!(
+            rounds[0].1 >= period,
+            "the first round came early: {:?}",
+            rounds[0].1
+        );
+        assert!(
+            rounds[1].1 >= 2 * period,
+            "the second round came early: {:?}",
+            rounds[1].1
+        );
     }
 }
