@@ -3,6 +3,7 @@
 
 pub mod analysis_run;
 pub mod application;
+pub mod events;
 pub mod leader;
 pub mod render;
 pub mod rollout;

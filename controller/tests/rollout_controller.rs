@@ -271,3 +271,61 @@ async fn the_controller_returns_when_its_shutdown_completes() {
         "the controller did not return within 5 s of its shutdown: {stopped:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_event_is_counted_in_the_series_of_the_first() {
+    use k8s_openapi::api::core::v1::ObjectReference;
+    use kube::runtime::events::{Event as Note, EventType, Reporter};
+    use linnet_controller::events::Recorder;
+
+    let world = rollout_world::given_a_cluster("event-series").await;
+    let recorder = Recorder::new(world.client.clone(), Reporter::from("linnet".to_string()));
+    let regarding = ObjectReference {
+        api_version: Some("argoproj.io/v1alpha1".into()),
+        kind: Some("Rollout".into()),
+        namespace: Some("event-series".into()),
+        name: Some("web".into()),
+        uid: Some("web-uid".into()),
+        ..ObjectReference::default()
+    };
+    let note = |reason: &str| Note {
+        type_: EventType::Normal,
+        reason: reason.into(),
+        note: Some(format!("{reason} happened")),
+        action: "Reconcile".into(),
+        secondary: None,
+    };
+    for reason in ["Scaled", "Scaled", "Scaled", "Switched"] {
+        recorder
+            .publish(&note(reason), &regarding)
+            .await
+            .unwrap_or_else(|e| panic!("cannot record {reason}: {e}"));
+    }
+    let events: Api<Event> = Api::namespaced(world.client.clone(), "event-series");
+    let listed = events
+        .list(&ListParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("cannot list Events: {e}"));
+    let mut seen: Vec<(String, Option<i32>, String)> = listed
+        .items
+        .iter()
+        .map(|e| {
+            (
+                e.reason.clone().unwrap_or_default(),
+                e.series.as_ref().map(|s| s.count),
+                e.reporting_controller.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("Scaled".to_string(), Some(3), "linnet".to_string()),
+            ("Switched".to_string(), None, "linnet".to_string()),
+        ]
+    );
+    let scaled = listed.items.iter().find(|e| e.reason.as_deref() == Some("Scaled"));
+    let regarding_name = scaled.and_then(|e| e.regarding.as_ref()).and_then(|r| r.name.clone());
+    assert_eq!(regarding_name.as_deref(), Some("web"));
+}

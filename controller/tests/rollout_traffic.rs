@@ -842,7 +842,8 @@ fn version_of(object: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applying_the_same_weight_twice_writes_each_route_object_once() {
-    use kube::runtime::events::{Recorder, Reporter};
+    use kube::runtime::events::Reporter;
+    use linnet_controller::events::Recorder;
     use linnet_controller::rollout::execute::Executor;
     use linnet_controller::rollout::objects::pod_template_hash;
     use linnet_controller::rollout::plan::Action;

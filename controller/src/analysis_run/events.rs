@@ -3,7 +3,9 @@
 //! `AnalysisRunInconclusive`): Warning for Failed and Error, Normal otherwise.
 
 use kube::Resource;
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::{Event, EventType};
+
+use crate::events::Recorder;
 use linnet_crds::analysis::{AnalysisPhase, AnalysisRun};
 use tracing::warn;
 

@@ -32,7 +32,9 @@ use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use kube::api::{Api, ListParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
+
+use crate::events::Recorder;
 use kube::runtime::watcher;
 use linnet_analysis::providers::job::RUN_UID_LABEL;
 use linnet_analysis::providers::{MeasureContext, Providers};

@@ -3,7 +3,9 @@
 //! released, and Events. It decides nothing; failures are handed back to the planner to record.
 
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams, PropagationPolicy};
-use kube::runtime::events::{Event, EventType as KubeEventType, Recorder};
+use kube::runtime::events::{Event, EventType as KubeEventType};
+
+use crate::events::Recorder;
 use kube::{Resource, ResourceExt};
 use linnet_crds::application::Application;
 use serde_json::{Value, json};

@@ -8,7 +8,6 @@ use std::time::Duration;
 use jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action as Requeue;
-use kube::runtime::events::Recorder;
 use kube::{Client, ResourceExt};
 use linnet_crds::application::Application;
 use linnet_crds::application::codes::OperationPhase;
@@ -22,6 +21,7 @@ use super::operation;
 use super::plan::{self, PlanInputs};
 use super::settings;
 use super::{clusters, rules, webhook};
+use crate::events::Recorder;
 use crate::sync::tracking::{Tracking, TrackingMethod};
 
 /// Backoff after a failed API call.

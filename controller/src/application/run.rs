@@ -14,7 +14,9 @@ use futures::StreamExt;
 use futures::future::join_all;
 use kube::runtime::PredicateConfig;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
+
+use crate::events::Recorder;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client};
 use linnet_crds::application::Application;

@@ -5,7 +5,9 @@
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{ObjectReference, Service};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
-use kube::runtime::events::{Event, EventType as KubeEventType, Recorder};
+use kube::runtime::events::{Event, EventType as KubeEventType};
+
+use crate::events::Recorder;
 use kube::{Client, Resource, ResourceExt};
 use linnet_crds::analysis::AnalysisRun;
 use linnet_crds::rollout::{Rollout, RolloutStatus};

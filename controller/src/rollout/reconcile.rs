@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use kube::runtime::events::Recorder;
 use kube::{Client, Resource, ResourceExt};
 use linnet_crds::rollout::Rollout;
 use tracing::{debug, warn};
@@ -17,6 +16,7 @@ use super::objects::ObjectError;
 use super::observe::cache::Caches;
 use super::observe::{fresh_rollout, observe};
 use super::plan::{self, Action, EventType};
+use crate::events::Recorder;
 
 /// How long to wait before looking again at a Rollout that asks for something not implemented.
 const NOT_IMPLEMENTED_RETRY: Duration = Duration::from_secs(300);
