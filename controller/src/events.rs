@@ -184,7 +184,13 @@ mod tests {
             event_type: "Normal",
             action: String::new(),
             reason: reason.to_string(),
-            regarding: [None, Some("Rollout".into()), Some("ns".into()), Some("web".into()), None],
+            regarding: [
+                None,
+                Some("Rollout".into()),
+                Some("ns".into()),
+                Some("web".into()),
+                None,
+            ],
             related: None,
         }
     }

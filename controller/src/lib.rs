@@ -5,6 +5,7 @@ pub mod analysis_run;
 pub mod application;
 pub mod events;
 pub mod leader;
+pub mod lean;
 pub mod render;
 pub mod rollout;
 pub mod run;

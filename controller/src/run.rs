@@ -24,6 +24,7 @@ use linnet_crds::analysis::AnalysisRun;
 use linnet_crds::rollout::Rollout;
 use tracing::{info, warn};
 
+use crate::lean::{Lean, unwrap_event};
 use crate::rollout::objects::POD_TEMPLATE_HASH_LABEL;
 use crate::rollout::observe::cache::{
     Caches, cached_watch, strip_analysis_run, strip_replica_set, strip_rollout, strip_service,
@@ -84,25 +85,12 @@ pub async fn run_until(
     {
         return Err(Error::InvalidInstanceId(id.clone()));
     }
-    let (rollouts, replica_sets, services, analysis_runs): (
-        Api<Rollout>,
-        Api<ReplicaSet>,
-        Api<Service>,
-        Api<AnalysisRun>,
-    ) = match &opts.namespace {
-        Some(ns) => (
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client.clone(), ns),
-        ),
-        None => (
-            Api::all(client.clone()),
-            Api::all(client.clone()),
-            Api::all(client.clone()),
-            Api::all(client.clone()),
-        ),
-    };
+    // Watched objects are decoded without their managedFields (see `lean`).
+    let namespace = opts.namespace.as_deref();
+    let rollouts: Api<Lean<Rollout>> = scoped_api(&client, namespace);
+    let replica_sets: Api<Lean<ReplicaSet>> = scoped_api(&client, namespace);
+    let services: Api<Lean<Service>> = scoped_api(&client, namespace);
+    let analysis_runs: Api<Lean<AnalysisRun>> = scoped_api(&client, namespace);
     let selector = opts.label_selector();
     info!(namespace = ?opts.namespace, %selector, "starting the Rollout controller");
     let analysis = run_analysis_runs(client.clone(), opts.clone());
@@ -124,6 +112,7 @@ pub async fn run_until(
     let rollout_events = settled_objects(
         watcher(rollouts, watcher::Config::default().labels(&selector))
             .default_backoff()
+            .map(|event| event.map(unwrap_event))
             .modify(strip_rollout)
             .reflect(writer)
             .inspect(move |event| {
@@ -214,6 +203,17 @@ pub async fn run_until(
     }
     info!("the Rollout controller stopped");
     Ok(())
+}
+
+/// An API of `K` in `namespace`, or in all namespaces.
+fn scoped_api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
 }
 
 /// The AnalysisRun controller; when it cannot start (no AnalysisRun CRD, no access) the Rollout

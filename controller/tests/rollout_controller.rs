@@ -325,7 +325,12 @@ async fn a_repeated_event_is_counted_in_the_series_of_the_first() {
             ("Switched".to_string(), None, "linnet".to_string()),
         ]
     );
-    let scaled = listed.items.iter().find(|e| e.reason.as_deref() == Some("Scaled"));
-    let regarding_name = scaled.and_then(|e| e.regarding.as_ref()).and_then(|r| r.name.clone());
+    let scaled = listed
+        .items
+        .iter()
+        .find(|e| e.reason.as_deref() == Some("Scaled"));
+    let regarding_name = scaled
+        .and_then(|e| e.regarding.as_ref())
+        .and_then(|r| r.name.clone());
     assert_eq!(regarding_name.as_deref(), Some("web"));
 }

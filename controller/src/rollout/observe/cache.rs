@@ -7,6 +7,7 @@
 //! the cache shows the same version ([`Caches::record_writes`]). That bookkeeping only decides
 //! where to read from; no decision rests on it, so a restart with it empty is still correct.
 
+use crate::lean::{Lean, unwrap_event};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -218,11 +219,11 @@ impl<K: Resource + Clone> ObjectCache<K> {
     }
 }
 
-/// A watch of `api` that fills `cache` (objects stripped by `strip`) and yields the objects it
+/// A watch of `api` (objects decoded without their managedFields) that fills `cache` (objects stripped by `strip`) and yields the objects it
 /// touches once the cache holds them (a relist's at its end). Errors are logged and retried
 /// with backoff here, so that one failing kind does not hold up the others.
 pub fn cached_watch<K>(
-    api: Api<K>,
+    api: Api<Lean<K>>,
     config: watcher::Config,
     cache: Arc<ObjectCache<K>>,
     strip: fn(&mut K),
@@ -232,6 +233,7 @@ where
 {
     let events = watcher(api, config)
         .default_backoff()
+        .map(|event| event.map(unwrap_event))
         .modify(strip)
         .filter_map(move |event| {
             let event = match event {
