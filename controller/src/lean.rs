@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Resource;
 use kube::runtime::watcher::Event;
 use serde::de::value::BorrowedStrDeserializer;
@@ -40,10 +41,10 @@ impl<K: Resource> Resource for Lean<K> {
     fn plural(dt: &Self::DynamicType) -> Cow<'_, str> {
         K::plural(dt)
     }
-    fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+    fn meta(&self) -> &ObjectMeta {
         self.0.meta()
     }
-    fn meta_mut(&mut self) -> &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
         self.0.meta_mut()
     }
 }

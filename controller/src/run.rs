@@ -15,8 +15,6 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Service;
 use kube::runtime::events::Reporter;
-
-use crate::events::Recorder;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
@@ -24,6 +22,7 @@ use linnet_crds::analysis::AnalysisRun;
 use linnet_crds::rollout::Rollout;
 use tracing::{info, warn};
 
+use crate::events::Recorder;
 use crate::lean::{Lean, unwrap_event};
 use crate::rollout::objects::POD_TEMPLATE_HASH_LABEL;
 use crate::rollout::observe::cache::{

@@ -4,10 +4,10 @@
 
 use kube::Resource;
 use kube::runtime::events::{Event, EventType};
-
-use crate::events::Recorder;
 use linnet_crds::analysis::{AnalysisPhase, AnalysisRun};
 use tracing::warn;
+
+use crate::events::Recorder;
 
 /// The Event a change from `old` to `new` calls for, as (type, reason, note); `None` when the
 /// phase did not change or the run has no phase yet.

@@ -33,14 +33,13 @@ use k8s_openapi::api::batch::v1::Job;
 use kube::api::{Api, ListParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::Reporter;
-
-use crate::events::Recorder;
 use kube::runtime::watcher;
 use linnet_analysis::providers::job::RUN_UID_LABEL;
 use linnet_analysis::providers::{MeasureContext, Providers};
 use linnet_crds::analysis::AnalysisRun;
 use tracing::{info, warn};
 
+use crate::events::Recorder;
 pub use crate::run::ControllerOptions;
 
 /// How soon a reconcile that failed is tried again.

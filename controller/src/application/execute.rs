@@ -4,8 +4,6 @@
 
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams, PropagationPolicy};
 use kube::runtime::events::{Event, EventType as KubeEventType};
-
-use crate::events::Recorder;
 use kube::{Resource, ResourceExt};
 use linnet_crds::application::Application;
 use serde_json::{Value, json};
@@ -16,6 +14,7 @@ use super::merge_patch::merge_patch;
 use super::model::{Action, ActionFailure, DeleteReason, EventType, PlannedEvent};
 use super::plan::Plan;
 use super::settings::{FIELD_MANAGER, REFRESH_ANNOTATION, is_resources_finalizer};
+use crate::events::Recorder;
 
 /// What carrying out a plan's actions did.
 #[derive(Debug, Default)]

@@ -15,8 +15,6 @@ use futures::future::join_all;
 use kube::runtime::PredicateConfig;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::events::Reporter;
-
-use crate::events::Recorder;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client};
 use linnet_crds::application::Application;
@@ -29,6 +27,7 @@ use super::observe::Sources;
 use super::reconcile::{Context, Timing, error_policy, reconcile};
 use super::settings::DEFAULT_CONTROL_PLANE_NAMESPACE;
 use super::webhook;
+use crate::events::Recorder;
 use crate::render::{RenderConfig, Renderer};
 use crate::source::{RepoCache, SourceError};
 use crate::sync::tracking::TrackingMethod;

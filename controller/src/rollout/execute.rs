@@ -6,8 +6,6 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{ObjectReference, Service};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType as KubeEventType};
-
-use crate::events::Recorder;
 use kube::{Client, Resource, ResourceExt};
 use linnet_crds::analysis::AnalysisRun;
 use linnet_crds::rollout::{Rollout, RolloutStatus};
@@ -19,6 +17,7 @@ use super::lean_writes;
 use super::objects::{self, NewReplicaSet, ReplicaSetRole};
 use super::plan::{Action, EventType};
 use super::reconcile::Error;
+use crate::events::Recorder;
 
 /// What the executor writes with, for one Rollout.
 pub struct Executor<'a> {

@@ -7,7 +7,6 @@
 //! the cache shows the same version ([`Caches::record_writes`]). That bookkeeping only decides
 //! where to read from; no decision rests on it, so a restart with it empty is still correct.
 
-use crate::lean::{Lean, unwrap_event};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -25,6 +24,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tracing::debug;
 
+use crate::lean::{Lean, unwrap_event};
 use crate::rollout::neighbours::Neighbourhood;
 use crate::rollout::objects::template_match::{FINGERPRINT_ANNOTATION, template_fingerprint};
 use crate::rollout::plan::Action;
@@ -219,9 +219,10 @@ impl<K: Resource + Clone> ObjectCache<K> {
     }
 }
 
-/// A watch of `api` (objects decoded without their managedFields) that fills `cache` (objects stripped by `strip`) and yields the objects it
-/// touches once the cache holds them (a relist's at its end). Errors are logged and retried
-/// with backoff here, so that one failing kind does not hold up the others.
+/// A watch of `api` (objects decoded without their managedFields) that fills `cache` (objects
+/// stripped by `strip`) and yields the objects it touches once the cache holds them (a
+/// relist's at its end). Errors are logged and retried with backoff here, so that one failing
+/// kind does not hold up the others.
 pub fn cached_watch<K>(
     api: Api<Lean<K>>,
     config: watcher::Config,
