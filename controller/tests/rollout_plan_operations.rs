@@ -276,6 +276,20 @@ fn asked_to_restart(restart_at: Timestamp, pods: usize) -> linnet_controller::ro
     obs
 }
 
+/// Makes every listed pod a replacement created a second after `restart_at`; returns that time.
+fn made_after_restart(
+    obs: &mut linnet_controller::rollout::plan::Observed,
+    restart_at: Timestamp,
+) -> Timestamp {
+    let after = restart_at
+        .checked_add(jiff::SignedDuration::from_secs(1))
+        .expect("time");
+    for pod in &mut obs.pods {
+        pod.created = after;
+    }
+    after
+}
+
 #[test]
 fn restart_evicts_old_pods_within_max_unavailable_then_records_it() {
     let restart_at: Timestamp = t0();
@@ -293,12 +307,7 @@ fn restart_evicts_old_pods_within_max_unavailable_then_records_it() {
         Some(RolloutPhase::Progressing)
     );
     // Every old pod is gone, and the replacements are ready.
-    let after = restart_at
-        .checked_add(jiff::SignedDuration::from_secs(1))
-        .expect("time");
-    for pod in &mut obs.pods {
-        pod.created = after;
-    }
+    made_after_restart(&mut obs, restart_at);
     let done = plan(&obs);
     assert_eq!(status_after(&obs, &done).restarted_at, Some(Time(restart_at)));
 }
@@ -309,12 +318,7 @@ fn restart_is_recorded_only_once_the_last_replacement_is_ready() {
     let mut obs = asked_to_restart(restart_at, 3);
     // The last old pod was just evicted; the two replacements so far are ready.
     obs.pods.pop();
-    let after = restart_at
-        .checked_add(jiff::SignedDuration::from_secs(1))
-        .expect("time");
-    for pod in &mut obs.pods {
-        pod.created = after;
-    }
+    let after = made_after_restart(&mut obs, restart_at);
     let planned = plan(&obs);
     assert_eq!(status_after(&obs, &planned).restarted_at, None);
     // The third replacement is made but not ready yet.
