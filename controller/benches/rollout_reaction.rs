@@ -8,7 +8,9 @@
 //!
 //! Each size gets a fresh in-process sim (API only), the controller running in-process with its
 //! own client, and a stand-in for the ReplicaSet controller that marks replicas ready at once,
-//! so the figures are the controller's reaction plus the API's, not pod start-up. The Rollouts
+//! so the figures are the controller's reaction plus the API's, not pod start-up. The sim (with
+//! the stand-in), the controller and the benchmark's own watches each run on a tokio runtime of
+//! their own, as separate processes would, so that no party's tasks wait in another's queue. The Rollouts
 //! are canaries of 2 replicas with steps `setWeight: 50`, `pause: {}`. Once all are Healthy,
 //! one warm-up update is made and printed but not counted (the first write after the creation
 //! burst runs cold), then samples are taken one at a time, each on another Rollout while the
@@ -45,8 +47,8 @@ use linnet_controller::run::{ControllerOptions, run_until};
 use linnet_crds::rollout::Rollout;
 use rollout_bench::server_side::{self, BENCH_MANAGER};
 use rollout_bench::{
-    NAMESPACE, Shared, Sim, client_for, create_rollouts, ms, quantile, read, replica_sets_of, round_trips,
-    start_sim, until, until_healthy, watch_all, watched_write_round_trips, write_round_trips,
+    NAMESPACE, Shared, Sim, client_at, client_for, create_rollouts, ms, quantile, read, replica_sets_of,
+    round_trips, start_sim, until, until_healthy, watch_all, watched_write_round_trips, write_round_trips,
 };
 use serde_json::json;
 use tokio::sync::oneshot;
@@ -200,6 +202,15 @@ fn main() {
     }
 }
 
+fn named_runtime(name: &str) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("no tokio runtime for the {name}: {e}"))
+}
+
 fn print_size(f: &Figures) {
     println!(
         "{} Rollouts: created and Healthy in {:.1} s; GET round trip p50 {} ms, write {} ms; client-side: template change p50 {} ms p99 {} ms, promote p50 {} ms p99 {} ms; server-side: template change p50 {} ms p99 {} ms, promote p50 {} ms p99 {} ms ({} samples each)",
@@ -228,11 +239,20 @@ fn print_size(f: &Figures) {
 }
 
 async fn measure(size: usize, samples: usize) -> Figures {
-    let mut sim = start_sim().await;
+    // The sim, the controller and the benchmark each run on a runtime of their own, as
+    // separate processes would: one scheduler's queue never holds another's tasks.
+    let sim_runtime = named_runtime("sim");
+    let controller_runtime = named_runtime("controller");
+    let mut sim = sim_runtime
+        .spawn(start_sim())
+        .await
+        .unwrap_or_else(|e| panic!("the sim did not start: {e}"));
+    sim.client = client_for(&sim.sim).await;
     let seen = watch_all(&mut sim);
     let (stop, stopped) = oneshot::channel::<()>();
-    let controller_client = client_for(&sim.sim).await;
-    let controller = tokio::spawn(async move {
+    let kubeconfig = sim.sim.kubeconfig_path().to_path_buf();
+    let controller = controller_runtime.spawn(async move {
+        let controller_client = client_at(&kubeconfig).await;
         let opts = ControllerOptions {
             namespace: Some(NAMESPACE.to_string()),
             instance_id: None,
@@ -278,6 +298,8 @@ async fn measure(size: usize, samples: usize) -> Figures {
     let _ = stop.send(());
     let _ = controller.await;
     drop(sim);
+    sim_runtime.shutdown_background();
+    controller_runtime.shutdown_background();
     Figures {
         size,
         create_seconds,

@@ -46,8 +46,13 @@ impl Drop for Sim {
 
 /// A new client for the sim (its own connection pool).
 pub async fn client_for(sim: &SimHandle) -> Client {
-    let kubeconfig = Kubeconfig::read_from(sim.kubeconfig_path())
-        .unwrap_or_else(|e| panic!("cannot read the sim's kubeconfig: {e}"));
+    client_at(sim.kubeconfig_path()).await
+}
+
+/// A new client from the kubeconfig at `path`.
+pub async fn client_at(path: &std::path::Path) -> Client {
+    let kubeconfig =
+        Kubeconfig::read_from(path).unwrap_or_else(|e| panic!("cannot read the sim's kubeconfig: {e}"));
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
         .unwrap_or_else(|e| panic!("bad kubeconfig: {e}"));
