@@ -1,6 +1,7 @@
 //! The Rollout reconciler: one pass over one Rollout, run by [`super::runner`]. Each pass
 //! observes, plans with the pure planner, applies the actions in order and writes the status
-//! last, then looks again when the plan's next deadline comes.
+//! last (or beside the one action, when that creates the new ReplicaSet), then looks again when
+//! the plan's next deadline comes.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use kube::{Client, Resource, ResourceExt};
-use linnet_crds::rollout::Rollout;
+use linnet_crds::rollout::{Rollout, RolloutStatus};
 use tracing::{debug, warn};
 
 use super::execute::{Executor, action_name, publish};
@@ -131,34 +132,48 @@ async fn reconcile_once(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Opti
     };
     // Events inform; they are recorded after the changes and the status so that recording
     // them does not delay what the cluster does. Those planned after a failed change are not.
-    let mut events = Vec::new();
+    let changes: Vec<(usize, &Action)> = plan
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, action)| !matches!(action, Action::Event { .. }))
+        .collect();
     let mut outcome = Ok(());
-    for action in &plan.actions {
-        if matches!(action, Action::Event { .. }) {
-            events.push(action);
-            continue;
-        }
-        if let Err(error) = executor.apply(action).await {
-            outcome = Err(error);
-            break;
-        }
-    }
-    if outcome.is_ok()
-        && let Some(status) = &plan.status
-    {
-        outcome = match executor.write_status(status).await {
-            Ok(Some(version)) => {
-                ctx.caches.status_written(&uid, version);
-                Ok(())
+    let mut events_until = plan.actions.len();
+    match (changes.as_slice(), &plan.status) {
+        // The status names the new ReplicaSet only by its hash, and a pass that finds that
+        // ReplicaSet missing creates it, so both writes go out at once: whichever lands
+        // alone, the next pass completes the other, and the update is seen a round trip
+        // sooner.
+        ([(index, create @ Action::CreateReplicaSet { .. })], Some(status)) => {
+            let (created, written) = tokio::join!(
+                executor.apply(create),
+                write_status(&ctx, &executor, &uid, status)
+            );
+            if created.is_err() {
+                events_until = *index;
             }
-            Ok(None) => Ok(()),
-            Err(error) => Err(error),
-        };
+            outcome = created.and(written);
+        }
+        _ => {
+            for (index, action) in changes {
+                if let Err(error) = executor.apply(action).await {
+                    outcome = Err(error);
+                    events_until = index;
+                    break;
+                }
+            }
+            if outcome.is_ok()
+                && let Some(status) = &plan.status
+            {
+                outcome = write_status(&ctx, &executor, &uid, status).await;
+            }
+        }
     }
     // Recorded on a task of their own, so that the next pass (a trigger may already wait for
     // this one to end) does not wait for them; recording one never fails (failures are logged).
-    let events: Vec<(EventType, String, String)> = events
-        .into_iter()
+    let events: Vec<(EventType, String, String)> = plan.actions[..events_until]
+        .iter()
         .filter_map(|action| match action {
             Action::Event {
                 event_type,
@@ -185,6 +200,19 @@ async fn reconcile_once(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Opti
         return Err(error);
     }
     Ok(plan.requeue_after)
+}
+
+/// Writes the planned status and remembers the version it was answered with.
+async fn write_status(
+    ctx: &Context,
+    executor: &Executor<'_>,
+    uid: &str,
+    status: &RolloutStatus,
+) -> Result<(), Error> {
+    if let Some(version) = executor.write_status(status).await? {
+        ctx.caches.status_written(uid, version);
+    }
+    Ok(())
 }
 
 /// Logs a not-implemented action once per Rollout and records a Warning Event naming it.
