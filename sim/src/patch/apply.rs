@@ -55,7 +55,11 @@ pub fn server_side_apply(
         &managed.owned_by_others(&id).union(&intent),
     );
 
-    let api_version = applied.get("apiVersion").or_else(|| live.get("apiVersion"));
+    let api_version = applied
+        .get("apiVersion")
+        .or_else(|| live.get("apiVersion"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     managed.put(updated_entry(id, previous, intent, api_version, now));
     managed.write_into(&mut merged);
     Ok(merged)
@@ -117,14 +121,29 @@ pub fn record_update_owned(
     };
     let mut managed = managed_fields_to_keep(old, &mut new);
     managed.release_from_others(&id, &touched);
-    let previous = managed.take(&id);
-    let mut owned = previous
-        .as_ref()
-        .map(|entry| entry.fields().clone())
-        .unwrap_or_default();
-    owned.extend(&touched);
-    owned.remove_all(&removed);
-    managed.put(updated_entry(id, previous, owned, new.get("apiVersion"), now));
+    let api_version = new.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let entry = match managed.take(&id) {
+        // A manager writing again fields it owns already (a controller's status, say) keeps
+        // its entry as stored: reading its fields in full and encoding them again was most
+        // of the cost of such a write.
+        Some(previous)
+            if previous.api_version == api_version
+                && previous.owns_all(&touched)
+                && !previous.owns_any(&removed) =>
+        {
+            previous
+        }
+        previous => {
+            let mut owned = previous
+                .as_ref()
+                .map(|entry| entry.fields().clone())
+                .unwrap_or_default();
+            owned.extend(&touched);
+            owned.remove_all(&removed);
+            updated_entry(id, previous, owned, api_version, now)
+        }
+    };
+    managed.put(entry);
     // Entries nobody's write changed are written back as they were stored.
     managed.write_into(&mut new);
     new
@@ -153,10 +172,10 @@ fn updated_entry(
     id: ManagerId,
     previous: Option<ManagedEntry>,
     fields: FieldSet,
-    api_version: Option<&Value>,
+    api_version: &str,
     now: &str,
 ) -> ManagedEntry {
-    let api_version = api_version.and_then(Value::as_str).unwrap_or_default().to_owned();
+    let api_version = api_version.to_owned();
     match previous {
         Some(previous) if previous.fields() == &fields && previous.api_version == api_version => previous,
         _ => ManagedEntry::new(id, api_version, Some(now.to_owned()), fields),

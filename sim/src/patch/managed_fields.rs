@@ -64,9 +64,21 @@ impl ManagedEntry {
         self.fields.get_or_init(|| self.decode())
     }
 
+    /// Whether the manager owns every one of `paths`, read from the stored JSON when the
+    /// fields were not decoded.
+    pub fn owns_all(&self, paths: &FieldSet) -> bool {
+        match (self.fields.get(), &self.stored) {
+            (None, Some(stored)) => {
+                let encoded = stored.get("fieldsV1").unwrap_or(&Value::Null);
+                paths.iter().all(|path| fields_v1_contains(encoded, path))
+            }
+            _ => paths.iter().all(|path| self.fields().contains(path)),
+        }
+    }
+
     /// Whether the manager owns any of `paths`, read from the stored JSON when the fields
     /// were not decoded.
-    fn owns_any(&self, paths: &FieldSet) -> bool {
+    pub fn owns_any(&self, paths: &FieldSet) -> bool {
         match (self.fields.get(), &self.stored) {
             (None, Some(stored)) => {
                 let encoded = stored.get("fieldsV1").unwrap_or(&Value::Null);

@@ -259,5 +259,18 @@ fn an_update_records_what_the_full_field_sets_give() {
         // Twice in a row: the second write changes nothing and keeps the entries as stored.
         let once = record_update(old, &edited, "m", subresource, "t");
         assert_eq!(record_update(Some(&once), &once, "m", subresource, "t2"), once);
+        // Again by the same manager, mostly changing values of fields it owns already (as a
+        // controller rewrites its status): its entry is kept only when the full sets agree.
+        let mut again = random_json::variant_of(rng, &once);
+        if let (Some(stored), Some(metadata)) = (
+            once.pointer("/metadata/managedFields"),
+            again.get_mut("metadata").and_then(Value::as_object_mut),
+        ) {
+            metadata.insert("managedFields".into(), stored.clone());
+        }
+        assert_eq!(
+            record_update(Some(&once), &again, "m", subresource, "t"),
+            record_update_in_full(Some(&once), &again, "m", subresource)
+        );
     });
 }
