@@ -1,7 +1,7 @@
 //! What happens to a written object before it is stored: unknown-field handling
 //! (`fieldValidation`), defaulting, and the validation rules controllers run into.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::engines;
 use crate::errors::{ApiError, Cause};
@@ -72,6 +72,32 @@ pub fn check_fields(
             })
         }
     }
+}
+
+/// [`check_fields`] for a write that can change only the status: the status alone is looked
+/// at, moved into an object of the same kind and back.
+pub fn check_status_fields(
+    desc: &ResourceDescriptor,
+    object: &mut Value,
+    mode: FieldValidation,
+) -> Result<Vec<String>, ApiError> {
+    let Some(map) = object.as_object_mut() else {
+        return check_fields(desc, object, mode);
+    };
+    let Some(status) = map.remove("status") else {
+        return Ok(Vec::new());
+    };
+    let mut status_alone = json!({
+        "apiVersion": map.get("apiVersion"),
+        "kind": map.get("kind"),
+        "metadata": {},
+        "status": status,
+    });
+    let checked = check_fields(desc, &mut status_alone, mode);
+    if let Some(status) = status_alone.as_object_mut().and_then(|m| m.remove("status")) {
+        map.insert("status".into(), status);
+    }
+    checked
 }
 
 fn typed_unknown_fields(

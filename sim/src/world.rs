@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::admission::{self, FieldValidation};
 use crate::clock::{self, Clock};
@@ -145,12 +145,20 @@ impl World {
         // Entries the server stored are known to be well formed: looking for unknown fields in
         // them again (decoding every manager's field set) was most of a typed check's cost.
         let stored_entries = take_stored_managed_fields(&mut candidate, current);
-        let checked = admission::check_fields(desc, &mut candidate, opts.validation);
+        // The usual status write leaves everything else as stored, and the stored object has
+        // no unknown fields: only the status needs looking at, and the body is the result.
+        let status_only = opts.subresource == Some("status") && only_status_differs(current, &candidate);
+        let checked = if status_only {
+            admission::check_status_fields(desc, &mut candidate, opts.validation)
+        } else {
+            admission::check_fields(desc, &mut candidate, opts.validation)
+        };
         if let Some(entries) = stored_entries {
             meta::meta_mut(&mut candidate).insert("managedFields".into(), entries);
         }
         let warnings = checked?;
         let mut new = match opts.subresource {
+            Some("status") if status_only => candidate,
             Some("status") => with_status_of(current, &candidate),
             _ if desc.status_subresource => with_status_of(&candidate, current),
             _ => candidate,
@@ -390,6 +398,25 @@ fn take_stored_managed_fields(candidate: &mut Value, current: &Value) -> Option<
         return None;
     }
     metadata.remove("managedFields")
+}
+
+/// Whether `candidate` differs from `current` at most in its status and managed fields.
+fn only_status_differs(current: &Value, candidate: &Value) -> bool {
+    let (Some(current), Some(candidate)) = (current.as_object(), candidate.as_object()) else {
+        return false;
+    };
+    same_except(current, candidate, &["status", "metadata"])
+        && match (current.get("metadata"), candidate.get("metadata")) {
+            (Some(Value::Object(a)), Some(Value::Object(b))) => same_except(a, b, &["managedFields"]),
+            (a, b) => a == b,
+        }
+}
+
+/// Whether two objects hold equal members, `skip` aside.
+fn same_except(a: &Map<String, Value>, b: &Map<String, Value>, skip: &[&str]) -> bool {
+    let kept = |key: &&String| !skip.contains(&key.as_str());
+    a.keys().filter(kept).all(|key| b.get(key) == a.get(key))
+        && b.keys().filter(kept).all(|key| a.contains_key(key))
 }
 
 /// `base` with its `status` replaced by that of `status_source` (removed if it has none).

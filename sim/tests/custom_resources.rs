@@ -50,6 +50,56 @@ async fn unknown_fields_are_refused_warned_or_pruned_and_defaults_filled() {
 }
 
 #[tokio::test]
+async fn a_status_write_is_checked_for_unknown_fields_wherever_its_body_has_them() {
+    let t = setup().await;
+    t.post(WIDGETS, widget("s", json!({"replicas": 1}))).await;
+    let merge = "application/merge-patch+json";
+    let status_url = format!("{WIDGETS}/s/status");
+    let in_status = t
+        .patch(
+            &format!("{status_url}?fieldValidation=Strict"),
+            merge,
+            json!({"status": {"replicas": 1, "bogus": 1}}),
+        )
+        .await;
+    assert_eq!(in_status.status, 400, "{}", in_status.text());
+    let message = |answer: &common::Answer| answer.json()["message"].as_str().unwrap_or_default().to_string();
+    assert!(
+        message(&in_status).contains("unknown field \"status.bogus\""),
+        "{}",
+        in_status.text()
+    );
+
+    let warned = t
+        .patch(&status_url, merge, json!({"status": {"replicas": 1, "bogus": 1}}))
+        .await;
+    assert_eq!(warned.status, 200, "{}", warned.text());
+    assert!(
+        warned
+            .header("warning")
+            .is_some_and(|w| w.contains("status.bogus"))
+    );
+    assert_eq!(warned.json()["status"], json!({"replicas": 1}));
+
+    // Outside the status the body is ignored by a status write, but still read as a whole.
+    let in_spec = t
+        .patch(
+            &format!("{status_url}?fieldValidation=Strict"),
+            merge,
+            json!({"spec": {"bogus": 1}, "status": {"replicas": 2}}),
+        )
+        .await;
+    assert_eq!(in_spec.status, 400, "{}", in_spec.text());
+    assert!(
+        message(&in_spec).contains("unknown field \"spec.bogus\""),
+        "{}",
+        in_spec.text()
+    );
+    let stored = t.get(&format!("{WIDGETS}/s")).await.json();
+    assert_eq!(stored["status"], json!({"replicas": 1}));
+}
+
+#[tokio::test]
 async fn status_and_scale_subresources_of_a_crd() {
     let t = setup().await;
     t.post(WIDGETS, widget("w", json!({"replicas": 1}))).await;
