@@ -172,6 +172,15 @@ impl Store {
         object
     }
 
+    /// The event that stored `object`, when it is the newest one: its writer answers with the
+    /// same encoding the watchers get.
+    pub fn newest_event_of(&self, object: &Arc<Value>) -> Option<Arc<WatchEvent>> {
+        self.history
+            .back()
+            .filter(|event| Arc::ptr_eq(&event.object, object))
+            .cloned()
+    }
+
     /// Removes an object, emitting DELETED with its last state (`final_state` when given, e.g.
     /// with the last finalizer gone) stamped at the deletion revision.
     pub fn remove(

@@ -16,7 +16,7 @@ use crate::gc::GcTask;
 use crate::ids::IdGenerator;
 use crate::meta;
 use crate::registry::{Registry, ResourceDescriptor};
-use crate::store::Store;
+use crate::store::{Store, WatchEvent};
 
 /// Everything a write needs to know besides the object.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +36,9 @@ pub struct Written {
     pub object: Arc<Value>,
     pub created: bool,
     pub warnings: Vec<String>,
+    /// The watch event the write made, whose encoding the answer shares; none when nothing
+    /// was stored.
+    pub event: Option<Arc<WatchEvent>>,
 }
 
 #[derive(Debug)]
@@ -111,6 +114,7 @@ impl World {
                 object: Arc::new(object),
                 created: true,
                 warnings,
+                event: None,
             });
         }
         let stored = self.store.write(&desc.id(), object);
@@ -118,6 +122,7 @@ impl World {
             crd::register(&mut self.registry, &stored);
         }
         Ok(Written {
+            event: self.store.newest_event_of(&stored),
             object: stored,
             created: true,
             warnings,
@@ -192,6 +197,7 @@ impl World {
                 object: current.clone(),
                 created: false,
                 warnings,
+                event: None,
             });
         }
         let new = if opts.apply {
@@ -204,6 +210,7 @@ impl World {
                 object: Arc::new(new),
                 created: false,
                 warnings,
+                event: None,
             });
         }
         if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() && !crate::gc::holds_namespace(&new) {
@@ -214,6 +221,7 @@ impl World {
                 object,
                 created: false,
                 warnings,
+                event: None,
             });
         }
         let stored = self.store.write(&desc.id(), new);
@@ -225,6 +233,7 @@ impl World {
             self.settle();
         }
         Ok(Written {
+            event: self.store.newest_event_of(&stored),
             object: stored,
             created: false,
             warnings,

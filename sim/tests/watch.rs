@@ -68,6 +68,30 @@ async fn kube_rs_style_query_with_leading_ampersand_resumes_after_a_version() {
 }
 
 #[tokio::test]
+async fn each_write_is_answered_with_the_object_its_watchers_are_sent() {
+    let t = common::start().await;
+    t.namespace("w").await;
+    let mut stream = t.watch(&format!("{CM}?watch=true")).await;
+    let created = t.post(CM, common::configmap("w", "a", json!({"k": "1"}))).await;
+    let patched = t
+        .patch(
+            &format!("{CM}/a"),
+            "application/merge-patch+json",
+            json!({"data": {"k": "2"}}),
+        )
+        .await;
+    let mut replaced = patched.json();
+    replaced["data"] = json!({"k": "3"});
+    let updated = t.put(&format!("{CM}/a"), replaced).await;
+    let events = stream.drain(SHORT).await;
+    let sent: Vec<serde_json::Value> = events.iter().map(|e| e["object"].clone()).collect();
+    let answered = vec![created.json(), patched.json(), updated.json()];
+    assert_eq!(sent, answered);
+    assert_eq!(answered[2]["data"], json!({"k": "3"}));
+    assert_eq!(t.get(&format!("{CM}/a")).await.json(), answered[2]);
+}
+
+#[tokio::test]
 async fn no_op_writes_emit_no_events() {
     let t = common::start().await;
     t.namespace("w").await;

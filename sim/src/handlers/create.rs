@@ -14,7 +14,7 @@ pub fn handle(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
         .state
         .lock()
         .create(&ctx.desc, ctx.path.namespace.as_deref(), body, opts)?;
-    let mut response = ctx.object_response(201, &written.object);
+    let mut response = ctx.written_response(201, &written);
     http::add_warnings(&mut response, &written.warnings);
     Ok(response)
 }

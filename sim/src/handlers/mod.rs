@@ -21,7 +21,7 @@ use crate::http::{self, Accept, Body, Query};
 use crate::registry::ResourceDescriptor;
 use crate::router::ResourcePath;
 use crate::server::SimState;
-use crate::world::WriteOptions;
+use crate::world::{WriteOptions, Written};
 
 /// Everything a handler needs from the request.
 pub struct Ctx<'a> {
@@ -67,6 +67,16 @@ impl Ctx<'_> {
     }
 
     /// Encodes one object for the response, as metadata only when the client asked for that.
+    /// The answer to a write: the stored object, in the encoding its watchers are sent.
+    pub fn written_response(&self, status: u16, written: &Written) -> Response<Body> {
+        match &written.event {
+            Some(event) if !self.accept.partial_metadata => {
+                http::bytes_response(status, http::JSON, watch::object_json(event))
+            }
+            _ => self.object_response(status, &written.object),
+        }
+    }
+
     pub fn object_response(&self, status: u16, object: &Value) -> Response<Body> {
         if self.accept.partial_metadata {
             http::json_response(status, &partial_metadata(object))

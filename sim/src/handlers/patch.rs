@@ -57,7 +57,7 @@ pub fn handle(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
         }
     };
     let status = if written.created { 201 } else { 200 };
-    let mut response = ctx.object_response(status, &written.object);
+    let mut response = ctx.written_response(status, &written);
     http::add_warnings(&mut response, &written.warnings);
     Ok(response)
 }

@@ -19,7 +19,7 @@ pub fn handle(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
             .ok_or_else(|| ApiError::NotFound(ctx.desc.subject(ctx.name())))?;
         world.replace(&ctx.desc, &current, body, opts)?
     };
-    let mut response = ctx.object_response(200, &written.object);
+    let mut response = ctx.written_response(200, &written);
     http::add_warnings(&mut response, &written.warnings);
     Ok(response)
 }

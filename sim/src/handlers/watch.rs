@@ -94,11 +94,26 @@ impl Filter {
     }
 }
 
+/// The JSON of the object `event` stored, cut from the watch line every watcher of the full
+/// object is sent, so that the writer's answer and the watchers share one encoding.
+pub fn object_json(event: &WatchEvent) -> Bytes {
+    let event_type = event.event_type;
+    let line = event.encoded[event_type.slot()]
+        .get_or_init(|| encode_line(event_type.as_str(), &event.object, false))
+        .clone();
+    let start = LINE_START.len() + event_type.as_str().len() + LINE_OBJECT.len();
+    line.slice(start..line.len().saturating_sub(LINE_END.len()).max(start))
+}
+
+const LINE_START: &[u8] = b"{\"type\":\"";
+const LINE_OBJECT: &[u8] = b"\",\"object\":";
+const LINE_END: &[u8] = b"}\n";
+
 fn encode_line(event_type: &str, object: &Value, partial: bool) -> Bytes {
     let mut line = Vec::with_capacity(512);
-    line.extend_from_slice(b"{\"type\":\"");
+    line.extend_from_slice(LINE_START);
     line.extend_from_slice(event_type.as_bytes());
-    line.extend_from_slice(b"\",\"object\":");
+    line.extend_from_slice(LINE_OBJECT);
     let written = if partial {
         serde_json::to_writer(&mut line, &super::partial_metadata(object))
     } else {
@@ -107,7 +122,7 @@ fn encode_line(event_type: &str, object: &Value, partial: bool) -> Bytes {
     if written.is_err() {
         line.extend_from_slice(b"null");
     }
-    line.extend_from_slice(b"}\n");
+    line.extend_from_slice(LINE_END);
     Bytes::from(line)
 }
 
