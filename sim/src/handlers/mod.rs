@@ -66,7 +66,6 @@ impl Ctx<'_> {
         })
     }
 
-    /// Encodes one object for the response, as metadata only when the client asked for that.
     /// The answer to a write: the stored object, in the encoding its watchers are sent.
     pub fn written_response(&self, status: u16, written: &Written) -> Response<Body> {
         match &written.event {
@@ -77,6 +76,7 @@ impl Ctx<'_> {
         }
     }
 
+    /// Encodes one object for the response, as metadata only when the client asked for that.
     pub fn object_response(&self, status: u16, object: &Value) -> Response<Body> {
         if self.accept.partial_metadata {
             http::json_response(status, &partial_metadata(object))

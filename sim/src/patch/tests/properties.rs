@@ -231,6 +231,16 @@ fn record_update_in_full(
     result
 }
 
+/// Gives `edited` the managed fields `stored` has, as the API server passes them to a write.
+fn carry_managed_fields(stored: &Value, edited: &mut Value) {
+    if let (Some(entries), Some(metadata)) = (
+        stored.pointer("/metadata/managedFields"),
+        edited.get_mut("metadata").and_then(Value::as_object_mut),
+    ) {
+        metadata.insert("managedFields".into(), entries.clone());
+    }
+}
+
 #[test]
 fn an_update_records_what_the_full_field_sets_give() {
     for_each_case(|rng| {
@@ -242,13 +252,8 @@ fn an_update_records_what_the_full_field_sets_give() {
             random_json::document(rng)
         };
         // Mostly as the API server sends an update: with the stored entries.
-        if rng.chance(80)
-            && let (Some(stored), Some(metadata)) = (
-                doc.pointer("/metadata/managedFields"),
-                edited.get_mut("metadata").and_then(Value::as_object_mut),
-            )
-        {
-            metadata.insert("managedFields".into(), stored.clone());
+        if rng.chance(80) {
+            carry_managed_fields(&doc, &mut edited);
         }
         let subresource = rng.chance(30).then_some("status");
         let old = rng.chance(90).then_some(&doc);
@@ -262,12 +267,7 @@ fn an_update_records_what_the_full_field_sets_give() {
         // Again by the same manager, mostly changing values of fields it owns already (as a
         // controller rewrites its status): its entry is kept only when the full sets agree.
         let mut again = random_json::variant_of(rng, &once);
-        if let (Some(stored), Some(metadata)) = (
-            once.pointer("/metadata/managedFields"),
-            again.get_mut("metadata").and_then(Value::as_object_mut),
-        ) {
-            metadata.insert("managedFields".into(), stored.clone());
-        }
+        carry_managed_fields(&once, &mut again);
         assert_eq!(
             record_update(Some(&once), &again, "m", subresource, "t"),
             record_update_in_full(Some(&once), &again, "m", subresource)
