@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 
 use serde_json::{Map, Value};
 
-use super::fields_v1::{FieldSet, fields_v1_contains};
+use super::fields_v1::{FieldSet, PathElement, fields_v1_contains};
 
 /// How a manager wrote its fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -64,27 +64,22 @@ impl ManagedEntry {
         self.fields.get_or_init(|| self.decode())
     }
 
-    /// Whether the manager owns every one of `paths`, read from the stored JSON when the
-    /// fields were not decoded.
+    /// Whether the manager owns every one of `paths`.
     pub fn owns_all(&self, paths: &FieldSet) -> bool {
-        match (self.fields.get(), &self.stored) {
-            (None, Some(stored)) => {
-                let encoded = stored.get("fieldsV1").unwrap_or(&Value::Null);
-                paths.iter().all(|path| fields_v1_contains(encoded, path))
-            }
-            _ => paths.iter().all(|path| self.fields().contains(path)),
-        }
+        paths.iter().all(|path| self.owns(path))
     }
 
-    /// Whether the manager owns any of `paths`, read from the stored JSON when the fields
-    /// were not decoded.
+    /// Whether the manager owns any of `paths`.
     pub fn owns_any(&self, paths: &FieldSet) -> bool {
+        paths.iter().any(|path| self.owns(path))
+    }
+
+    /// Whether the manager owns `path`, read from the stored JSON when the fields were not
+    /// decoded.
+    fn owns(&self, path: &[PathElement]) -> bool {
         match (self.fields.get(), &self.stored) {
-            (None, Some(stored)) => {
-                let encoded = stored.get("fieldsV1").unwrap_or(&Value::Null);
-                paths.iter().any(|path| fields_v1_contains(encoded, path))
-            }
-            _ => paths.iter().any(|path| self.fields().contains(path)),
+            (None, Some(stored)) => fields_v1_contains(stored.get("fieldsV1").unwrap_or(&Value::Null), path),
+            _ => self.fields().contains(path),
         }
     }
 
