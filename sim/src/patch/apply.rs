@@ -123,25 +123,10 @@ pub fn record_update_owned(
     managed.release_from_others(&id, &touched);
     let api_version = new.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
     let entry = match managed.take(&id) {
-        // A manager writing again fields it owns already (a controller's status, say) keeps
-        // its entry as stored: reading its fields in full and encoding them again was most
-        // of the cost of such a write.
-        Some(previous)
-            if previous.api_version == api_version
-                && previous.owns_all(&touched)
-                && !previous.owns_any(&removed) =>
-        {
-            previous
-        }
-        previous => {
-            let mut owned = previous
-                .as_ref()
-                .map(|entry| entry.fields().clone())
-                .unwrap_or_default();
-            owned.extend(&touched);
-            owned.remove_all(&removed);
-            updated_entry(id, previous, owned, api_version, now)
-        }
+        // Edited in place: a controller rewriting its status keeps its entry as stored, or
+        // changes a few paths of it, instead of decoding and encoding all its fields.
+        Some(previous) => previous.updated(&touched, &removed, api_version, now),
+        None => ManagedEntry::new(id, api_version.to_owned(), Some(now.to_owned()), touched),
     };
     managed.put(entry);
     // Entries nobody's write changed are written back as they were stored.

@@ -199,20 +199,57 @@ impl TrieNode {
     }
 }
 
-/// Whether the `FieldsV1` trie `encoded` holds `path`, read without decoding the trie. The
-/// server writes its tries from [`FieldSet::to_fields_v1`], so each element has one spelling.
-pub fn fields_v1_contains(encoded: &Value, path: &[PathElement]) -> bool {
-    let mut node = encoded;
-    for element in path {
-        match node.get(element.encode()) {
-            Some(child) => node = child,
-            None => return false,
-        }
+/// Adds `path` to the `FieldsV1` trie `trie` in place, keeping the form
+/// [`FieldSet::to_fields_v1`] writes; whether it was not there yet. Editing the stored trie
+/// saves decoding a manager's whole set and encoding it again for a change of a few fields.
+pub fn fields_v1_insert(trie: &mut Map<String, Value>, path: &[PathElement]) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
+    let key = first.encode();
+    let Some(child) = trie.get_mut(&key).and_then(Value::as_object_mut) else {
+        let mut child = Map::new();
+        fields_v1_insert(&mut child, rest);
+        trie.insert(key, Value::Object(child));
+        return true;
+    };
+    if rest.is_empty() {
+        // `{}` is a path with nothing below it; one with children is marked by ".".
+        return !child.is_empty() && child.insert(".".into(), Value::Object(Map::new())).is_none();
     }
-    !path.is_empty()
-        && node
-            .as_object()
-            .is_some_and(|children| children.is_empty() || children.contains_key("."))
+    if child.is_empty() {
+        // A path about to get children stays in the set by its ".".
+        child.insert(".".into(), Value::Object(Map::new()));
+    }
+    fields_v1_insert(child, rest)
+}
+
+/// Removes `path` from the `FieldsV1` trie `trie` in place (the paths below it stay), keeping
+/// the form [`FieldSet::to_fields_v1`] writes; whether it was there.
+pub fn fields_v1_remove(trie: &mut Map<String, Value>, path: &[PathElement]) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
+    let key = first.encode();
+    let Some(child) = trie.get_mut(&key).and_then(Value::as_object_mut) else {
+        return false;
+    };
+    let removed = if rest.is_empty() {
+        child.is_empty() || child.remove(".").is_some()
+    } else {
+        fields_v1_remove(child, rest)
+    };
+    if !removed {
+        return false;
+    }
+    if child.is_empty() {
+        // Nothing is left below a path that was not in the set itself.
+        trie.remove(&key);
+    } else if child.len() == 1 && child.contains_key(".") {
+        // A path in the set with no children left is written `{}`.
+        child.clear();
+    }
+    true
 }
 
 fn decode_node(encoded: &Value, path: &mut FieldPath, set: &mut FieldSet) -> Result<(), String> {

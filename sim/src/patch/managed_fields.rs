@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 
 use serde_json::{Map, Value};
 
-use super::fields_v1::{FieldSet, PathElement, fields_v1_contains};
+use super::fields_v1::{FieldSet, fields_v1_insert, fields_v1_remove};
 
 /// How a manager wrote its fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -64,35 +64,62 @@ impl ManagedEntry {
         self.fields.get_or_init(|| self.decode())
     }
 
-    /// Whether the manager owns every one of `paths`.
-    pub fn owns_all(&self, paths: &FieldSet) -> bool {
-        paths.iter().all(|path| self.owns(path))
-    }
-
-    /// Whether the manager owns any of `paths`.
-    pub fn owns_any(&self, paths: &FieldSet) -> bool {
-        paths.iter().any(|path| self.owns(path))
-    }
-
-    /// Whether the manager owns `path`, read from the stored JSON when the fields were not
-    /// decoded.
-    fn owns(&self, path: &[PathElement]) -> bool {
-        match (self.fields.get(), &self.stored) {
-            (None, Some(stored)) => fields_v1_contains(stored.get("fieldsV1").unwrap_or(&Value::Null), path),
-            _ => self.fields().contains(path),
-        }
-    }
-
     /// Removes `paths` from the manager's fields; whether any was there.
     fn remove_all(&mut self, paths: &FieldSet) -> bool {
-        if !self.owns_any(paths) {
-            return false;
+        self.edit(&FieldSet::new(), paths)
+    }
+
+    /// The entry after a write by its manager that set `added` and removed `removed`: its
+    /// time and apiVersion move only when its fields change or it writes another apiVersion,
+    /// so that a write changing nothing leaves the object as it was.
+    pub fn updated(
+        mut self,
+        added: &FieldSet,
+        removed: &FieldSet,
+        api_version: &str,
+        now: &str,
+    ) -> ManagedEntry {
+        if self.edit(added, removed) || self.api_version != api_version {
+            self.api_version = api_version.to_owned();
+            self.time = Some(now.to_owned());
+            if let Some(Value::Object(stored)) = &mut self.stored {
+                stored.insert("apiVersion".into(), api_version.into());
+                stored.insert("time".into(), now.into());
+            }
+        }
+        self
+    }
+
+    /// Adds `added` to the fields and takes `removed` out; whether that changed them. Fields
+    /// never decoded are edited in the stored trie, so the entry is not decoded and encoded
+    /// again for a write of a few fields.
+    fn edit(&mut self, added: &FieldSet, removed: &FieldSet) -> bool {
+        if self.fields.get().is_none()
+            && let Some(trie) = self.stored.as_mut().and_then(stored_trie)
+        {
+            let mut changed = false;
+            for path in added.iter() {
+                changed |= fields_v1_insert(trie, path);
+            }
+            for path in removed.iter() {
+                changed |= fields_v1_remove(trie, path);
+            }
+            return changed;
         }
         let mut fields = self.fields.take().unwrap_or_else(|| self.decode());
-        fields.remove_all(paths);
+        let mut changed = false;
+        for path in added.iter() {
+            if !fields.contains(path) {
+                fields.insert(path.clone());
+                changed = true;
+            }
+        }
+        changed |= fields.remove_all(removed);
         self.fields = OnceCell::from(fields);
-        self.stored = None;
-        true
+        if changed {
+            self.stored = None;
+        }
+        changed
     }
 
     fn is_empty(&self) -> bool {
@@ -248,6 +275,12 @@ impl ManagedFields {
             metadata.insert("managedFields".into(), Value::Array(encoded));
         }
     }
+}
+
+/// The `fieldsV1` trie of a stored entry, to edit in place; `None` when it is not an object
+/// (the server wrote it, so that does not happen).
+fn stored_trie(entry: &mut Value) -> Option<&mut Map<String, Value>> {
+    entry.get_mut("fieldsV1").and_then(Value::as_object_mut)
 }
 
 /// An entry's header, its fields left encoded in the stored JSON it keeps.

@@ -6,10 +6,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use serde_json::{Value, json};
 
 use crate::patch::field_walk::{changed_fields, fields_of, value_changed};
+use crate::patch::fields_v1::{fields_v1_insert, fields_v1_remove};
 use crate::patch::managed_fields::{ManagedEntry, ManagedFields, ManagerId, Operation};
 use crate::patch::random_json::{self, Rng};
 use crate::patch::{
-    FieldSet, json_patch, merge_patch, record_update, server_side_apply, strategic_merge_patch,
+    FieldPath, FieldSet, json_patch, merge_patch, path_string, record_update, server_side_apply,
+    strategic_merge_patch,
 };
 use crate::structural::{apply_defaults, prune};
 
@@ -120,6 +122,42 @@ fn fields_v1_encoding_round_trips() {
             FieldSet::from_fields_v1(&fields.to_fields_v1()).ok(),
             Some(fields)
         );
+    });
+}
+
+#[test]
+fn editing_an_encoded_set_in_place_gives_the_set_edited_and_encoded() {
+    for_each_case(|rng| {
+        let mut set = fields_of(&random_json::document(rng));
+        // Paths to add and remove: some from the set, some from elsewhere, some below both.
+        let elsewhere = fields_of(&random_json::document(rng));
+        let candidates: Vec<FieldPath> = set.iter().chain(elsewhere.iter()).cloned().collect();
+        let mut trie = match set.to_fields_v1() {
+            Value::Object(trie) => trie,
+            other => panic!("a set encodes as an object, not {other}"),
+        };
+        for _ in 0..rng.below(8) {
+            if candidates.is_empty() {
+                break;
+            }
+            let path = rng.pick(&candidates).clone();
+            let (expected, edited) = if rng.chance(50) {
+                let absent = !set.contains(&path);
+                set.insert(path.clone());
+                (absent, fields_v1_insert(&mut trie, &path))
+            } else {
+                let present = set.contains(&path);
+                set.remove_all(&[path.clone()].into_iter().collect());
+                (present, fields_v1_remove(&mut trie, &path))
+            };
+            assert_eq!(edited, expected, "whether {} changed the set", path_string(&path));
+            assert_eq!(
+                Value::Object(trie.clone()),
+                set.to_fields_v1(),
+                "after {}",
+                path_string(&path)
+            );
+        }
     });
 }
 
