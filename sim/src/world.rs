@@ -73,9 +73,20 @@ impl World {
         body: Value,
         opts: WriteOptions<'_>,
     ) -> Result<Written, ApiError> {
-        let mut object = prepare_body(desc, body)?;
+        let admitted = admit_new(desc, body, opts.validation)?;
+        self.create_admitted(desc, url_namespace, admitted, opts)
+    }
+
+    /// [`World::create`] of a body [`admit_new`] accepted.
+    pub fn create_admitted(
+        &mut self,
+        desc: &ResourceDescriptor,
+        url_namespace: Option<&str>,
+        admitted: Admitted,
+        opts: WriteOptions<'_>,
+    ) -> Result<Written, ApiError> {
+        let Admitted { mut object, warnings } = admitted;
         let namespace = self.resolve_namespace(desc, url_namespace, &mut object)?;
-        let warnings = admission::check_fields(desc, &mut object, opts.validation)?;
         let name = self.assign_name(desc, &namespace, &mut object)?;
         meta::validate_name(&name, desc.is_namespace(), &desc.subject(&name))?;
         if desc.namespaced {
@@ -331,6 +342,25 @@ impl World {
 }
 
 /// The 409 a stale resourceVersion gets.
+/// A body to create, checked as far as it can be without the world.
+pub struct Admitted {
+    object: Value,
+    warnings: Vec<String>,
+}
+
+/// What a create checks of its body alone: its type, and its fields against the schema (the
+/// apiserver decodes a body before anything else). It needs no lock, so the create handler
+/// runs it before taking the world's: a typed check is a third of a ReplicaSet create.
+pub fn admit_new(
+    desc: &ResourceDescriptor,
+    body: Value,
+    validation: FieldValidation,
+) -> Result<Admitted, ApiError> {
+    let mut object = prepare_body(desc, body)?;
+    let warnings = admission::check_fields(desc, &mut object, validation)?;
+    Ok(Admitted { object, warnings })
+}
+
 pub fn conflict(subject: Box<Subject>) -> ApiError {
     ApiError::Conflict {
         subject,

@@ -9,7 +9,9 @@
 
 use serde_json::{Map, Value};
 
-use super::field_walk::{changed_fields, fields_of, list_elements, remove_at, root_shape, value_changed};
+use super::field_walk::{
+    changed_fields, fields_of, fields_v1_of, list_elements, remove_at, root_shape, value_changed,
+};
 use super::fields_v1::{FieldSet, PathElement, path_string};
 use super::managed_fields::{ManagedEntry, ManagedFields, ManagerId, Operation};
 use super::merge_keys::{ListKind, Shape};
@@ -115,23 +117,40 @@ pub fn record_update_owned(
         operation: Operation::Update,
         subresource: subresource.map(str::to_owned),
     };
+    let api_version = new
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    if old.is_none() && !sends_entries(&new) {
+        // A create's writer owns every field: the trie is built straight from the object.
+        let trie = fields_v1_of(&new);
+        let mut managed = ManagedFields::default();
+        managed.put(ManagedEntry::encoded(id, api_version, now.to_owned(), trie));
+        managed.write_into(&mut new);
+        return new;
+    }
     let (touched, removed) = match old {
         Some(old) => changed_fields(old, &new),
         None => (fields_of(&new), FieldSet::new()),
     };
     let mut managed = managed_fields_to_keep(old, &mut new);
     managed.release_from_others(&id, &touched);
-    let api_version = new.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
     let entry = match managed.take(&id) {
         // Edited in place: a controller rewriting its status keeps its entry as stored, or
         // changes a few paths of it, instead of decoding and encoding all its fields.
-        Some(previous) => previous.updated(&touched, &removed, api_version, now),
-        None => ManagedEntry::new(id, api_version.to_owned(), Some(now.to_owned()), touched),
+        Some(previous) => previous.updated(&touched, &removed, &api_version, now),
+        None => ManagedEntry::new(id, api_version, Some(now.to_owned()), touched),
     };
     managed.put(entry);
     // Entries nobody's write changed are written back as they were stored.
     managed.write_into(&mut new);
     new
+}
+
+/// Whether `object` carries managedFields entries of its own (a client resetting them).
+fn sends_entries(object: &Value) -> bool {
+    matches!(object.pointer("/metadata/managedFields"), Some(Value::Array(entries)) if !entries.is_empty())
 }
 
 /// The managed fields a write starts from: those the client sent, when it sent different ones
@@ -140,7 +159,7 @@ fn managed_fields_to_keep(old: Option<&Value>, new: &mut Value) -> ManagedFields
     let stored = old.and_then(|old| old.pointer("/metadata/managedFields"));
     let sent = new.pointer("/metadata/managedFields");
     let same = sent.is_some() && sent == stored;
-    let reset = matches!(sent, Some(Value::Array(entries)) if !entries.is_empty()) && !same;
+    let reset = sends_entries(new) && !same;
     if reset {
         ManagedFields::sent_in(new)
     } else if same {

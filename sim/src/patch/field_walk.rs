@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::equality::json_equal;
 use super::fields_v1::{FieldPath, FieldSet, PathElement};
@@ -72,6 +72,77 @@ fn walk_member(key: &str, value: &Value, shape: Shape, path: &mut FieldPath, set
         _ => set.insert(path.clone()),
     }
     path.pop();
+}
+
+/// [`fields_of`] as a `FieldsV1` trie, built in the same walk: a create owns every field of
+/// the object, and going through the set of paths first was most of what recording it cost.
+pub(crate) fn fields_v1_of(object: &Value) -> Value {
+    let mut trie = Map::new();
+    if let Value::Object(fields) = object {
+        trie_of_map(fields, root_shape(object), &mut Vec::new(), &mut trie);
+    }
+    Value::Object(trie)
+}
+
+/// Fills `trie` with the fields `fields` (an object of `shape` at `path`) sets.
+fn trie_of_map(
+    fields: &Map<String, Value>,
+    shape: Shape,
+    path: &mut FieldPath,
+    trie: &mut Map<String, Value>,
+) {
+    for (key, value) in fields {
+        if is_never_owned(path, key) {
+            continue;
+        }
+        let element = PathElement::Field(key.to_owned());
+        let mut below = Map::new();
+        path.push(element);
+        match value {
+            Value::Object(children) if !children.is_empty() && !shape.is_atomic_object(key) => {
+                trie_of_map(children, shape.field(key), path, &mut below);
+                // A member whose fields nobody may own is not a field of its own.
+                if below.is_empty() {
+                    path.pop();
+                    continue;
+                }
+            }
+            Value::Array(items) if !items.is_empty() => {
+                trie_of_list(items, shape.field(key), shape.list(key), path, &mut below)
+            }
+            _ => {}
+        }
+        if let Some(element) = path.pop() {
+            trie.insert(element.encode(), Value::Object(below));
+        }
+    }
+}
+
+/// Fills `below` with the items of a list; an atomic list, or one whose items cannot be told
+/// apart, is one field with nothing below it.
+fn trie_of_list(
+    items: &[Value],
+    item_shape: Shape,
+    list: ListKind,
+    path: &mut FieldPath,
+    below: &mut Map<String, Value>,
+) {
+    let Some(elements) = list_elements(items, list) else {
+        return;
+    };
+    for (element, item) in elements {
+        let mut item_fields = Map::new();
+        path.push(element);
+        if let Value::Object(fields) = item {
+            trie_of_map(fields, item_shape, path, &mut item_fields);
+        }
+        if !item_fields.is_empty() {
+            item_fields.insert(".".into(), Value::Object(Map::new()));
+        }
+        if let Some(element) = path.pop() {
+            below.insert(element.encode(), Value::Object(item_fields));
+        }
+    }
 }
 
 /// What a write from `old` to `new` changes, as [`fields_of`] both would tell it: the paths

@@ -139,7 +139,7 @@ impl fmt::Display for PathElement {
 
 impl PathElement {
     /// The element as a `FieldsV1` key.
-    fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         match self {
             PathElement::Field(name) => format!("f:{name}"),
             PathElement::Key(fields) => {

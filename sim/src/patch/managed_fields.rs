@@ -59,6 +59,19 @@ impl ManagedEntry {
         }
     }
 
+    /// An entry whose fields come as a `FieldsV1` trie, kept as given.
+    pub fn encoded(id: ManagerId, api_version: String, time: String, trie: Value) -> ManagedEntry {
+        let mut entry = ManagedEntry {
+            id,
+            api_version,
+            time: Some(time),
+            fields: OnceCell::new(),
+            stored: None,
+        };
+        entry.stored = Some(encode_entry(&entry, trie));
+        entry
+    }
+
     /// The fields this manager owns.
     pub fn fields(&self) -> &FieldSet {
         self.fields.get_or_init(|| self.decode())
@@ -144,7 +157,7 @@ impl ManagedEntry {
     fn into_json(self) -> Value {
         match self.stored {
             Some(stored) => stored,
-            None => encode_entry(&self),
+            None => encode_entry(&self, self.fields().to_fields_v1()),
         }
     }
 }
@@ -316,8 +329,8 @@ fn parse_entry(entry: Value) -> Result<ManagedEntry, String> {
     })
 }
 
-/// One entry in the apiserver's member order.
-fn encode_entry(entry: &ManagedEntry) -> Value {
+/// One entry in the apiserver's member order, its fields being `fields_v1`.
+fn encode_entry(entry: &ManagedEntry, fields_v1: Value) -> Value {
     let mut encoded = Map::new();
     encoded.insert("manager".into(), entry.id.manager.clone().into());
     encoded.insert("operation".into(), entry.id.operation.as_str().into());
@@ -326,7 +339,7 @@ fn encode_entry(entry: &ManagedEntry) -> Value {
         encoded.insert("time".into(), time.clone().into());
     }
     encoded.insert("fieldsType".into(), "FieldsV1".into());
-    encoded.insert("fieldsV1".into(), entry.fields().to_fields_v1());
+    encoded.insert("fieldsV1".into(), fields_v1);
     if let Some(subresource) = &entry.id.subresource {
         encoded.insert("subresource".into(), subresource.clone().into());
     }

@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde_json::{Value, json};
 
-use crate::patch::field_walk::{changed_fields, fields_of, value_changed};
+use crate::patch::field_walk::{changed_fields, fields_of, fields_v1_of, value_changed};
 use crate::patch::fields_v1::{fields_v1_insert, fields_v1_remove};
 use crate::patch::managed_fields::{ManagedEntry, ManagedFields, ManagerId, Operation};
 use crate::patch::random_json::{self, Rng};
@@ -121,6 +121,18 @@ fn fields_v1_encoding_round_trips() {
         assert_eq!(
             FieldSet::from_fields_v1(&fields.to_fields_v1()).ok(),
             Some(fields)
+        );
+    });
+}
+
+#[test]
+fn the_trie_of_an_object_is_its_field_set_encoded() {
+    for_each_case(|rng| {
+        let doc = random_json::document(rng);
+        assert_eq!(
+            fields_v1_of(&doc),
+            fields_of(&doc).to_fields_v1(),
+            "document {doc}"
         );
     });
 }
