@@ -8,6 +8,7 @@
 //! a cache not filled yet is waited for, and a kind whose watch cannot start is listed directly.
 
 pub mod cache;
+pub mod hashes;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use linnet_crds::analysis::{self as crd, AnalysisRun};
 use linnet_crds::rollout::Rollout;
 
 use self::cache::{CacheState, Caches, ObjectCache, WrittenKind, same_version};
+use self::hashes::SpecHashes;
 use super::objects::template_match::running_hash;
 use super::objects::{self, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
 use super::plan::{
@@ -45,20 +47,16 @@ pub async fn observe(
 ) -> Result<Observed, Error> {
     let name = rollout.name_any();
     let namespace = rollout.namespace().unwrap_or_default();
-    let collision_count = rollout.status.as_ref().and_then(|s| s.collision_count);
-    let pod_hash = match &rollout.spec.template {
-        Some(template) => {
-            objects::pod_template_hash(template, collision_count).map_err(|source| Error::Hash {
-                rollout: name.clone(),
-                source,
-            })?
-        }
-        None => String::new(),
-    };
-    let step_hash = objects::step_hash(rollout).map_err(|source| Error::Hash {
-        rollout: name.clone(),
-        source,
-    })?;
+    let SpecHashes {
+        pod: pod_hash,
+        step: step_hash,
+    } = caches
+        .hashes
+        .get_or_compute(rollout, || spec_hashes(rollout))
+        .map_err(|source| Error::Hash {
+            rollout: name.clone(),
+            source,
+        })?;
     let reader = Reader {
         client,
         caches,
@@ -93,6 +91,17 @@ pub async fn observe(
         missing_routes: routers.missing,
         overlapping: caches.neighbours.overlapping(rollout),
     })
+}
+
+/// The Rollout's pod template hash (with its collision count) and step hash.
+fn spec_hashes(rollout: &Rollout) -> Result<SpecHashes, objects::ObjectError> {
+    let collision_count = rollout.status.as_ref().and_then(|s| s.collision_count);
+    let pod = match &rollout.spec.template {
+        Some(template) => objects::pod_template_hash(template, collision_count)?,
+        None => String::new(),
+    };
+    let step = objects::step_hash(rollout)?;
+    Ok(SpecHashes { pod, step })
 }
 
 /// The Rollout as the API has it now, when its last status write may not be in the cache yet;

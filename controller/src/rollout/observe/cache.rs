@@ -27,6 +27,7 @@ use tracing::debug;
 use crate::lean::{Lean, unwrap_event};
 use crate::rollout::neighbours::Neighbourhood;
 use crate::rollout::objects::template_match::{FINGERPRINT_ANNOTATION, template_fingerprint};
+use crate::rollout::observe::hashes::HashMemo;
 use crate::rollout::plan::Action;
 use crate::wakes::settled_objects;
 
@@ -349,6 +350,8 @@ pub struct Caches {
     status_versions: Mutex<HashMap<String, String>>,
     /// The controller's Rollouts by the labels they select and carry, fed by the Rollout watch.
     pub neighbours: Neighbourhood,
+    /// Each Rollout's template and step hashes at its current generation.
+    pub hashes: HashMemo,
 }
 
 impl Caches {
@@ -418,6 +421,8 @@ impl Caches {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         versions.remove(rollout_uid);
+        drop(versions);
+        self.hashes.forget(rollout_uid);
     }
 
     /// Notes the resourceVersion the Rollout's status write was answered with.

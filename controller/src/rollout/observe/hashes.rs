@@ -1,0 +1,152 @@
+//! The template and step hashes of each Rollout, kept per spec generation. Hashing the
+//! template (Go's JSON encoding of the whole pod template) was a third of a pass's
+//! observation, and most passes follow a status or ReplicaSet change with the spec as it was.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use kube::ResourceExt;
+use linnet_crds::rollout::Rollout;
+
+/// Per Rollout uid: the hashes of its spec at one generation and collision count.
+#[derive(Default)]
+pub struct HashMemo {
+    by_uid: Mutex<HashMap<String, Memo>>,
+}
+
+struct Memo {
+    generation: i64,
+    collision_count: Option<i32>,
+    hashes: SpecHashes,
+}
+
+/// The pod template hash (collision count mixed in) and the step hash of a Rollout's spec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecHashes {
+    pub pod: String,
+    pub step: String,
+}
+
+impl HashMemo {
+    /// The Rollout's hashes: as remembered for its generation and collision count, else
+    /// computed by `compute` and remembered. A Rollout without a uid or generation is
+    /// computed every time.
+    pub fn get_or_compute<E>(
+        &self,
+        rollout: &Rollout,
+        compute: impl FnOnce() -> Result<SpecHashes, E>,
+    ) -> Result<SpecHashes, E> {
+        let (Some(uid), Some(generation)) = (rollout.uid(), rollout.metadata.generation) else {
+            return compute();
+        };
+        let collision_count = rollout.status.as_ref().and_then(|s| s.collision_count);
+        let remembered = self
+            .by_uid
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&uid)
+            .filter(|memo| memo.generation == generation && memo.collision_count == collision_count)
+            .map(|memo| memo.hashes.clone());
+        if let Some(hashes) = remembered {
+            return Ok(hashes);
+        }
+        let hashes = compute()?;
+        let memo = Memo {
+            generation,
+            collision_count,
+            hashes: hashes.clone(),
+        };
+        self.by_uid
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(uid, memo);
+        Ok(hashes)
+    }
+
+    /// Forgets a Rollout that is gone.
+    pub fn forget(&self, uid: &str) {
+        self.by_uid
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(uid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    fn rollout(uid: &str, generation: Option<i64>, collision_count: Option<i32>) -> Rollout {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "r", "namespace": "ns", "uid": uid, "generation": generation},
+            "spec": {},
+            "status": {"collisionCount": collision_count},
+        }))
+        .unwrap_or_else(|e| panic!("bad Rollout: {e}"))
+    }
+
+    /// Asks the memo for `rollout`'s hashes; returns them and whether they were computed.
+    fn ask(memo: &HashMemo, rollout: &Rollout, pod: &str) -> (SpecHashes, bool) {
+        let computed = Cell::new(false);
+        let hashes = memo
+            .get_or_compute(rollout, || {
+                computed.set(true);
+                Ok::<_, ()>(SpecHashes {
+                    pod: pod.to_string(),
+                    step: "s".to_string(),
+                })
+            })
+            .unwrap_or_else(|()| panic!("computing cannot fail here"));
+        (hashes, computed.get())
+    }
+
+    #[test]
+    fn hashes_are_computed_again_only_for_a_new_generation_collision_count_or_rollout() {
+        let memo = HashMemo::default();
+        assert_eq!(
+            ask(&memo, &rollout("a", Some(1), None), "h1"),
+            (
+                SpecHashes {
+                    pod: "h1".into(),
+                    step: "s".into()
+                },
+                true
+            )
+        );
+        // Same generation: remembered, whatever `compute` would say now.
+        assert_eq!(ask(&memo, &rollout("a", Some(1), None), "other").0.pod, "h1");
+        assert!(!ask(&memo, &rollout("a", Some(1), None), "other").1);
+        // A new generation, a collision count or another uid: computed.
+        assert_eq!(
+            ask(&memo, &rollout("a", Some(2), None), "h2"),
+            (
+                SpecHashes {
+                    pod: "h2".into(),
+                    step: "s".into()
+                },
+                true
+            )
+        );
+        assert!(ask(&memo, &rollout("a", Some(2), Some(1)), "h3").1);
+        assert!(ask(&memo, &rollout("b", Some(2), Some(1)), "h4").1);
+        // No generation: computed every time.
+        assert!(ask(&memo, &rollout("c", None, None), "h5").1);
+        assert!(ask(&memo, &rollout("c", None, None), "h5").1);
+        // A forgotten Rollout is computed again.
+        memo.forget("b");
+        assert!(ask(&memo, &rollout("b", Some(2), Some(1)), "h4").1);
+    }
+
+    #[test]
+    fn a_failed_computation_is_not_remembered() {
+        let memo = HashMemo::default();
+        let r = rollout("a", Some(1), None);
+        assert_eq!(
+            memo.get_or_compute(&r, || Err::<SpecHashes, _>("bad template")),
+            Err("bad template")
+        );
+        assert!(ask(&memo, &r, "h1").1);
+    }
+}
