@@ -341,7 +341,6 @@ impl World {
     }
 }
 
-/// The 409 a stale resourceVersion gets.
 /// A body to create, checked as far as it can be without the world.
 pub struct Admitted {
     object: Value,
@@ -361,6 +360,7 @@ pub fn admit_new(
     Ok(Admitted { object, warnings })
 }
 
+/// The 409 a stale resourceVersion gets.
 pub fn conflict(subject: Box<Subject>) -> ApiError {
     ApiError::Conflict {
         subject,
