@@ -500,8 +500,8 @@ async fn label_and_field_selectors_on_list() {
     );
 }
 
-/// Patches are applied outside the world's lock and stored only onto the object they were
-/// applied to: patches racing on one object each land, none overwrites another's change.
+/// Patches racing on one object each land: none is applied to a version another has
+/// already replaced.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_merge_patches_of_one_object_all_land() {
     let t = common::start().await;

@@ -1,9 +1,7 @@
 //! PATCH: JSON, merge, strategic merge and apply patches of an object or its status.
 //!
-//! The patch is applied to the stored object, then the result goes through the same update
-//! path as a PUT, so a `resourceVersion` inside the patch is a precondition.
-
-use std::sync::Arc;
+//! The patch is applied to the stored object under the lock, then the result goes through the
+//! same update path as a PUT, so a `resourceVersion` inside the patch is a precondition.
 
 use hyper::Response;
 
@@ -34,27 +32,6 @@ pub fn handle(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let mut opts = ctx.write_options(&manager, subresource)?;
     opts.apply = kind == PatchType::Apply;
     let subject = ctx.desc.subject(ctx.name());
-    // A merge, strategic or JSON patch is applied to the stored object outside the lock; the
-    // result is stored only if that object is still the stored one (else it is applied again
-    // under the lock), so a write arriving meanwhile does not wait for the patching.
-    let patched_early = match kind {
-        PatchType::Apply => None,
-        other => {
-            let current = ctx
-                .state
-                .lock()
-                .store
-                .get(&ctx.desc.id(), ctx.namespace(), ctx.name())
-                .cloned();
-            match current {
-                Some(current) => {
-                    let candidate = engines::apply_patch(other, &current, &patch, &ctx.desc.kind)?;
-                    Some((current, candidate))
-                }
-                None => return Err(ApiError::NotFound(subject)),
-            }
-        }
-    };
     let written = {
         let mut world = ctx.state.lock();
         let now = world.now();
@@ -62,16 +39,13 @@ pub fn handle(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
             .store
             .get(&ctx.desc.id(), ctx.namespace(), ctx.name())
             .cloned();
-        match (current, patched_early) {
-            (None, _) if kind == PatchType::Apply && subresource.is_none() => {
+        match current {
+            None if kind == PatchType::Apply && subresource.is_none() => {
                 let object = engines::server_side_apply(None, &patch, &manager, force, &now, &subject)?;
                 world.create(&ctx.desc, ctx.path.namespace.as_deref(), object, opts)?
             }
-            (None, _) => return Err(ApiError::NotFound(subject)),
-            (Some(current), Some((patched, candidate))) if Arc::ptr_eq(&current, &patched) => {
-                world.replace(&ctx.desc, &current, candidate, opts)?
-            }
-            (Some(current), _) => {
+            None => return Err(ApiError::NotFound(ctx.desc.subject(ctx.name()))),
+            Some(current) => {
                 let candidate = match kind {
                     PatchType::Apply => {
                         engines::server_side_apply(Some(&current), &patch, &manager, force, &now, &subject)?
