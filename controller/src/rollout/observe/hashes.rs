@@ -87,8 +87,9 @@ mod tests {
         .unwrap_or_else(|e| panic!("bad Rollout: {e}"))
     }
 
-    /// Asks the memo for `rollout`'s hashes; returns them and whether they were computed.
-    fn ask(memo: &HashMemo, rollout: &Rollout, pod: &str) -> (SpecHashes, bool) {
+    /// Asks the memo for `rollout`'s pod hash, offering `pod` if it computes; returns the
+    /// hash and whether it was computed.
+    fn ask(memo: &HashMemo, rollout: &Rollout, pod: &str) -> (String, bool) {
         let computed = Cell::new(false);
         let hashes = memo
             .get_or_compute(rollout, || {
@@ -99,44 +100,29 @@ mod tests {
                 })
             })
             .unwrap_or_else(|()| panic!("computing cannot fail here"));
-        (hashes, computed.get())
+        (hashes.pod, computed.get())
     }
 
     #[test]
     fn hashes_are_computed_again_only_for_a_new_generation_collision_count_or_rollout() {
         let memo = HashMemo::default();
-        assert_eq!(
-            ask(&memo, &rollout("a", Some(1), None), "h1"),
-            (
-                SpecHashes {
-                    pod: "h1".into(),
-                    step: "s".into()
-                },
-                true
-            )
-        );
+        let computed = |pod: &str| (pod.to_string(), true);
+        assert_eq!(ask(&memo, &rollout("a", Some(1), None), "h1"), computed("h1"));
         // Same generation: remembered, whatever `compute` would say now.
-        assert_eq!(ask(&memo, &rollout("a", Some(1), None), "other").0.pod, "h1");
-        assert!(!ask(&memo, &rollout("a", Some(1), None), "other").1);
-        // A new generation, a collision count or another uid: computed.
         assert_eq!(
-            ask(&memo, &rollout("a", Some(2), None), "h2"),
-            (
-                SpecHashes {
-                    pod: "h2".into(),
-                    step: "s".into()
-                },
-                true
-            )
+            ask(&memo, &rollout("a", Some(1), None), "other"),
+            ("h1".to_string(), false)
         );
-        assert!(ask(&memo, &rollout("a", Some(2), Some(1)), "h3").1);
-        assert!(ask(&memo, &rollout("b", Some(2), Some(1)), "h4").1);
+        // A new generation, a collision count or another uid: computed.
+        assert_eq!(ask(&memo, &rollout("a", Some(2), None), "h2"), computed("h2"));
+        assert_eq!(ask(&memo, &rollout("a", Some(2), Some(1)), "h3"), computed("h3"));
+        assert_eq!(ask(&memo, &rollout("b", Some(2), Some(1)), "h4"), computed("h4"));
         // No generation: computed every time.
-        assert!(ask(&memo, &rollout("c", None, None), "h5").1);
-        assert!(ask(&memo, &rollout("c", None, None), "h5").1);
+        assert_eq!(ask(&memo, &rollout("c", None, None), "h5"), computed("h5"));
+        assert_eq!(ask(&memo, &rollout("c", None, None), "h5"), computed("h5"));
         // A forgotten Rollout is computed again.
         memo.forget("b");
-        assert!(ask(&memo, &rollout("b", Some(2), Some(1)), "h4").1);
+        assert_eq!(ask(&memo, &rollout("b", Some(2), Some(1)), "h4"), computed("h4"));
     }
 
     #[test]

@@ -141,7 +141,8 @@ fn the_trie_of_an_object_is_its_field_set_encoded() {
 fn editing_an_encoded_set_in_place_gives_the_set_edited_and_encoded() {
     for_each_case(|rng| {
         let mut set = fields_of(&random_json::document(rng));
-        // Paths to add and remove: some from the set, some from elsewhere, some below both.
+        // Paths to add and remove: some from the set, some from another document (often
+        // sharing a prefix with the set's, since both come from the same names).
         let elsewhere = fields_of(&random_json::document(rng));
         let candidates: Vec<FieldPath> = set.iter().chain(elsewhere.iter()).cloned().collect();
         let mut trie = match set.to_fields_v1() {
