@@ -8,10 +8,10 @@
 //!
 //! Each size gets a fresh in-process sim (API only), the controller running in-process with its
 //! own client, and a stand-in for the ReplicaSet controller that marks replicas ready at once,
-//! so the figures are the controller's reaction plus the API's, not pod start-up. The sim (with
-//! the stand-in), the controller and the benchmark's own watches each run on a tokio runtime of
-//! their own, as separate processes would, so that no party's tasks wait in another's queue. The Rollouts
-//! are canaries of 2 replicas with steps `setWeight: 50`, `pause: {}`. Once all are Healthy,
+//! so the figures are the controller's reaction plus the API's, not pod start-up. The sim, the
+//! stand-in, the controller and the benchmark's own watches each run on a tokio runtime of
+//! their own, as separate processes would, so that no party's tasks wait in another's queue.
+//! The Rollouts are canaries of 2 replicas with steps `setWeight: 50`, `pause: {}`. Once all are Healthy,
 //! one warm-up update is made and printed but not counted (the first write after the creation
 //! burst runs cold), then samples are taken one at a time, each on another Rollout while the
 //! rest stay at rest:
@@ -48,7 +48,8 @@ use linnet_crds::rollout::Rollout;
 use rollout_bench::server_side::{self, BENCH_MANAGER};
 use rollout_bench::{
     NAMESPACE, Shared, Sim, client_at, client_for, create_rollouts, ms, quantile, read, replica_sets_of,
-    round_trips, start_sim, until, until_healthy, watch_all, watched_write_round_trips, write_round_trips,
+    round_trips, start_sim_with_stand_in_on, until, until_healthy, watch_all, watched_write_round_trips,
+    write_round_trips,
 };
 use serde_json::json;
 use tokio::sync::oneshot;
@@ -242,9 +243,11 @@ async fn measure(size: usize, samples: usize) -> Figures {
     // The sim, the controller and the benchmark each run on a runtime of their own, as
     // separate processes would: one scheduler's queue never holds another's tasks.
     let sim_runtime = named_runtime("sim");
+    let stand_in_runtime = named_runtime("stand-in");
     let controller_runtime = named_runtime("controller");
+    let stand_in = stand_in_runtime.handle().clone();
     let mut sim = sim_runtime
-        .spawn(start_sim())
+        .spawn(async move { start_sim_with_stand_in_on(&stand_in).await })
         .await
         .unwrap_or_else(|e| panic!("the sim did not start: {e}"));
     sim.client = client_for(&sim.sim).await;
@@ -299,6 +302,7 @@ async fn measure(size: usize, samples: usize) -> Figures {
     let _ = controller.await;
     drop(sim);
     sim_runtime.shutdown_background();
+    stand_in_runtime.shutdown_background();
     controller_runtime.shutdown_background();
     Figures {
         size,

@@ -60,8 +60,15 @@ pub async fn client_at(path: &std::path::Path) -> Client {
     Client::try_from(config).unwrap_or_else(|e| panic!("no client: {e}"))
 }
 
-/// Starts the sim (API only, no simulated cluster), installs the CRDs and the namespace.
+/// Starts the sim (API only, no simulated cluster), installs the CRDs and the namespace; the
+/// stand-in ReplicaSet controller runs beside it.
 pub async fn start_sim() -> Sim {
+    start_sim_with_stand_in_on(&tokio::runtime::Handle::current()).await
+}
+
+/// [`start_sim`] with the stand-in ReplicaSet controller on the runtime `stand_in`, as a
+/// process of its own would be.
+pub async fn start_sim_with_stand_in_on(stand_in: &tokio::runtime::Handle) -> Sim {
     let sim = linnet_sim::start(SimOptions::default())
         .await
         .unwrap_or_else(|e| panic!("sim did not start: {e}"));
@@ -93,7 +100,7 @@ pub async fn start_sim() -> Sim {
         sim,
     };
     let ready_maker = mark_replica_sets_ready(client_for(&sim.sim).await);
-    sim.tasks.push(tokio::spawn(ready_maker));
+    sim.tasks.push(stand_in.spawn(ready_maker));
     sim
 }
 
