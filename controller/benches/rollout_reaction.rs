@@ -240,8 +240,8 @@ fn print_size(f: &Figures) {
 }
 
 async fn measure(size: usize, samples: usize) -> Figures {
-    // The sim, the controller and the benchmark each run on a runtime of their own, as
-    // separate processes would: one scheduler's queue never holds another's tasks.
+    // The sim, the stand-in, the controller and the benchmark each run on a runtime of their
+    // own, as separate processes would: one scheduler's queue never holds another's tasks.
     let sim_runtime = named_runtime("sim");
     let stand_in_runtime = named_runtime("stand-in");
     let controller_runtime = named_runtime("controller");
