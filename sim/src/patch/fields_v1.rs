@@ -58,11 +58,6 @@ impl FieldSet {
         FieldSet(self.0.union(&other.0).cloned().collect())
     }
 
-    /// Adds every path of `other`.
-    pub fn extend(&mut self, other: &FieldSet) {
-        self.0.extend(other.0.iter().cloned());
-    }
-
     /// Removes every path of `other`; whether any was here.
     pub fn remove_all(&mut self, other: &FieldSet) -> bool {
         let mut removed = false;
