@@ -375,13 +375,15 @@ async fn prometheus_stopping_mid_analysis_aborts_after_the_error_limit_and_never
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inconclusive_result_pauses_the_rollout_until_it_is_promoted() {
     let world = given_a_cluster_with_prometheus("prom-unsure").await;
-    // A success rate between 85% and 99.5% is neither good nor bad.
+    // A success rate between 85% and 99.5% is neither good nor bad. The first measurement
+    // waits until the 10 s rate window holds only canary traffic (~400 requests): a window
+    // of a few requests can read 5% errors as 20%.
     let metric = prometheus_metric(
         "success-rate",
         &world.prometheus_address(),
         SUCCESS_RATE,
         "1s",
-        json!({"count": 2, "initialDelay": "3s",
+        json!({"count": 2, "initialDelay": "12s",
                "successCondition": "result[0] >= 0.995", "failureCondition": "result[0] < 0.85"}),
     );
     world.create_template("success-rate", json!([metric])).await;
