@@ -16,6 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::events::{Event, EventType, Reporter};
 use kube::{Client, ResourceExt};
+use serde_json::json;
 
 /// How long a recorded event is counted again rather than created anew.
 const SERIES_WINDOW: SignedDuration = SignedDuration::from_mins(6);
@@ -32,8 +33,18 @@ pub struct Recorder {
 
 #[derive(Default)]
 struct Cache {
-    recent: HashMap<EventKey, K8sEvent>,
+    recent: HashMap<EventKey, Recent>,
     swept_at: Option<Timestamp>,
+}
+
+/// What counting an event again needs of the one recorded: its name, how often it was seen
+/// and when last. (Keeping the whole Event, as kube-runtime does, held about a kilobyte per
+/// event for six minutes: tens of megabytes after thousands of Rollouts were created.)
+#[derive(Clone, Debug, PartialEq)]
+struct Recent {
+    name: String,
+    count: i32,
+    last_seen: Timestamp,
 }
 
 /// What makes two events the same: the fields of an object reference, compared as strings.
@@ -83,31 +94,32 @@ impl Recorder {
             regarding: reference_key(regarding),
             related: event.secondary.as_ref().map(reference_key),
         };
-        let repeated = self.recent(&key, now).map(|mut earlier| {
-            let count = earlier.series.as_ref().map_or(2, |s| s.count + 1);
-            earlier.series = Some(EventSeries {
-                count,
-                last_observed_time: MicroTime(now),
-            });
-            earlier
-        });
         let namespace = regarding.namespace.as_deref().unwrap_or("default");
         let events: Api<K8sEvent> = Api::namespaced(self.client.clone(), namespace);
-        let recorded = match repeated {
-            Some(series) => {
+        let recorded = match self.recent(&key, now) {
+            Some(earlier) => {
+                let series = EventSeries {
+                    count: earlier.count + 1,
+                    last_observed_time: MicroTime(now),
+                };
+                let patch = Patch::Merge(json!({ "series": series }));
                 events
-                    .patch(
-                        &series.name_any(),
-                        &PatchParams::default(),
-                        &Patch::Merge(&series),
-                    )
+                    .patch(&earlier.name, &PatchParams::default(), &patch)
                     .await?;
-                series
+                Recent {
+                    count: series.count,
+                    last_seen: now,
+                    ..earlier
+                }
             }
             None => {
                 let new = self.new_event(event, regarding, now);
                 events.create(&PostParams::default(), &new).await?;
-                new
+                Recent {
+                    name: new.name_any(),
+                    count: 1,
+                    last_seen: now,
+                }
             }
         };
         self.lock().recent.insert(key, recorded);
@@ -115,18 +127,15 @@ impl Recorder {
     }
 
     /// The same event recorded within the window, if any; sweeps the cache now and then.
-    fn recent(&self, key: &EventKey, now: Timestamp) -> Option<K8sEvent> {
+    fn recent(&self, key: &EventKey, now: Timestamp) -> Option<Recent> {
         let mut cache = self.lock();
         let due = cache.swept_at.is_none_or(|at| at + SWEEP_EVERY <= now);
         if due {
-            cache
-                .recent
-                .retain(|_, e| last_seen(e).is_none_or(|at| at + SERIES_WINDOW > now));
+            cache.recent.retain(|_, e| e.last_seen + SERIES_WINDOW > now);
             cache.swept_at = Some(now);
         }
         let earlier = cache.recent.get(key)?;
-        let fresh = last_seen(earlier).is_none_or(|at| at + SERIES_WINDOW > now);
-        fresh.then(|| earlier.clone())
+        (earlier.last_seen + SERIES_WINDOW > now).then(|| earlier.clone())
     }
 
     fn new_event(&self, event: &Event, regarding: &ObjectReference, now: Timestamp) -> K8sEvent {
@@ -161,14 +170,6 @@ impl Recorder {
     }
 }
 
-/// When an event was last seen: its series' last observation, else its time.
-fn last_seen(event: &K8sEvent) -> Option<Timestamp> {
-    match &event.series {
-        Some(series) => Some(series.last_observed_time.0),
-        None => event.event_time.as_ref().map(|t| t.0),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,10 +196,11 @@ mod tests {
         }
     }
 
-    fn seen_at(at: Timestamp) -> K8sEvent {
-        K8sEvent {
-            event_time: Some(MicroTime(at)),
-            ..K8sEvent::default()
+    fn seen_at(at: Timestamp) -> Recent {
+        Recent {
+            name: "web.1".to_string(),
+            count: 1,
+            last_seen: at,
         }
     }
 
@@ -217,11 +219,10 @@ mod tests {
         assert_eq!(recorder.lock().recent.len(), 1);
         assert!(recorder.lock().recent.contains_key(&key("B")));
         // A series is judged by its last observation.
-        let mut series = seen_at(t0);
-        series.series = Some(EventSeries {
+        let series = Recent {
             count: 3,
-            last_observed_time: MicroTime(minutes(9)),
-        });
+            ..seen_at(minutes(9))
+        };
         recorder.lock().recent.insert(key("A"), series);
         assert!(recorder.recent(&key("A"), minutes(14)).is_some());
         assert!(recorder.recent(&key("A"), minutes(15)).is_none());
