@@ -376,8 +376,8 @@ async fn prometheus_stopping_mid_analysis_aborts_after_the_error_limit_and_never
 async fn an_inconclusive_result_pauses_the_rollout_until_it_is_promoted() {
     let world = given_a_cluster_with_prometheus("prom-unsure").await;
     // A success rate between 85% and 99.5% is neither good nor bad. The first measurement
-    // waits until the 10 s rate window holds only canary traffic (~400 requests): a window
-    // of a few requests can read 5% errors as 20%.
+    // waits until the canary has taken traffic for a whole 10 s rate window (~400 requests):
+    // a window of its first few requests can read 5% errors as 20%.
     let metric = prometheus_metric(
         "success-rate",
         &world.prometheus_address(),
