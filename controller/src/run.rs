@@ -117,11 +117,14 @@ pub async fn run_until(
             .inspect(move |event| {
                 let neighbours = &neighbourhood.neighbours;
                 let woken = match event {
-                    Ok(watcher::Event::Apply(changed) | watcher::Event::InitApply(changed)) => {
+                    Ok(watcher::Event::Apply(changed)) => {
+                        neighbourhood.rollout_shown(changed);
                         neighbours.applied(changed)
                     }
+                    Ok(watcher::Event::InitApply(changed)) => neighbours.applied(changed),
                     Ok(watcher::Event::Delete(gone)) => neighbours.deleted(gone),
                     Ok(watcher::Event::Init) => {
+                        neighbourhood.rollout_relist_started();
                         neighbours.relist_started();
                         Vec::new()
                     }

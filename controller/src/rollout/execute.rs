@@ -45,13 +45,14 @@ impl Executor<'_> {
         }
     }
 
-    /// Performs one action with one API call.
-    pub async fn apply(&self, action: &Action) -> Result<(), Error> {
+    /// Performs one action with one API call; for a write to one of the Rollout's ReplicaSets,
+    /// returns the resourceVersion it was answered with.
+    pub async fn apply(&self, action: &Action) -> Result<Option<String>, Error> {
         let span = info_span!("apply", rollout = %self.name(), action = action_name(action));
         self.apply_inner(action).instrument(span).await
     }
 
-    async fn apply_inner(&self, action: &Action) -> Result<(), Error> {
+    async fn apply_inner(&self, action: &Action) -> Result<Option<String>, Error> {
         let replica_sets: Api<ReplicaSet> = Api::namespaced(self.client.clone(), &self.namespace());
         let params = PatchParams::default();
         match action {
@@ -63,9 +64,9 @@ impl Executor<'_> {
                 let replica_set = self.new_replica_set(hash, *revision, *replicas)?;
                 info!(rollout = %self.name(), %hash, replicas, "creating ReplicaSet");
                 match lean_writes::create(self.client, &self.namespace(), &replica_set).await {
-                    Ok(_) => Ok(()),
+                    Ok(version) => Ok(version),
                     // Level-triggered: a ReplicaSet created by an earlier pass is fine.
-                    Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
+                    Err(kube::Error::Api(status)) if status.code == 409 => Ok(None),
                     Err(source) => Err(self.kube_error(format!("create ReplicaSet for hash {hash}"))(
                         source,
                     )),
@@ -76,7 +77,6 @@ impl Executor<'_> {
                 let patch = Patch::Merge(json!({"spec": {"replicas": replicas}}));
                 lean_writes::patch::<ReplicaSet>(self.client, &self.namespace(), name, None, &patch)
                     .await
-                    .map(drop)
                     .map_err(self.kube_error(format!("scale ReplicaSet {name}")))
             }
             Action::AnnotateScaleDownDeadline { name, deadline } => {
@@ -84,14 +84,14 @@ impl Executor<'_> {
                 replica_sets
                     .patch(name, &params, &patch)
                     .await
-                    .map(drop)
+                    .map(|written| written.resource_version())
                     .map_err(self.kube_error(format!("annotate ReplicaSet {name}")))
             }
             Action::DeleteReplicaSet { name } => {
                 info!(rollout = %self.name(), replica_set = %name, "deleting ReplicaSet");
                 match replica_sets.delete(name, &DeleteParams::background()).await {
-                    Ok(_) => Ok(()),
-                    Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+                    Ok(_) => Ok(None),
+                    Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
                     Err(source) => Err(self.kube_error(format!("delete ReplicaSet {name}"))(source)),
                 }
             }
@@ -109,7 +109,7 @@ impl Executor<'_> {
                 services
                     .patch(service, &params, &patch)
                     .await
-                    .map(drop)
+                    .map(|_| None)
                     .map_err(self.kube_error(format!("patch selector of Service {service}")))
             }
             Action::Event {
@@ -118,7 +118,7 @@ impl Executor<'_> {
                 message,
             } => {
                 self.publish(*event_type, reason, message).await;
-                Ok(())
+                Ok(None)
             }
             Action::CreateAnalysisRun {
                 name,
@@ -126,11 +126,14 @@ impl Executor<'_> {
                 templates,
                 args,
                 options,
-            } => analysis_runs::apply_create(self, name, *kind, templates, args, options).await,
+            } => analysis_runs::apply_create(self, name, *kind, templates, args, options)
+                .await
+                .map(|()| None),
             Action::TerminateAnalysisRun { name } => {
                 info!(rollout = %self.name(), analysis_run = %name, "terminating AnalysisRun");
                 analysis_runs::terminate(self.client, &self.namespace(), name)
                     .await
+                    .map(|()| None)
                     .map_err(self.kube_error(format!("terminate AnalysisRun {name}")))
             }
             Action::DeleteAnalysisRun { name } => {
@@ -138,13 +141,14 @@ impl Executor<'_> {
                 let runs: Api<AnalysisRun> = Api::namespaced(self.client.clone(), &self.namespace());
                 crate::analysis_run::cleanup::delete(&runs, name)
                     .await
+                    .map(|()| None)
                     .map_err(self.kube_error(format!("delete AnalysisRun {name}")))
             }
             Action::SetTrafficWeight { .. }
             | Action::SetHeaderRoute(_)
             | Action::SetMirrorRoute(_)
-            | Action::RemoveManagedRoutes => super::route::apply(self, action).await,
-            Action::EvictPod { .. } => super::evict::apply(self, action).await,
+            | Action::RemoveManagedRoutes => super::route::apply(self, action).await.map(|()| None),
+            Action::EvictPod { .. } => super::evict::apply(self, action).await.map(|()| None),
             Action::SetRoleMetadata { name, hash, role } => {
                 super::relabel::apply(self, name, hash, *role).await
             }
@@ -189,13 +193,21 @@ impl Executor<'_> {
         .await;
     }
 
+    /// Whether `status` differs from the Rollout's (an absent status is an empty one).
+    pub fn status_changes(&self, status: &RolloutStatus) -> bool {
+        match &self.rollout.status {
+            Some(old) => old != status,
+            None => *status != RolloutStatus::default(),
+        }
+    }
+
     /// Writes `status` through the status subresource, if it differs from the current one;
     /// returns the resourceVersion the write was answered with.
     pub async fn write_status(&self, status: &RolloutStatus) -> Result<Option<String>, Error> {
-        let old = self.rollout.status.clone().unwrap_or_default();
-        if &old == status {
+        if !self.status_changes(status) {
             return Ok(None);
         }
+        let old = self.rollout.status.clone().unwrap_or_default();
         let to_json = |s: &RolloutStatus| {
             serde_json::to_value(s).map_err(|error| Error::Serialize {
                 rollout: self.name(),

@@ -9,6 +9,7 @@
 
 pub mod cache;
 pub mod hashes;
+pub mod pending_writes;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -172,11 +173,21 @@ impl Reader<'_> {
     {
         let mut owned = cache.owned_by(&self.uid);
         for name in written {
+            // The watch brought the write back, and the cached object is at it or newer.
+            let cached_version = owned
+                .get(name)
+                .and_then(|object| object.meta().resource_version.clone());
+            if cache.write_held(self.namespace, name, cached_version.as_deref()) {
+                cache.forget_write(self.namespace, name);
+                self.caches.settled(&self.uid, kind, name);
+                continue;
+            }
             let live = api
                 .get_opt(name)
                 .await
                 .map_err(self.kube_error(format!("get {} {name}", K::kind(&()))))?;
             if same_version(owned.get(name), live.as_ref()) {
+                cache.forget_write(self.namespace, name);
                 self.caches.settled(&self.uid, kind, name);
             }
             match live {

@@ -13,8 +13,8 @@ use linnet_crds::rollout::{Rollout, RolloutStatus};
 use tracing::{debug, warn};
 
 use super::execute::{Executor, action_name, publish};
-use super::objects::ObjectError;
-use super::observe::cache::Caches;
+use super::objects::{self, ObjectError};
+use super::observe::cache::{Caches, STATUS_ON_ITS_WAY};
 use super::observe::{fresh_rollout, observe};
 use super::plan::{self, Action, EventType};
 use crate::events::Recorder;
@@ -104,10 +104,18 @@ pub async fn pass(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Option<Duration> 
 /// One pass; returns when to look again without a change, if ever.
 async fn reconcile_once(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Option<Duration>, Error> {
     // The cached Rollout may predate the status the previous pass wrote; it does not when it
-    // is at the version that write was answered with, and then is read from the cache.
+    // is at the version that write was answered with or one the watch brought after it, and
+    // then is read from the cache.
     let uid = rollout.uid().unwrap_or_default();
-    ctx.caches
+    let settled = ctx
+        .caches
         .settle_status_if_cached(&uid, rollout.resource_version().as_deref());
+    // The watch is bringing this Rollout's own last status write, and its arrival starts
+    // another pass: a pass now would read the Rollout from the API for nothing. Should the
+    // event not come, the Rollout is looked at again when it should have.
+    if !settled && ctx.caches.status_on_its_way(&uid) {
+        return Ok(Some(STATUS_ON_ITS_WAY));
+    }
     let Some(rollout) = fresh_rollout(&ctx.client, &ctx.caches, rollout).await? else {
         return Ok(None);
     };
@@ -147,7 +155,7 @@ async fn reconcile_once(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Opti
         // sooner.
         ([(index, create @ Action::CreateReplicaSet { .. })], Some(status)) => {
             let (created, written) = tokio::join!(
-                executor.apply(create),
+                apply(&ctx, &executor, create),
                 write_status(&ctx, &executor, &uid, status)
             );
             if created.is_err() {
@@ -157,7 +165,7 @@ async fn reconcile_once(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Opti
         }
         _ => {
             for (index, action) in changes {
-                if let Err(error) = executor.apply(action).await {
+                if let Err(error) = apply(&ctx, &executor, action).await {
                     outcome = Err(error);
                     events_until = index;
                     break;
@@ -202,17 +210,51 @@ async fn reconcile_once(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Opti
     Ok(plan.requeue_after)
 }
 
-/// Writes the planned status and remembers the version it was answered with.
+/// Applies one action. A write to a ReplicaSet is followed until the cache's watch shows it,
+/// so that the next pass need not read that ReplicaSet from the API.
+async fn apply(ctx: &Context, executor: &Executor<'_>, action: &Action) -> Result<(), Error> {
+    let followed = written_replica_set(action, executor.rollout);
+    let cache = &ctx.caches.replica_sets;
+    let namespace = executor.rollout.namespace().unwrap_or_default();
+    if let Some(name) = &followed {
+        cache.expect_write(&namespace, name);
+    }
+    let outcome = executor.apply(action).await;
+    if let Some(name) = &followed {
+        match &outcome {
+            Ok(Some(version)) => cache.write_answered(&namespace, name, version),
+            _ => cache.forget_write(&namespace, name),
+        }
+    }
+    outcome.map(drop)
+}
+
+/// The ReplicaSet an action creates or changes (deletions are not followed), by name.
+fn written_replica_set(action: &Action, rollout: &Rollout) -> Option<String> {
+    match action {
+        Action::CreateReplicaSet { hash, .. } => Some(objects::replica_set_name(&rollout.name_any(), hash)),
+        Action::ScaleReplicaSet { name, .. }
+        | Action::AnnotateScaleDownDeadline { name, .. }
+        | Action::SetRoleMetadata { name, .. } => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// Writes the planned status, followed through the Rollout watch until a pass sees it.
 async fn write_status(
     ctx: &Context,
     executor: &Executor<'_>,
     uid: &str,
     status: &RolloutStatus,
 ) -> Result<(), Error> {
-    if let Some(version) = executor.write_status(status).await? {
-        ctx.caches.status_written(uid, version);
+    if !executor.status_changes(status) {
+        return Ok(());
     }
-    Ok(())
+    ctx.caches.expect_status_write(uid);
+    let written = executor.write_status(status).await;
+    let version = written.as_ref().ok().and_then(Option::as_deref);
+    ctx.caches.status_written(uid, version);
+    written.map(drop)
 }
 
 /// Logs a not-implemented action once per Rollout and records a Warning Event naming it.

@@ -12,19 +12,20 @@ use super::execute::Executor;
 use super::objects::{self, POD_TEMPLATE_HASH_LABEL, ReplicaSetRole};
 use super::reconcile::Error;
 
-/// Gives ReplicaSet `name` (pods labelled with `hash`) the metadata of `role`.
+/// Gives ReplicaSet `name` (pods labelled with `hash`) the metadata of `role`; the
+/// resourceVersion the ReplicaSet's write was answered with, when there was one.
 pub async fn apply(
     executor: &Executor<'_>,
     name: &str,
     hash: &str,
     role: ReplicaSetRole,
-) -> Result<(), Error> {
+) -> Result<Option<String>, Error> {
     let rollout = executor.rollout;
     let (Some(template_patch), Some(pod_patch)) = (
         objects::role_metadata_patch(rollout, role),
         objects::pod_role_metadata_patch(rollout, role),
     ) else {
-        return Ok(());
+        return Ok(None);
     };
     let namespace = rollout.namespace().unwrap_or_default();
     info!(rollout = %rollout.name_any(), replica_set = %name, ?role, "applying role metadata");
@@ -55,6 +56,6 @@ pub async fn apply(
     replica_sets
         .patch(name, &params, &Patch::Merge(&template_patch))
         .await
-        .map(drop)
+        .map(|written| written.resource_version())
         .map_err(executor.kube_error(format!("set role metadata on ReplicaSet {name}")))
 }

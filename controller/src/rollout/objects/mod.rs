@@ -22,8 +22,9 @@ mod go_json_tests;
 pub use go_json::GoJsonError;
 pub use hash::{canary_steps_hash, pod_template_hash, step_hash};
 pub use replicaset::{
-    NewReplicaSet, ReplicaSetRole, new_replica_set, pod_role_metadata_patch, replica_sets_to_delete,
-    role_metadata_applied, role_metadata_patch, scale_down_deadline, scale_down_deadline_patch,
+    NewReplicaSet, ReplicaSetRole, new_replica_set, pod_role_metadata_patch, replica_set_name,
+    replica_sets_to_delete, role_metadata_applied, role_metadata_patch, scale_down_deadline,
+    scale_down_deadline_patch,
 };
 pub use service::{check_service_owner, remove_selector_patch, selected_hash, set_selector_patch};
 

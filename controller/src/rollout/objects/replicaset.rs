@@ -88,6 +88,11 @@ pub struct NewReplicaSet<'a> {
     pub avoid_hash: Option<&'a str>,
 }
 
+/// The name of Rollout `rollout_name`'s ReplicaSet for pod template hash `hash`.
+pub fn replica_set_name(rollout_name: &str, hash: &str) -> String {
+    format!("{rollout_name}-{hash}")
+}
+
 /// Builds the ReplicaSet `<rollout>-<hash>` for the Rollout's template.
 ///
 /// Fails when the Rollout has no name, uid or template (a `workloadRef` template must be
@@ -154,7 +159,7 @@ pub fn new_replica_set(rollout: &Rollout, new: &NewReplicaSet<'_>) -> Result<Rep
 
     Ok(ReplicaSet {
         metadata: ObjectMeta {
-            name: Some(format!("{rollout_name}-{}", new.hash)),
+            name: Some(replica_set_name(&rollout_name, new.hash)),
             namespace: rollout.metadata.namespace.clone(),
             labels: rs_labels,
             annotations: Some(annotations),

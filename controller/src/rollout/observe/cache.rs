@@ -26,13 +26,19 @@ use tracing::debug;
 
 use crate::lean::{Lean, unwrap_event};
 use crate::rollout::neighbours::Neighbourhood;
+use crate::rollout::objects::replica_set_name;
 use crate::rollout::objects::template_match::{FINGERPRINT_ANNOTATION, template_fingerprint};
 use crate::rollout::observe::hashes::HashMemo;
+use crate::rollout::observe::pending_writes::PendingWrites;
 use crate::rollout::plan::Action;
 use crate::wakes::settled_objects;
 
 /// The annotation `kubectl apply` leaves on objects: a full copy of the manifest, never read here.
 const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// How long after its answer a status write's watch event is waited for rather than the
+/// Rollout read from the API; a watch that takes longer is not trusted to bring it.
+pub const STATUS_ON_ITS_WAY: Duration = Duration::from_secs(5);
 
 /// An object's place: namespace and name.
 pub type Key = (String, String);
@@ -59,6 +65,8 @@ struct Inner<K> {
     by_owner: HashMap<String, BTreeSet<Key>>,
     /// Objects of a list in progress; they replace `objects` when it completes.
     relist: Option<HashMap<Key, Arc<K>>>,
+    /// Writes of ours this cache is to show.
+    pending: PendingWrites<Key>,
 }
 
 impl<K> Default for ObjectCache<K> {
@@ -68,10 +76,15 @@ impl<K> Default for ObjectCache<K> {
                 objects: HashMap::new(),
                 by_owner: HashMap::new(),
                 relist: None,
+                pending: PendingWrites::default(),
             }),
             sync: watch::Sender::new(CacheState::Syncing),
         }
     }
+}
+
+fn key(namespace: &str, name: &str) -> Key {
+    (namespace.to_string(), name.to_string())
 }
 
 fn key_of<K: Resource>(object: &K) -> Key {
@@ -109,6 +122,10 @@ impl<K: Resource> Inner<K> {
             self.unindex(&key, &old);
         }
         self.index(&key, &object);
+        if !self.pending.is_empty() {
+            self.pending
+                .shown(&key, object.meta().resource_version.as_deref());
+        }
         self.objects.insert(key, Arc::new(object));
     }
 
@@ -125,6 +142,11 @@ impl<K: Resource> Inner<K> {
         for (key, object) in &objects {
             for uid in owner_uids(object.as_ref()) {
                 by_owner.entry(uid.to_string()).or_default().insert(key.clone());
+            }
+        }
+        for (key, object) in &objects {
+            if !self.pending.is_empty() {
+                self.pending.shown(key, object.meta().resource_version.as_deref());
             }
         }
         self.objects = objects;
@@ -199,10 +221,36 @@ impl<K: Resource + Clone> ObjectCache<K> {
     /// The cached object at `namespace`/`name`.
     pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        inner
-            .objects
-            .get(&(namespace.to_string(), name.to_string()))
-            .cloned()
+        inner.objects.get(&key(namespace, name)).cloned()
+    }
+
+    /// A write of ours to `namespace`/`name` is about to go out: follow it until the watch
+    /// shows it.
+    pub fn expect_write(&self, namespace: &str, name: &str) {
+        self.write_inner().pending.expect(key(namespace, name));
+    }
+
+    /// The write to `namespace`/`name` was answered with `version`.
+    pub fn write_answered(&self, namespace: &str, name: &str, version: &str) {
+        self.write_inner()
+            .pending
+            .answered(&key(namespace, name), version);
+    }
+
+    /// Whether `namespace`/`name` at `version` (as read from this cache) holds our last write
+    /// to it.
+    pub fn write_held(&self, namespace: &str, name: &str, version: Option<&str>) -> bool {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        inner.pending.holds(&key(namespace, name), version)
+    }
+
+    /// Stops following the write to `namespace`/`name`.
+    pub fn forget_write(&self, namespace: &str, name: &str) {
+        self.write_inner().pending.forget(&key(namespace, name));
+    }
+
+    fn write_inner(&self) -> std::sync::RwLockWriteGuard<'_, Inner<K>> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// How many objects the cache holds.
@@ -346,8 +394,8 @@ pub struct Caches {
     pub services: Arc<ObjectCache<Service>>,
     /// Per Rollout uid: objects written and not yet seen in the cache at the written version.
     written: Mutex<HashMap<String, Written>>,
-    /// Per Rollout uid: the resourceVersion its last status write was answered with.
-    status_versions: Mutex<HashMap<String, String>>,
+    /// Each Rollout's last status write, by uid, followed through the Rollout watch.
+    status_writes: Mutex<PendingWrites<String>>,
     /// The controller's Rollouts by the labels they select and carry, fed by the Rollout watch.
     pub neighbours: Neighbourhood,
     /// Each Rollout's template and step hashes at its current generation.
@@ -364,7 +412,7 @@ impl Caches {
         for action in actions {
             match action {
                 Action::CreateReplicaSet { hash, .. } => {
-                    entry.replica_sets.insert(format!("{rollout_name}-{hash}"));
+                    entry.replica_sets.insert(replica_set_name(rollout_name, hash));
                 }
                 Action::ScaleReplicaSet { name, .. }
                 | Action::AnnotateScaleDownDeadline { name, .. }
@@ -416,38 +464,63 @@ impl Caches {
         let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
         written.remove(rollout_uid);
         drop(written);
-        let mut versions = self
-            .status_versions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        versions.remove(rollout_uid);
-        drop(versions);
+        self.status_writes().forget(&rollout_uid.to_string());
         self.hashes.forget(rollout_uid);
     }
 
-    /// Notes the resourceVersion the Rollout's status write was answered with.
-    pub fn status_written(&self, rollout_uid: &str, version: String) {
-        let mut versions = self
-            .status_versions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        versions.insert(rollout_uid.to_string(), version);
+    /// The Rollout's status write is about to go out: follow it through the Rollout watch.
+    pub fn expect_status_write(&self, rollout_uid: &str) {
+        self.status_writes().expect(rollout_uid.to_string());
     }
 
-    /// A cached Rollout at the version its last status write was answered with holds that
-    /// write, so its status needs no direct read: settles it. Whether it did.
+    /// The Rollout's status write was answered with `version`, or failed (`None`).
+    pub fn status_written(&self, rollout_uid: &str, version: Option<&str>) {
+        let mut writes = self.status_writes();
+        match version {
+            Some(version) => writes.answered(&rollout_uid.to_string(), version),
+            None => writes.forget(&rollout_uid.to_string()),
+        }
+    }
+
+    /// The Rollout watch delivered `rollout` (after the store took it).
+    pub fn rollout_shown(&self, rollout: &Rollout) {
+        let mut writes = self.status_writes();
+        if !writes.is_empty() {
+            let uid = rollout.uid().unwrap_or_default();
+            writes.shown(&uid, rollout.resource_version().as_deref());
+        }
+    }
+
+    /// The Rollout watch starts over with a list: status writes are no longer followed.
+    pub fn rollout_relist_started(&self) {
+        self.status_writes().forget_all();
+    }
+
+    /// Whether the Rollout's last status write was answered recently and the Rollout watch,
+    /// which has not brought it yet, is bringing it: its arrival will start another pass.
+    pub fn status_on_its_way(&self, rollout_uid: &str) -> bool {
+        self.status_writes()
+            .on_its_way(&rollout_uid.to_string(), STATUS_ON_ITS_WAY)
+    }
+
+    /// A cached Rollout at a version that holds its last status write needs no direct read:
+    /// settles it. Whether it did.
     pub fn settle_status_if_cached(&self, rollout_uid: &str, cached_version: Option<&str>) -> bool {
-        let versions = self
-            .status_versions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let seen =
-            cached_version.is_some() && versions.get(rollout_uid).map(String::as_str) == cached_version;
-        drop(versions);
-        if seen {
+        let mut writes = self.status_writes();
+        let uid = rollout_uid.to_string();
+        let held = writes.holds(&uid, cached_version);
+        if held {
+            writes.forget(&uid);
+        }
+        drop(writes);
+        if held {
             self.settled(rollout_uid, WrittenKind::Rollout, "");
         }
-        seen
+        held
+    }
+
+    fn status_writes(&self) -> std::sync::MutexGuard<'_, PendingWrites<String>> {
+        self.status_writes.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -506,6 +579,44 @@ mod tests {
         cache.apply(&watcher::Event::InitDone);
         assert_eq!(cache.owned_by("u1").keys().collect::<Vec<_>>(), ["new"]);
         assert_eq!(cache.synced(Duration::from_millis(1)).await, CacheState::Ready);
+    }
+
+    #[test]
+    fn a_write_is_held_from_when_the_watch_applies_its_version_not_while_a_relist_runs() {
+        let cache = ObjectCache::<ReplicaSet>::default();
+        cache.apply(&watcher::Event::Apply(replica_set("a", "u1", "1")));
+        cache.expect_write("ns", "a");
+        cache.write_answered("ns", "a", "2");
+        cache.apply(&watcher::Event::Apply(replica_set("b", "u1", "2")));
+        assert!(
+            !cache.write_held("ns", "a", Some("2")),
+            "another object at that version"
+        );
+        cache.apply(&watcher::Event::Init);
+        cache.apply(&watcher::Event::InitApply(replica_set("a", "u1", "2")));
+        assert!(
+            !cache.write_held("ns", "a", Some("2")),
+            "the cache still holds version 1 until the relist completes"
+        );
+        cache.apply(&watcher::Event::InitDone);
+        assert!(cache.write_held("ns", "a", Some("2")));
+        cache.apply(&watcher::Event::Apply(replica_set("a", "u1", "3")));
+        assert!(
+            cache.write_held("ns", "a", Some("3")),
+            "a later version holds it too"
+        );
+        cache.forget_write("ns", "a");
+        assert!(!cache.write_held("ns", "a", Some("3")));
+
+        // The watch event may come before the answer.
+        cache.expect_write("ns", "b");
+        cache.apply(&watcher::Event::Apply(replica_set("b", "u1", "4")));
+        assert!(
+            !cache.write_held("ns", "b", Some("4")),
+            "not before the answer names the version"
+        );
+        cache.write_answered("ns", "b", "4");
+        assert!(cache.write_held("ns", "b", Some("4")));
     }
 
     #[tokio::test]
@@ -591,6 +702,44 @@ mod tests {
         caches.settled("u1", WrittenKind::Service, "s");
         assert_eq!(caches.written("u1"), Written::default());
         assert!(caches.written.lock().map(|w| w.is_empty()).unwrap_or(false));
+    }
+
+    #[test]
+    fn a_status_write_settles_once_the_rollout_watch_brought_it_and_the_pass_reads_it() {
+        let rollout = |version: &str| -> Rollout {
+            serde_json::from_value(json!({"metadata": {"name": "web", "namespace": "ns", "uid": "u1",
+                "resourceVersion": version}, "spec": {}}))
+            .unwrap_or_else(|e| panic!("bad Rollout: {e}"))
+        };
+        let caches = Caches::default();
+        caches.record_writes("u1", "web", &[], true);
+        caches.expect_status_write("u1");
+        caches.rollout_shown(&rollout("4"));
+        caches.status_written("u1", Some("5"));
+        assert!(
+            !caches.settle_status_if_cached("u1", Some("4")),
+            "the pass holds an older Rollout"
+        );
+        assert!(
+            !caches.settle_status_if_cached("u1", Some("5")),
+            "the watch has not brought version 5 yet"
+        );
+        caches.rollout_shown(&rollout("5"));
+        caches.rollout_shown(&rollout("6"));
+        assert!(caches.written("u1").rollout);
+        assert!(
+            caches.settle_status_if_cached("u1", Some("6")),
+            "6 came after the write"
+        );
+        assert!(!caches.written("u1").rollout);
+
+        // A failed write is not followed: the next pass reads the Rollout from the API.
+        caches.record_writes("u1", "web", &[], true);
+        caches.expect_status_write("u1");
+        caches.status_written("u1", None);
+        caches.rollout_shown(&rollout("7"));
+        assert!(!caches.settle_status_if_cached("u1", Some("7")));
+        assert!(caches.written("u1").rollout);
     }
 
     #[test]
