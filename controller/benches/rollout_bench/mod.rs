@@ -6,13 +6,13 @@
 #![allow(dead_code)]
 
 pub mod server_side;
+pub mod views;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
-use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, Patch, PatchParams, PostParams};
@@ -26,6 +26,7 @@ use linnet_sim::{SimHandle, SimOptions};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
+use views::{ReplicaSetView, RolloutView};
 
 pub const NAMESPACE: &str = "bench";
 
@@ -107,10 +108,10 @@ pub async fn start_sim_with_stand_in_on(stand_in: &tokio::runtime::Handle) -> Si
 /// Stands in for the ReplicaSet controller and kubelet: whenever a ReplicaSet's status does not
 /// show all its replicas ready and available, writes a status that does.
 async fn mark_replica_sets_ready(client: Client) {
-    let api: Api<ReplicaSet> = Api::namespaced(client.clone(), NAMESPACE);
-    // Decoded without managedFields, as the controller's watches are, so the stand-in takes
-    // no more of the shared cores than it needs.
-    let watched: Api<Lean<ReplicaSet>> = Api::namespaced(client, NAMESPACE);
+    // Only what the stand-in reads is decoded, answers included, so that it takes no more of
+    // the shared cores than it needs.
+    let api: Api<Lean<ReplicaSetView>> = Api::namespaced(client.clone(), NAMESPACE);
+    let watched = api.clone();
     let in_flight = Arc::new(Semaphore::new(16));
     let mut events = watcher(watched, watcher::Config::default())
         .default_backoff()
@@ -229,9 +230,9 @@ pub fn read<T>(seen: &Shared, f: impl FnOnce(&Seen) -> T) -> T {
 /// Starts the watches on ReplicaSets and Rollouts that record into the returned state.
 pub fn watch_all(sim: &mut Sim) -> Shared {
     let seen: Shared = Arc::default();
-    // The benchmark's watches decode objects without managedFields, as the controller's do,
-    // so that watching costs the shared cores as little as it can.
-    let replica_sets: Api<Lean<ReplicaSet>> = Api::namespaced(sim.client.clone(), NAMESPACE);
+    // The benchmark's watches decode only the fields they read (no managedFields, no spec
+    // beyond the wanted replicas), so that watching costs the shared cores as little as it can.
+    let replica_sets: Api<Lean<ReplicaSetView>> = Api::namespaced(sim.client.clone(), NAMESPACE);
     let record = seen.clone();
     sim.tasks.push(tokio::spawn(async move {
         let events = watcher(replica_sets, watcher::Config::default())
@@ -269,7 +270,7 @@ pub fn watch_all(sim: &mut Sim) -> Shared {
             })
             .await;
     }));
-    let rollouts: Api<Lean<Rollout>> = Api::namespaced(sim.client.clone(), NAMESPACE);
+    let rollouts: Api<Lean<RolloutView>> = Api::namespaced(sim.client.clone(), NAMESPACE);
     let record = seen.clone();
     sim.tasks.push(tokio::spawn(async move {
         let events = watcher(rollouts, watcher::Config::default())
