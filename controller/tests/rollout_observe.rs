@@ -29,7 +29,7 @@ const NAME: &str = "web";
 /// controller's are (the AnalysisRun and Service caches synced and empty).
 struct Observation {
     world: World,
-    rollout: Rollout,
+    rollout: Arc<Rollout>,
     replica_set: String,
     caches: Arc<Caches>,
     _watch: tokio::task::JoinHandle<()>,
@@ -51,11 +51,13 @@ async fn given_a_rollout_owning_a_replica_set(namespace: &str) -> Observation {
             },
         }))
         .await;
-    let rollout = world
-        .rollouts()
-        .get(NAME)
-        .await
-        .unwrap_or_else(|e| panic!("cannot read Rollout {NAME}: {e}"));
+    let rollout = Arc::new(
+        world
+            .rollouts()
+            .get(NAME)
+            .await
+            .unwrap_or_else(|e| panic!("cannot read Rollout {NAME}: {e}")),
+    );
     let replica_set = format!("{NAME}-abc");
     let manifest: ReplicaSet = serde_json::from_value(json!({
         "metadata": {"name": replica_set, "labels": {"app": NAME, "rollouts-pod-template-hash": "abc"},

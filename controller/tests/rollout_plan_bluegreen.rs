@@ -67,7 +67,7 @@ fn preview_first_then_switch_then_stable() {
         "not before the new pods are available"
     );
     let (settled, _) = settle(obs);
-    let status = settled.rollout.status.expect("status");
+    let status = settled.rollout.status.clone().expect("status");
     assert_eq!(status.stable_rs.as_deref(), Some(NEW));
     assert_eq!(status.phase, Some(RolloutPhase::Healthy));
     assert_eq!(settled.services["web-active"].selected_hash.as_deref(), Some(NEW));
@@ -272,7 +272,7 @@ fn undo_within_the_scale_down_delay_keeps_the_old_pods() {
         settled.services["web-active"].selected_hash.as_deref(),
         Some(STABLE)
     );
-    let status = settled.rollout.status.expect("status");
+    let status = settled.rollout.status.clone().expect("status");
     assert_eq!(status.stable_rs.as_deref(), Some(STABLE));
 }
 
@@ -299,7 +299,7 @@ fn preview_count_holds_through_the_pause_and_full_size_comes_after_promotion() {
     let (done, _) = settle(paused.with_status(|s| s.pause_conditions = None));
     assert_eq!(size(&done), Some(3));
     assert_eq!(done.services["web-active"].selected_hash.as_deref(), Some(NEW));
-    let status = done.rollout.status.expect("status");
+    let status = done.rollout.status.clone().expect("status");
     assert_eq!(status.stable_rs.as_deref(), Some(NEW));
     assert_eq!(
         status.blue_green.and_then(|b| b.scale_up_preview_check_point),

@@ -37,7 +37,7 @@ fn first_deploy_settles_healthy() {
         .replicas(3)
         .build();
     let (obs, _) = settle(observed(ro));
-    let status = obs.rollout.status.expect("status");
+    let status = obs.rollout.status.clone().expect("status");
     assert_eq!(status.phase, Some(RolloutPhase::Healthy));
     assert_eq!(status.message, None);
     assert_eq!(status.available_replicas, Some(3));

@@ -4,6 +4,8 @@
 #[path = "rollout_plan_fixtures/mod.rs"]
 mod fixtures;
 
+use std::sync::Arc;
+
 use fixtures::*;
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -32,7 +34,7 @@ fn paused_at_step_one() -> linnet_controller::rollout::plan::Observed {
 #[test]
 fn manual_pause_holds_steps_and_reports_paused() {
     let mut obs = paused_at_step_one().with_status(|s| s.pause_conditions = None);
-    obs.rollout.spec.paused = Some(true);
+    Arc::make_mut(&mut obs.rollout).spec.paused = Some(true);
     let status = status_after(&obs, &plan(&obs));
     assert_eq!(status.current_step_index, Some(1));
     assert_eq!(status.phase, Some(RolloutPhase::Paused));
@@ -59,7 +61,7 @@ fn skip_to_the_end_completes_when_the_canary_is_full() {
     // Weight 100 now: the canary grows first (surge 3 on 10 replicas).
     assert!(scales(&planned).contains(&("web-new2".to_string(), 5)));
     let (settled, _) = settle(obs);
-    let status = settled.rollout.status.expect("status");
+    let status = settled.rollout.status.clone().expect("status");
     assert_eq!(status.stable_rs.as_deref(), Some(NEW));
     assert_eq!(status.phase, Some(RolloutPhase::Healthy));
 }
@@ -68,7 +70,7 @@ fn skip_to_the_end_completes_when_the_canary_is_full() {
 fn promote_full_skips_remaining_steps() {
     let obs = paused_at_step_one().with_status(|s| s.promote_full = Some(true));
     let (settled, _) = settle(obs);
-    let status = settled.rollout.status.expect("status");
+    let status = settled.rollout.status.clone().expect("status");
     assert_eq!(status.stable_rs.as_deref(), Some(NEW));
     assert_eq!(status.promote_full, None);
     assert_eq!(status.current_step_index, Some(3));
@@ -98,7 +100,7 @@ fn abort_sends_everything_back_to_stable_and_degrades() {
         .find(|rs| rs.hash == NEW)
         .expect("new rs");
     assert_eq!(new_rs.replicas, 0);
-    let status = settled.rollout.status.expect("status");
+    let status = settled.rollout.status.clone().expect("status");
     assert_eq!(status.phase, Some(RolloutPhase::Degraded));
 }
 
@@ -163,7 +165,7 @@ fn undo_to_the_stable_template_is_a_fast_rollback() {
     assert_eq!(status.current_step_index, Some(3), "no steps on a rollback");
     assert!(events(&planned).contains(&"RolloutRolledBack".to_string()));
     let (settled, _) = settle(obs);
-    let status = settled.rollout.status.expect("status");
+    let status = settled.rollout.status.clone().expect("status");
     assert_eq!(status.phase, Some(RolloutPhase::Healthy));
     let old = settled.replica_sets.iter().find(|rs| rs.hash == NEW).expect("rs");
     assert_eq!(old.replicas, 0);
@@ -387,7 +389,7 @@ fn paused_at_creation_does_not_scale_up_until_resumed() {
     let status = settled.rollout.status.clone().expect("status");
     assert_eq!(status.phase, Some(RolloutPhase::Paused));
     let mut resumed = settled;
-    resumed.rollout.spec.paused = Some(false);
+    Arc::make_mut(&mut resumed.rollout).spec.paused = Some(false);
     assert_eq!(scales(&plan(&resumed)), vec![("web-new2".to_string(), 3)]);
 }
 

@@ -152,7 +152,7 @@ fn canary_without_steps_is_a_rolling_update_within_surge_and_unavailability() {
         passes += 1;
         assert!(passes < 30, "did not finish");
     }
-    let status = obs.rollout.status.expect("status");
+    let status = obs.rollout.status.clone().expect("status");
     assert_eq!(status.stable_rs.as_deref(), Some(NEW));
     assert_eq!(status.phase, Some(RolloutPhase::Healthy));
     assert!(

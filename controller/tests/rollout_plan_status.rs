@@ -4,6 +4,8 @@
 #[path = "rollout_plan_fixtures/mod.rs"]
 mod fixtures;
 
+use std::sync::Arc;
+
 use fixtures::*;
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -113,7 +115,7 @@ fn overlapping(name: &str, created: Timestamp, selected_by_us: bool) -> Overlapp
 /// An observation of the plain canary fixture, created at `t0`.
 fn created_at_t0() -> Observed {
     let mut obs = observed(rollout().canary(vec![set_weight(10)]).build()).with_stable_rs(1);
-    obs.rollout.metadata.creation_timestamp = Some(Time(t0()));
+    Arc::make_mut(&mut obs.rollout).metadata.creation_timestamp = Some(Time(t0()));
     obs
 }
 
@@ -256,7 +258,7 @@ fn progress_deadline_exceeded_degrades_and_may_abort() {
     assert!(events(&planned).contains(&"ProgressDeadlineExceeded".to_string()));
 
     let mut aborting = later.clone();
-    aborting.rollout.spec.progress_deadline_abort = Some(true);
+    Arc::make_mut(&mut aborting.rollout).spec.progress_deadline_abort = Some(true);
     let status = status_after(&aborting, &plan(&aborting));
     assert_eq!(status.abort, Some(true));
     assert!(
@@ -432,7 +434,11 @@ fn finished_runs_beyond_the_history_limits_are_deleted_but_never_one_a_gate_name
     };
     assert_eq!(deleted_by(&obs), ["run-old", "run-failed"]);
     // Once no gate names the newest run, it is the one successful run kept.
-    if let Some(canary) = obs.rollout.status.as_mut().and_then(|s| s.canary.as_mut()) {
+    if let Some(canary) = Arc::make_mut(&mut obs.rollout)
+        .status
+        .as_mut()
+        .and_then(|s| s.canary.as_mut())
+    {
         canary.current_step_analysis_run_status = None;
     }
     assert_eq!(deleted_by(&obs), ["run-kept", "run-old", "run-failed"]);
@@ -482,8 +488,8 @@ fn extreme_numbers_never_panic() {
                 .with_stable_rs(n)
                 .with_new_rs(n, n)
                 .updating(n);
-            obs.rollout.spec.replicas = Some(n);
-            obs.rollout.spec.progress_deadline_seconds = Some(n);
+            Arc::make_mut(&mut obs.rollout).spec.replicas = Some(n);
+            Arc::make_mut(&mut obs.rollout).spec.progress_deadline_seconds = Some(n);
             if let Some(rs) = obs.replica_sets.first_mut() {
                 (rs.current, rs.available, rs.revision) = (n, i32::MIN, i64::MAX);
             }

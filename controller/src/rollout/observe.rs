@@ -43,7 +43,7 @@ const SYNC_WAIT: Duration = Duration::from_secs(30);
 pub async fn observe(
     client: &Client,
     caches: &Caches,
-    rollout: &Rollout,
+    rollout: &Arc<Rollout>,
     now: Timestamp,
 ) -> Result<Observed, Error> {
     let name = rollout.name_any();

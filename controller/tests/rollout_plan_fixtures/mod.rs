@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use linnet_controller::rollout::objects::role_metadata_patch;
@@ -119,7 +120,7 @@ pub fn observed(rollout: Rollout) -> Observed {
         services.insert(name.to_string(), ServiceState::default());
     }
     Observed {
-        rollout,
+        rollout: Arc::new(rollout),
         now: t0(),
         pod_hash: NEW.to_string(),
         step_hash: STEPS.to_string(),
@@ -175,7 +176,7 @@ impl ObservedExt for Observed {
     }
 
     fn with_status(mut self, edit: impl FnOnce(&mut RolloutStatus)) -> Self {
-        edit(self.rollout.status.get_or_insert_default());
+        edit(Arc::make_mut(&mut self.rollout).status.get_or_insert_default());
         self
     }
 
@@ -215,7 +216,7 @@ impl ObservedExt for Observed {
 /// AnalysisRuns start Running, and the written status becomes the Rollout's status.
 pub fn apply(mut obs: Observed, plan: &Plan) -> Observed {
     if let Some(status) = &plan.status {
-        obs.rollout.status = Some(status.clone());
+        Arc::make_mut(&mut obs.rollout).status = Some(status.clone());
     }
     for action in &plan.actions {
         match action {

@@ -24,7 +24,9 @@ mod traffic;
 mod transitions;
 mod validity;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -41,8 +43,8 @@ pub use super::objects::ReplicaSetRole;
 /// Everything the planner looks at, read from the cluster by the caller.
 #[derive(Clone, Debug)]
 pub struct Observed {
-    /// The Rollout as read, spec, status and metadata.
-    pub rollout: Rollout,
+    /// The Rollout as read, spec, status and metadata (shared with the cache that holds it).
+    pub rollout: Arc<Rollout>,
     /// The time of this observation; the planner has no clock of its own.
     pub now: Timestamp,
     /// The pod-template hash of `spec.template`, as Argo computes it.
@@ -296,7 +298,7 @@ pub fn plan(observed: &Observed) -> Plan {
         status::invalid_spec(observed, &problems, &mut draft);
         return draft.into_plan(&old, observed.now);
     }
-    let observed = &clamped(observed);
+    let observed = &*clamped(observed);
     operations::observe_user_intent(observed, &mut draft);
     let ctx = context::Ctx::new(observed, &draft.status);
     operations::user_abort(&ctx, &mut draft);
@@ -316,11 +318,22 @@ pub fn plan(observed: &Observed) -> Plan {
 }
 
 /// The observation with every count clamped to `0..=MAX_PODS`: a corrupt or hostile number
-/// must not make the arithmetic overflow.
-fn clamped(observed: &Observed) -> Observed {
+/// must not make the arithmetic overflow. Copied only when a count is out of range.
+fn clamped(observed: &Observed) -> Cow<'_, Observed> {
     let clamp = |n: i32| n.clamp(0, replicas::MAX_PODS);
+    let in_range = |n: i32| clamp(n) == n;
+    let counts_in_range = observed.rollout.spec.replicas.is_none_or(in_range)
+        && observed.replica_sets.iter().all(|rs| {
+            [rs.replicas, rs.current, rs.ready, rs.available]
+                .into_iter()
+                .all(in_range)
+                && (0..=i64::from(i32::MAX)).contains(&rs.revision)
+        });
+    if counts_in_range {
+        return Cow::Borrowed(observed);
+    }
     let mut observed = observed.clone();
-    let spec = &mut observed.rollout.spec;
+    let spec = &mut Arc::make_mut(&mut observed.rollout).spec;
     spec.replicas = spec.replicas.map(clamp);
     for rs in &mut observed.replica_sets {
         (rs.replicas, rs.current, rs.ready, rs.available) = (
@@ -331,5 +344,5 @@ fn clamped(observed: &Observed) -> Observed {
         );
         rs.revision = rs.revision.clamp(0, i64::from(i32::MAX));
     }
-    observed
+    Cow::Owned(observed)
 }
