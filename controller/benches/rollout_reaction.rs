@@ -2,9 +2,9 @@
 //! Rollout) measured in the same run, at 1, 100 and 1,000 Rollouts.
 //!
 //! Run it with `cargo bench -p linnet-controller --bench rollout_reaction` (release build; about
-//! 2–3 minutes on 2 cores). `ROLLOUT_REACTION_SIZES=1,100` picks the sizes,
-//! `ROLLOUT_REACTION_SAMPLES` the samples per size (default 200, so that the p99 is not simply
-//! the slowest sample); `ROLLOUT_REACTION_BREAKDOWN=1` prints, per template change, when the
+//! 40 seconds on 2 cores after the build). `ROLLOUT_REACTION_SIZES=1,100` picks the sizes,
+//! `ROLLOUT_REACTION_SAMPLES` the samples per size (default 1,000, so that the p99 is the
+//! tenth slowest sample, not one stall of the shared machine); `ROLLOUT_REACTION_BREAKDOWN=1` prints, per template change, when the
 //! canary ReplicaSet and when the status were seen.
 //!
 //! Each size gets a fresh in-process sim (API only), the controller running in-process with its
@@ -94,7 +94,7 @@ fn main() {
     let samples: usize = std::env::var("ROLLOUT_REACTION_SAMPLES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
+        .unwrap_or(1000);
     let mut all = Vec::new();
     for size in sizes {
         let figures = runtime.block_on(measure(size, samples));
