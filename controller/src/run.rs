@@ -122,7 +122,10 @@ pub async fn run_until(
                         neighbours.applied(changed)
                     }
                     Ok(watcher::Event::InitApply(changed)) => neighbours.applied(changed),
-                    Ok(watcher::Event::Delete(gone)) => neighbours.deleted(gone),
+                    Ok(watcher::Event::Delete(gone)) => {
+                        neighbourhood.forget(&gone.uid().unwrap_or_default());
+                        neighbours.deleted(gone)
+                    }
                     Ok(watcher::Event::Init) => {
                         neighbourhood.rollout_relist_started();
                         neighbours.relist_started();

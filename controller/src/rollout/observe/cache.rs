@@ -4,8 +4,9 @@
 //! stripped to what observation reads, to keep memory flat at thousands of Rollouts.
 //!
 //! A cache lags the API: the objects a pass writes are read directly on the next pass until
-//! the cache shows the same version ([`Caches::record_writes`]). That bookkeeping only decides
-//! where to read from; no decision rests on it, so a restart with it empty is still correct.
+//! the cache shows the same version ([`Caches::record_writes`]), unless the watch has already
+//! brought the write back ([`super::pending_writes`]). That bookkeeping only decides where to
+//! read from; no decision rests on it, so a restart with it empty is still correct.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Debug;
@@ -134,6 +135,8 @@ impl<K: Resource> Inner<K> {
         if let Some(old) = self.objects.remove(&key) {
             self.unindex(&key, &old);
         }
+        // A write to an object now gone is followed no longer: the next pass reads it directly.
+        self.pending.forget(&key);
     }
 
     fn finish_relist(&mut self) {
@@ -617,6 +620,10 @@ mod tests {
         );
         cache.write_answered("ns", "b", "4");
         assert!(cache.write_held("ns", "b", Some("4")));
+
+        // A write to an object since deleted is followed no longer.
+        cache.apply(&watcher::Event::Delete(replica_set("b", "u1", "5")));
+        assert!(!cache.write_held("ns", "b", Some("4")));
     }
 
     #[tokio::test]
