@@ -180,6 +180,21 @@ impl Observation {
     }
 }
 
+/// A ReplicaSet scaled to `replicas` whose status shows them all available, at its generation.
+fn settled_at(replicas: i32) -> impl Fn(Option<&ReplicaSet>) -> bool {
+    move |rs| {
+        let Some(rs) = rs else { return false };
+        let status = rs.status.as_ref();
+        rs.spec.as_ref().and_then(|s| s.replicas) == Some(replicas)
+            && status.is_some_and(|s| {
+                s.replicas == replicas
+                    && s.ready_replicas == Some(replicas)
+                    && s.available_replicas == Some(replicas)
+                    && s.observed_generation == rs.metadata.generation
+            })
+    }
+}
+
 fn version_of(rs: Option<&ReplicaSet>) -> Option<&str> {
     rs.and_then(|rs| rs.meta().resource_version.as_deref())
 }
@@ -243,12 +258,14 @@ async fn a_write_the_watch_has_not_brought_back_is_read_from_the_api() {
 async fn a_write_not_followed_is_read_from_the_api_once_then_from_the_cache() {
     let given = given_a_rollout_owning_a_replica_set("observe-settled").await;
 
-    // When a pass's write is recorded but not followed (a write whose answer was lost)
+    // When a pass's write is recorded but not followed (a write whose answer was lost), and
+    // the simulated cluster has brought both replicas up (so nothing else changes it)
     given.scale_as_a_pass(2, false).await;
     given
-        .until_cached("the scale in the cache", |rs| {
-            rs.and_then(|rs| rs.spec.as_ref()?.replicas) == Some(2)
-        })
+        .until_cached(
+            "the scale in the cache with both replicas available",
+            settled_at(2),
+        )
         .await;
     // Then the next observation reads it from the API, and the one after from the cache
     let (replicas, read_directly) = given.observe().await;
