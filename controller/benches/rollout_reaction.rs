@@ -4,8 +4,8 @@
 //! Run it with `cargo bench -p linnet-controller --bench rollout_reaction` (release build; about
 //! 40 seconds on 2 cores after the build). `ROLLOUT_REACTION_SIZES=1,100` picks the sizes,
 //! `ROLLOUT_REACTION_SAMPLES` the samples per size (default 1,000, so that the p99 is the
-//! tenth slowest sample, not one stall of the shared machine); `ROLLOUT_REACTION_BREAKDOWN=1` prints, per template change, when the
-//! canary ReplicaSet and when the status were seen.
+//! tenth slowest sample, not one stall of the shared machine); `ROLLOUT_REACTION_BREAKDOWN=1`
+//! prints, per template change, when the canary ReplicaSet and when the status were seen.
 //!
 //! Each size gets a fresh in-process sim (API only), the controller running in-process with its
 //! own client, and a stand-in for the ReplicaSet controller that marks replicas ready at once,
