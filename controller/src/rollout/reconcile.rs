@@ -252,9 +252,17 @@ async fn write_status(
     }
     ctx.caches.expect_status_write(uid);
     let written = executor.write_status(status).await;
-    let version = written.as_ref().ok().and_then(Option::as_deref);
-    ctx.caches.status_written(uid, version);
+    let answered = written.as_ref().ok().and_then(Option::as_deref);
+    let read = executor.rollout.resource_version();
+    ctx.caches
+        .status_written(uid, version_to_follow(answered, read.as_deref()));
     written.map(drop)
+}
+
+/// The version a status write is followed at: none when it failed, or when the API found it
+/// changed nothing (answered at the version the pass read, and no watch event will follow).
+fn version_to_follow<'a>(answered: Option<&'a str>, read: Option<&str>) -> Option<&'a str> {
+    answered.filter(|version| Some(*version) != read)
 }
 
 /// Logs a not-implemented action once per Rollout and records a Warning Event naming it.
@@ -302,6 +310,18 @@ fn transient_backoff(failures_in_a_row: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_write_is_followed_only_when_it_made_a_new_version() {
+        assert_eq!(version_to_follow(Some("8"), Some("7")), Some("8"));
+        assert_eq!(
+            version_to_follow(Some("7"), Some("7")),
+            None,
+            "a no-op write makes no event"
+        );
+        assert_eq!(version_to_follow(None, Some("7")), None, "a failed write");
+        assert_eq!(version_to_follow(Some("8"), None), Some("8"));
+    }
 
     #[test]
     fn the_transient_backoff_doubles_up_to_its_cap() {
