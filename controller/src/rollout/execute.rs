@@ -201,12 +201,10 @@ impl Executor<'_> {
         }
     }
 
-    /// Writes `status` through the status subresource, if it differs from the current one;
-    /// returns the resourceVersion the write was answered with.
+    /// Writes `status` through the status subresource (the caller has found it differs from
+    /// the current one, [`Executor::status_changes`]); returns the resourceVersion the write
+    /// was answered with.
     pub async fn write_status(&self, status: &RolloutStatus) -> Result<Option<String>, Error> {
-        if !self.status_changes(status) {
-            return Ok(None);
-        }
         let old = self.rollout.status.clone().unwrap_or_default();
         let to_json = |s: &RolloutStatus| {
             serde_json::to_value(s).map_err(|error| Error::Serialize {

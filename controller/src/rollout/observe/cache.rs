@@ -142,13 +142,12 @@ impl<K: Resource> Inner<K> {
     fn finish_relist(&mut self) {
         let objects = self.relist.take().unwrap_or_default();
         let mut by_owner: HashMap<String, BTreeSet<Key>> = HashMap::new();
+        let following = !self.pending.is_empty();
         for (key, object) in &objects {
             for uid in owner_uids(object.as_ref()) {
                 by_owner.entry(uid.to_string()).or_default().insert(key.clone());
             }
-        }
-        for (key, object) in &objects {
-            if !self.pending.is_empty() {
+            if following {
                 self.pending.shown(key, object.meta().resource_version.as_deref());
             }
         }
