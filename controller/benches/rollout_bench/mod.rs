@@ -100,8 +100,11 @@ pub async fn start_sim_with_stand_in_on(stand_in: &tokio::runtime::Handle) -> Si
         tasks: Vec::new(),
         sim,
     };
-    let ready_maker = mark_replica_sets_ready(client_for(&sim.sim).await);
-    sim.tasks.push(stand_in.spawn(ready_maker));
+    // The stand-in's client is made on its own runtime: a kube client queues its requests
+    // through a task spawned where the client is built, which must not be the sim's.
+    let kubeconfig = sim.sim.kubeconfig_path().to_path_buf();
+    sim.tasks
+        .push(stand_in.spawn(async move { mark_replica_sets_ready(client_at(&kubeconfig).await).await }));
     sim
 }
 
