@@ -122,22 +122,18 @@ async fn reconcile_once(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Opti
     let now = Timestamp::now();
     let observed = observe(&ctx.client, &ctx.caches, &rollout, now).await?;
     let plan = plan::plan(&observed);
-    // Recorded before applying, so that a pass failing half-way is covered too.
-    ctx.caches.record_writes(
-        &rollout.uid().unwrap_or_default(),
-        &rollout.name_any(),
-        &plan.actions,
-        plan.status
-            .as_ref()
-            .is_some_and(|new| rollout.status.as_ref() != Some(new)),
-    );
-    debug!(rollout = %rollout.name_any(), actions = ?plan.actions.iter().map(action_name).collect::<Vec<_>>(), "planned");
     let executor = Executor {
         client: &ctx.client,
         recorder: &ctx.recorder,
         rollout: &rollout,
         pod_hash: &observed.pod_hash,
     };
+    // The planned status, when it differs from the Rollout's: the one comparison of the pass.
+    let new_status = plan.status.as_ref().filter(|new| executor.status_changes(new));
+    // Recorded before applying, so that a pass failing half-way is covered too.
+    ctx.caches
+        .record_writes(&uid, &rollout.name_any(), &plan.actions, new_status.is_some());
+    debug!(rollout = %rollout.name_any(), actions = ?plan.actions.iter().map(action_name).collect::<Vec<_>>(), "planned");
     // Events inform; they are recorded after the changes and the status so that recording
     // them does not delay what the cluster does. Those planned after a failed change are not.
     let changes: Vec<(usize, &Action)> = plan
@@ -148,7 +144,7 @@ async fn reconcile_once(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Opti
         .collect();
     let mut outcome = Ok(());
     let mut events_until = plan.actions.len();
-    match (changes.as_slice(), &plan.status) {
+    match (changes.as_slice(), new_status) {
         // The status names the new ReplicaSet only by its hash, and a pass that finds that
         // ReplicaSet missing creates it, so both writes go out at once: whichever lands
         // alone, the next pass completes the other, and the update is seen a round trip
@@ -172,7 +168,7 @@ async fn reconcile_once(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Opti
                 }
             }
             if outcome.is_ok()
-                && let Some(status) = &plan.status
+                && let Some(status) = new_status
             {
                 outcome = write_status(&ctx, &executor, &uid, status).await;
             }
@@ -240,16 +236,14 @@ fn written_replica_set(action: &Action, rollout: &Rollout) -> Option<String> {
     }
 }
 
-/// Writes the planned status, followed through the Rollout watch until a pass sees it.
+/// Writes the planned status (which differs from the Rollout's), followed through the Rollout
+/// watch until a pass sees it.
 async fn write_status(
     ctx: &Context,
     executor: &Executor<'_>,
     uid: &str,
     status: &RolloutStatus,
 ) -> Result<(), Error> {
-    if !executor.status_changes(status) {
-        return Ok(());
-    }
     ctx.caches.expect_status_write(uid);
     let written = executor.write_status(status).await;
     let answered = written.as_ref().ok().and_then(Option::as_deref);
