@@ -8,6 +8,7 @@ use crate::errors::{ApiError, Cause};
 use crate::meta;
 use crate::registry::ResourceDescriptor;
 use crate::selectors::{LabelSelector, label_selector_to_string};
+use crate::structural::Schema;
 use crate::typed::{self, TypedKind};
 
 /// The `fieldValidation` query parameter.
@@ -115,7 +116,7 @@ fn typed_unknown_fields(
 }
 
 /// Prunes a custom resource by its schema, leaving `apiVersion`, `kind` and `metadata` alone.
-fn schema_unknown_fields(object: &mut Value, schema: &Value) -> Vec<String> {
+fn schema_unknown_fields(object: &mut Value, schema: &Schema) -> Vec<String> {
     let Some(map) = object.as_object_mut() else {
         return Vec::new();
     };

@@ -9,6 +9,7 @@ use crate::errors::{ApiError, Cause, Subject};
 use crate::gc::CRD_CLEANUP;
 use crate::meta;
 use crate::registry::{FieldLabels, Registry, ResourceDescriptor, ScalePaths};
+use crate::structural::Schema;
 
 fn str_at<'a>(value: &'a Value, pointer: &str) -> &'a str {
     value.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
@@ -193,7 +194,10 @@ pub fn register(registry: &mut Registry, crd: &Value) {
             strategic_merge: false,
             field_labels: FieldLabels::Generic,
             typed: None,
-            schema: version.pointer("/schema/openAPIV3Schema").cloned().map(Arc::new),
+            schema: version
+                .pointer("/schema/openAPIV3Schema")
+                .cloned()
+                .map(|schema| Arc::new(Schema::new(schema))),
             crd_name: Some(name.to_string()),
         });
     }

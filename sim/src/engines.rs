@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::errors::{ApiError, Cause, Subject};
 use crate::patch::{self, PatchError, PatchType};
+use crate::structural::Schema;
 
 /// The media types the apiserver accepts for PATCH of a custom resource, in its order.
 const CUSTOM_RESOURCE_PATCH_TYPES: &str =
@@ -97,13 +98,13 @@ pub fn record_update(
 }
 
 /// Removes fields a CRD schema does not declare, returning their dotted paths.
-pub fn prune(value: &mut Value, schema: &Value) -> Vec<String> {
-    crate::structural::prune(value, schema)
+pub fn prune(value: &mut Value, schema: &Schema) -> Vec<String> {
+    schema.prune(value)
 }
 
 /// Fills `default:` values from a CRD schema.
-pub fn apply_defaults(value: &mut Value, schema: &Value) {
-    crate::structural::apply_defaults(value, schema)
+pub fn apply_defaults(value: &mut Value, schema: &Schema) {
+    schema.apply_defaults(value)
 }
 
 /// Maps an engine error onto the apiserver's answer; `subject` names the object for conflicts.

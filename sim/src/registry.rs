@@ -7,9 +7,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use crate::errors::Subject;
+use crate::structural::Schema;
 use crate::typed::TypedKind;
 
 /// Where a resource's `/scale` subresource reads and writes the replica counts.
@@ -61,7 +60,7 @@ pub struct ResourceDescriptor {
     /// The k8s-openapi type for unknown-field detection of built-ins.
     pub typed: Option<TypedKind>,
     /// The `openAPIV3Schema` of a CRD version, for pruning and defaulting.
-    pub schema: Option<Arc<Value>>,
+    pub schema: Option<Arc<Schema>>,
     /// The CRD that registered this resource (`None` for built-ins).
     pub crd_name: Option<String>,
 }

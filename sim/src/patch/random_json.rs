@@ -369,3 +369,39 @@ pub(crate) fn schema(rng: &mut Rng, depth: usize) -> Value {
     }
     Value::Object(node)
 }
+
+/// A document shaped by `schema`: members it names (some left out or null), map values, array
+/// items, and now and then a random value where the schema expects something else.
+pub(crate) fn document_for(rng: &mut Rng, schema: &Value, depth: usize) -> Value {
+    if depth == 0 || rng.chance(10) {
+        return if rng.chance(50) {
+            Value::Null
+        } else {
+            value(rng, 1)
+        };
+    }
+    if let Some(items) = schema.get("items") {
+        return Value::Array(
+            (0..rng.below(3))
+                .map(|_| document_for(rng, items, depth - 1))
+                .collect(),
+        );
+    }
+    let mut members = Map::new();
+    if let Some(Value::Object(properties)) = schema.get("properties") {
+        for (name, property) in properties {
+            if rng.chance(60) {
+                members.insert(name.clone(), document_for(rng, property, depth - 1));
+            }
+        }
+    }
+    if let Some(additional) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+        for _ in 0..rng.below(3) {
+            members.insert(
+                rng.pick(NAMES).to_string(),
+                document_for(rng, additional, depth - 1),
+            );
+        }
+    }
+    Value::Object(members)
+}

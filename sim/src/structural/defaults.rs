@@ -4,7 +4,7 @@
 //! defaulted inside too; defaults apply inside array items and map values; and a `null` in a
 //! field that is not `nullable` counts as absent. A default never creates a missing parent.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{flag, member_schema};
 
@@ -42,4 +42,48 @@ pub fn apply_defaults(value: &mut Value, schema: &Value) {
         }
         _ => {}
     }
+}
+
+/// The part of `schema` defaulting reads: the nodes on a path to a `default:`, with the
+/// default and its `nullable`; `None` when there is no default anywhere below. Defaulting by
+/// it fills exactly what defaulting by the whole schema fills, walking only where defaults
+/// can be (a custom resource's schema mostly has none, e.g. a whole pod template without one).
+pub fn defaulting_part(schema: &Value) -> Option<Value> {
+    let node = schema.as_object()?;
+    let mut part = Map::new();
+    if let Some(default) = node.get("default") {
+        part.insert("default".into(), default.clone());
+        if let Some(nullable) = node.get("nullable") {
+            part.insert("nullable".into(), nullable.clone());
+        }
+    }
+    let additional = node
+        .get("additionalProperties")
+        .filter(|additional| additional.is_object())
+        .and_then(defaulting_part);
+    if let Some(Value::Object(properties)) = node.get("properties") {
+        let mut kept = Map::new();
+        for (name, property) in properties {
+            match defaulting_part(property) {
+                Some(property_part) => {
+                    kept.insert(name.clone(), property_part);
+                }
+                // Kept empty, so that the member does not fall to `additionalProperties`.
+                None if additional.is_some() => {
+                    kept.insert(name.clone(), Value::Object(Map::new()));
+                }
+                None => {}
+            }
+        }
+        if !kept.is_empty() {
+            part.insert("properties".into(), Value::Object(kept));
+        }
+    }
+    if let Some(additional) = additional {
+        part.insert("additionalProperties".into(), additional);
+    }
+    if let Some(items) = node.get("items").and_then(defaulting_part) {
+        part.insert("items".into(), items);
+    }
+    (!part.is_empty()).then_some(Value::Object(part))
 }

@@ -15,6 +15,32 @@ pub use prune::prune;
 
 use serde_json::Value;
 
+/// A CRD version's structural schema, with the part defaulting reads worked out once.
+#[derive(Debug)]
+pub struct Schema {
+    full: Value,
+    defaulting: Option<Value>,
+}
+
+impl Schema {
+    pub fn new(full: Value) -> Schema {
+        let defaulting = defaults::defaulting_part(&full);
+        Schema { full, defaulting }
+    }
+
+    /// Removes what the schema does not allow; see [`prune`].
+    pub fn prune(&self, value: &mut Value) -> Vec<String> {
+        prune(value, &self.full)
+    }
+
+    /// Fills the schema's defaults; see [`apply_defaults`].
+    pub fn apply_defaults(&self, value: &mut Value) {
+        if let Some(defaulting) = &self.defaulting {
+            apply_defaults(value, defaulting);
+        }
+    }
+}
+
 /// The schema of member `key` of an object with schema `schema`: from `properties`, else from
 /// `additionalProperties` when that is a schema. `None` when the schema says nothing about it.
 fn member_schema<'a>(schema: &'a Value, key: &str) -> Option<&'a Value> {

@@ -7,6 +7,8 @@
 //! are pruned by `items`. `allOf`, `anyOf` and `oneOf` never add fields in a structural schema,
 //! so they are not consulted.
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
 use super::{flag, member_schema};
@@ -20,12 +22,14 @@ const RESOURCE_ENVELOPE: [&str; 3] = ["apiVersion", "kind", "metadata"];
 pub fn prune(value: &mut Value, schema: &Value) -> Vec<String> {
     let mut removed = Vec::new();
     if let Value::Object(fields) = value {
-        prune_members(fields, schema, "", true, &mut removed);
+        prune_members(fields, schema, &mut String::new(), true, &mut removed);
     }
     removed
 }
 
-fn prune_value(value: &mut Value, schema: &Value, path: &str, removed: &mut Vec<String>) {
+/// `path` is where `value` is, grown and cut back as the walk goes (a removed field's path is
+/// the only string made).
+fn prune_value(value: &mut Value, schema: &Value, path: &mut String, removed: &mut Vec<String>) {
     match value {
         Value::Object(fields) => {
             let embedded = flag(schema, "x-kubernetes-embedded-resource");
@@ -33,31 +37,27 @@ fn prune_value(value: &mut Value, schema: &Value, path: &str, removed: &mut Vec<
         }
         Value::Array(items) => {
             // Without an `items` schema nothing inside is allowed, unless unknown fields are kept.
-            let Some(item_schema) = schema.get("items").filter(|items| items.is_object()) else {
-                if !flag(schema, "x-kubernetes-preserve-unknown-fields") {
-                    prune_unschemaed_items(items, path, removed);
-                }
-                return;
+            let item_schema = match schema.get("items").filter(|items| items.is_object()) {
+                Some(item_schema) => item_schema,
+                None if flag(schema, "x-kubernetes-preserve-unknown-fields") => return,
+                // Objects inside lose all their members.
+                None => &Value::Null,
             };
             for (index, item) in items.iter_mut().enumerate() {
-                prune_value(item, item_schema, &format!("{path}[{index}]"), removed);
+                let parent = path.len();
+                let _ = write!(path, "[{index}]");
+                prune_value(item, item_schema, path, removed);
+                path.truncate(parent);
             }
         }
         _ => {}
     }
 }
 
-/// Objects inside an array with no `items` schema lose all their members.
-fn prune_unschemaed_items(items: &mut [Value], path: &str, removed: &mut Vec<String>) {
-    for (index, item) in items.iter_mut().enumerate() {
-        prune_value(item, &Value::Null, &format!("{path}[{index}]"), removed);
-    }
-}
-
 fn prune_members(
     fields: &mut Map<String, Value>,
     schema: &Value,
-    path: &str,
+    path: &mut String,
     keeps_envelope: bool,
     removed: &mut Vec<String>,
 ) {
@@ -68,19 +68,20 @@ fn prune_members(
         if keeps_envelope && RESOURCE_ENVELOPE.contains(&key.as_str()) {
             continue;
         }
-        let child_path = if path.is_empty() {
-            key.clone()
-        } else {
-            format!("{path}.{key}")
-        };
+        let parent = path.len();
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
         match member_schema(schema, key) {
-            Some(child_schema) => prune_value(child, child_schema, &child_path, removed),
+            Some(child_schema) => prune_value(child, child_schema, path, removed),
             None if preserves_unknown => {}
             None => {
-                removed.push(child_path);
+                removed.push(path.clone());
                 doomed.push(key.clone());
             }
         }
+        path.truncate(parent);
     }
     for key in doomed {
         fields.remove(&key);

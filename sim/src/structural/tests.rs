@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::{apply_defaults, prune};
+use super::defaults::defaulting_part;
+use super::{Schema, apply_defaults, prune};
 
 /// A resource with the given spec.
 fn resource(spec: Value) -> Value {
@@ -119,10 +120,15 @@ fn prune_with_no_schema_keeps_only_the_envelope() {
     );
 }
 
-/// Defaults `resource(spec)` with a spec schema and returns the spec.
+/// Defaults `resource(spec)` with a spec schema and returns the spec, after checking that
+/// defaulting by the schema's defaulting part fills the same.
 fn defaulted_spec(spec_schema: Value, spec: Value) -> Value {
+    let schema = root_schema(spec_schema);
     let mut value = resource(spec);
-    apply_defaults(&mut value, &root_schema(spec_schema));
+    let mut by_part = value.clone();
+    apply_defaults(&mut value, &schema);
+    Schema::new(schema).apply_defaults(&mut by_part);
+    assert_eq!(by_part, value, "defaulting by the schema's defaulting part");
     value["spec"].take()
 }
 
@@ -173,6 +179,44 @@ default_cases! {
                "metrics": {"a": {}, "b": {"count": 3}}})
         => json!({"replicas": 1, "paused": false, "analysis": {"successfulRunHistoryLimit": 1},
                   "metrics": {"a": {"count": 1}, "b": {"count": 3}}});
+}
+
+#[test]
+fn the_defaulting_part_keeps_only_the_paths_to_defaults() {
+    let template = json!({"type": "object", "properties": {
+        "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+        "spec": {"type": "object", "properties": {
+            "containers": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"},
+                "image": {"type": "string"},
+                "ports": {"type": "array", "items": {"type": "object", "properties": {
+                    "containerPort": {"type": "integer"},
+                    "protocol": {"type": "string", "default": "TCP"}}}}}}}}}}});
+    let part = defaulting_part(&root_schema(json!({"type": "object", "properties": {
+        "replicas": {"type": "integer"},
+        "paused": {"type": "boolean", "default": false, "nullable": true},
+        "template": template}})));
+    assert_eq!(
+        part,
+        Some(json!({"properties": {"spec": {"properties": {
+            "paused": {"default": false, "nullable": true},
+            "template": {"properties": {"spec": {"properties": {"containers": {"items": {
+                "properties": {"ports": {"items": {"properties": {"protocol": {"default": "TCP"}}}}}}}}}}}}}}}))
+    );
+    assert_eq!(
+        defaulting_part(&json!({"type": "object", "properties": {"a": {"type": "string"}}})),
+        None
+    );
+}
+
+#[test]
+fn a_named_member_beside_additional_properties_does_not_take_their_defaults() {
+    let schema = json!({"type": "object", "properties": {"fixed": {"type": "object"}},
+        "additionalProperties": {"type": "object", "properties": {"count": {"default": 1}}}});
+    assert_eq!(
+        defaulted_spec(schema, json!({"fixed": {}, "other": {}})),
+        json!({"fixed": {}, "other": {"count": 1}})
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crate::patch::{
     FieldPath, FieldSet, json_patch, merge_patch, path_string, record_update, server_side_apply,
     strategic_merge_patch,
 };
-use crate::structural::{apply_defaults, prune};
+use crate::structural::{Schema, apply_defaults, prune};
 
 const CASES: u64 = 3000;
 
@@ -209,6 +209,18 @@ fn defaulting_twice_changes_nothing_the_second_time() {
         let once = resource.clone();
         apply_defaults(&mut resource, &schema);
         assert_eq!(resource, once);
+    });
+}
+
+#[test]
+fn defaulting_by_the_defaulting_part_fills_what_the_whole_schema_fills() {
+    for_each_case(|rng| {
+        let schema = random_json::schema(rng, 5);
+        let mut by_whole = random_json::document_for(rng, &schema, 6);
+        let mut by_part = by_whole.clone();
+        apply_defaults(&mut by_whole, &schema);
+        Schema::new(schema.clone()).apply_defaults(&mut by_part);
+        assert_eq!(by_part, by_whole, "schema {schema}");
     });
 }
 
