@@ -3,6 +3,8 @@
 //! A typed decode ignores keys it does not know, so comparing the keys of what went in with what
 //! came back names every unknown field; a decode error is a body of the wrong shape.
 
+use std::fmt::Write as _;
+
 use k8s_openapi::api::{apps, autoscaling, batch, coordination, core, discovery, events, networking, rbac};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
 use serde::Serialize;
@@ -38,41 +40,79 @@ pub enum TypedKind {
     HorizontalPodAutoscaler,
 }
 
-fn through<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, serde_json::Error> {
-    let typed: T = serde_json::from_value(value.clone())?;
-    serde_json::to_value(typed)
+/// Something done with a k8s-openapi type, chosen by [`TypedKind`].
+trait TypedAction {
+    type Output;
+    fn run<T: DeserializeOwned + Serialize>(self) -> Self::Output;
+}
+
+/// Decodes a value and encodes it again.
+struct RoundTrip<'a>(&'a Value);
+
+impl TypedAction for RoundTrip<'_> {
+    type Output = Result<Value, serde_json::Error>;
+
+    fn run<T: DeserializeOwned + Serialize>(self) -> Self::Output {
+        // Decoded from the borrowed value: no copy of the body is made to be consumed.
+        serde_json::to_value(T::deserialize(self.0)?)
+    }
+}
+
+/// Decodes a value, telling whether the decode passed over any key (an unknown field, or a
+/// null one).
+struct PassesOver<'a>(&'a Value);
+
+impl TypedAction for PassesOver<'_> {
+    type Output = Result<bool, serde_json::Error>;
+
+    fn run<T: DeserializeOwned + Serialize>(self) -> Self::Output {
+        let mut passed_over = false;
+        let _: T = serde_ignored::deserialize(self.0, |_| passed_over = true)?;
+        Ok(passed_over)
+    }
 }
 
 impl TypedKind {
-    /// Decodes `value` as the typed struct and encodes it again.
-    pub fn round_trip(self, value: &Value) -> Result<Value, serde_json::Error> {
+    /// `action` done with the k8s-openapi type of this kind.
+    fn with_type<A: TypedAction>(self, action: A) -> A::Output {
         use TypedKind::*;
         match self {
-            Namespace => through::<core::v1::Namespace>(value),
-            Pod => through::<core::v1::Pod>(value),
-            Service => through::<core::v1::Service>(value),
-            Endpoints => through::<core::v1::Endpoints>(value),
-            ConfigMap => through::<core::v1::ConfigMap>(value),
-            Secret => through::<core::v1::Secret>(value),
-            ServiceAccount => through::<core::v1::ServiceAccount>(value),
-            CoreEvent => through::<core::v1::Event>(value),
-            PersistentVolumeClaim => through::<core::v1::PersistentVolumeClaim>(value),
-            EndpointSlice => through::<discovery::v1::EndpointSlice>(value),
-            EventsEvent => through::<events::v1::Event>(value),
-            ReplicaSet => through::<apps::v1::ReplicaSet>(value),
-            Deployment => through::<apps::v1::Deployment>(value),
-            StatefulSet => through::<apps::v1::StatefulSet>(value),
-            DaemonSet => through::<apps::v1::DaemonSet>(value),
-            Job => through::<batch::v1::Job>(value),
-            Ingress => through::<networking::v1::Ingress>(value),
-            Lease => through::<coordination::v1::Lease>(value),
-            CustomResourceDefinition => through::<apiextensions::CustomResourceDefinition>(value),
-            Role => through::<rbac::v1::Role>(value),
-            ClusterRole => through::<rbac::v1::ClusterRole>(value),
-            RoleBinding => through::<rbac::v1::RoleBinding>(value),
-            ClusterRoleBinding => through::<rbac::v1::ClusterRoleBinding>(value),
-            HorizontalPodAutoscaler => through::<autoscaling::v2::HorizontalPodAutoscaler>(value),
+            Namespace => action.run::<core::v1::Namespace>(),
+            Pod => action.run::<core::v1::Pod>(),
+            Service => action.run::<core::v1::Service>(),
+            Endpoints => action.run::<core::v1::Endpoints>(),
+            ConfigMap => action.run::<core::v1::ConfigMap>(),
+            Secret => action.run::<core::v1::Secret>(),
+            ServiceAccount => action.run::<core::v1::ServiceAccount>(),
+            CoreEvent => action.run::<core::v1::Event>(),
+            PersistentVolumeClaim => action.run::<core::v1::PersistentVolumeClaim>(),
+            EndpointSlice => action.run::<discovery::v1::EndpointSlice>(),
+            EventsEvent => action.run::<events::v1::Event>(),
+            ReplicaSet => action.run::<apps::v1::ReplicaSet>(),
+            Deployment => action.run::<apps::v1::Deployment>(),
+            StatefulSet => action.run::<apps::v1::StatefulSet>(),
+            DaemonSet => action.run::<apps::v1::DaemonSet>(),
+            Job => action.run::<batch::v1::Job>(),
+            Ingress => action.run::<networking::v1::Ingress>(),
+            Lease => action.run::<coordination::v1::Lease>(),
+            CustomResourceDefinition => action.run::<apiextensions::CustomResourceDefinition>(),
+            Role => action.run::<rbac::v1::Role>(),
+            ClusterRole => action.run::<rbac::v1::ClusterRole>(),
+            RoleBinding => action.run::<rbac::v1::RoleBinding>(),
+            ClusterRoleBinding => action.run::<rbac::v1::ClusterRoleBinding>(),
+            HorizontalPodAutoscaler => action.run::<autoscaling::v2::HorizontalPodAutoscaler>(),
         }
+    }
+
+    /// Decodes `value` as the typed struct and encodes it again.
+    pub fn round_trip(self, value: &Value) -> Result<Value, serde_json::Error> {
+        self.with_type(RoundTrip(value))
+    }
+
+    /// Decodes `value` as the typed struct, telling whether the decode passed over any key.
+    /// When it did not, [`TypedKind::round_trip`] drops nothing: no field is unknown.
+    pub fn passes_over_keys(self, value: &Value) -> Result<bool, serde_json::Error> {
+        self.with_type(PassesOver(value))
     }
 }
 
@@ -80,29 +120,35 @@ impl TypedKind {
 /// trip dropped. Null values are skipped: a typed decode drops them without them being unknown.
 pub fn unknown_fields(original: &Value, round_tripped: &Value) -> Vec<String> {
     let mut found = Vec::new();
-    collect_unknown(original, round_tripped, "", &mut found);
+    collect_unknown(original, round_tripped, &mut String::new(), &mut found);
     found
 }
 
-fn collect_unknown(original: &Value, known: &Value, path: &str, found: &mut Vec<String>) {
+/// `path` is where `original` is, grown and cut back as the walk goes (only an unknown
+/// field's path is copied).
+fn collect_unknown(original: &Value, known: &Value, path: &mut String, found: &mut Vec<String>) {
     match (original, known) {
         (Value::Object(orig), Value::Object(kept)) => {
             for (key, value) in orig {
-                let child = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                match kept.get(key) {
-                    Some(kept_value) => collect_unknown(value, kept_value, &child, found),
-                    None if value.is_null() => {}
-                    None => found.push(child),
+                let parent = path.len();
+                if !path.is_empty() {
+                    path.push('.');
                 }
+                path.push_str(key);
+                match kept.get(key) {
+                    Some(kept_value) => collect_unknown(value, kept_value, path, found),
+                    None if value.is_null() => {}
+                    None => found.push(path.clone()),
+                }
+                path.truncate(parent);
             }
         }
         (Value::Array(orig), Value::Array(kept)) => {
             for (index, (value, kept_value)) in orig.iter().zip(kept).enumerate() {
-                collect_unknown(value, kept_value, &format!("{path}[{index}]"), found);
+                let parent = path.len();
+                let _ = write!(path, "[{index}]");
+                collect_unknown(value, kept_value, path, found);
+                path.truncate(parent);
             }
         }
         _ => {}
@@ -186,6 +232,87 @@ mod tests {
         let mut pod = pod;
         remove_path(&mut pod, "spec.containers[0].colour");
         assert_eq!(pod["spec"]["containers"][0], json!({"name": "c", "image": "i"}));
+    }
+
+    fn replica_set() -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": "web-abc", "namespace": "ns", "labels": {"app": "web"},
+                "annotations": {"rollout.argoproj.io/revision": "2"},
+                "ownerReferences": [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                    "name": "web", "uid": "u-1", "controller": true, "blockOwnerDeletion": true}]},
+            "spec": {"replicas": 2, "minReadySeconds": 0,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "app:2",
+                        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
+                        "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                        "readinessProbe": {"httpGet": {"path": "/", "port": "http"}}}],
+                        "restartPolicy": "Always", "securityContext": {}}}},
+            "status": {"replicas": 2, "readyReplicas": 2}})
+    }
+
+    /// Every object node of `value`, by JSON pointer.
+    fn object_pointers(value: &Value, here: String, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    object_pointers(child, format!("{here}/{key}"), found);
+                }
+                found.push(here);
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    object_pointers(item, format!("{here}/{index}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn a_body_of_known_fields_is_passed_over_nowhere() {
+        let body = replica_set();
+        assert_eq!(TypedKind::ReplicaSet.passes_over_keys(&body).ok(), Some(false));
+        let back = TypedKind::ReplicaSet.round_trip(&body).unwrap_or_default();
+        assert_eq!(unknown_fields(&body, &back), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_unknown_key_anywhere_is_passed_over_and_then_named() {
+        let mut pointers = Vec::new();
+        object_pointers(&replica_set(), String::new(), &mut pointers);
+        let mut named_somewhere = 0;
+        for pointer in pointers {
+            let mut body = replica_set();
+            let Some(Value::Object(node)) = body.pointer_mut(&pointer) else {
+                continue;
+            };
+            node.insert("zz-unknown".into(), json!("1"));
+            let passed_over = TypedKind::ReplicaSet.passes_over_keys(&body);
+            let Ok(back) = TypedKind::ReplicaSet.round_trip(&body) else {
+                panic!("at {pointer}: the body no longer decodes");
+            };
+            let named = unknown_fields(&body, &back);
+            // Maps of free keys (labels, resource requests) take any key: neither sees one.
+            assert_eq!(
+                passed_over.ok(),
+                Some(!named.is_empty()),
+                "at {pointer}: {named:?}"
+            );
+            named_somewhere += usize::from(!named.is_empty());
+        }
+        assert!(
+            named_somewhere >= 15,
+            "unknown keys named at only {named_somewhere} places"
+        );
+        let mut null_only = replica_set();
+        null_only["spec"]["zz-unknown"] = Value::Null;
+        assert_eq!(
+            TypedKind::ReplicaSet.passes_over_keys(&null_only).ok(),
+            Some(true)
+        );
+        let back = TypedKind::ReplicaSet.round_trip(&null_only).unwrap_or_default();
+        assert_eq!(unknown_fields(&null_only, &back), Vec::<String>::new());
     }
 
     #[test]
