@@ -130,13 +130,10 @@ pub fn spec_changed(old: &Value, new: &Value, status_isolated: bool) -> bool {
         old.as_object().unwrap_or(&empty),
         new.as_object().unwrap_or(&empty),
     );
-    let keys = a.keys().chain(b.keys()).filter(|k| !skip(k));
-    for key in keys {
-        if a.get(key) != b.get(key) {
-            return true;
-        }
-    }
-    false
+    // Each member is compared once; `new` is then only looked at for members `old` lacks.
+    a.iter()
+        .any(|(key, value)| !skip(key) && b.get(key) != Some(value))
+        || b.keys().any(|key| !skip(key) && !a.contains_key(key))
 }
 
 /// Equal apart from `resourceVersion` and `managedFields`: such a write is a no-op.
@@ -243,6 +240,14 @@ mod tests {
         assert!(
             spec_changed(&json!({"data": {}}), &json!({}), true),
             "a removed field is a change"
+        );
+        assert!(
+            spec_changed(&json!({}), &json!({"data": {}}), true),
+            "an added field is a change"
+        );
+        assert!(
+            !spec_changed(&json!({"kind": "A"}), &json!({"kind": "A", "status": {}}), true),
+            "an added status is not, with a subresource"
         );
     }
 

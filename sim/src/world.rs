@@ -169,6 +169,7 @@ impl World {
         } else {
             admission::check_fields(desc, &mut candidate, opts.validation)
         };
+        let carries_stored_entries = stored_entries.is_some();
         if let Some(entries) = stored_entries {
             meta::meta_mut(&mut candidate).insert("managedFields".into(), entries);
         }
@@ -180,7 +181,9 @@ impl World {
             _ => candidate,
         };
         meta::keep_server_fields(current, &mut new);
-        if !opts.apply {
+        // Entries put back above are the stored ones, and so are those of a status write
+        // built on the stored object: comparing them again would find so.
+        if !opts.apply && !carries_stored_entries {
             let stored = meta::meta(current).and_then(|m| m.get("managedFields"));
             // A status write starts from the stored object, which carries them already.
             let carried = meta::meta(&new).and_then(|m| m.get("managedFields"));

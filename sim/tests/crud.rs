@@ -551,3 +551,46 @@ async fn concurrent_merge_patches_of_one_object_all_land() {
         "one revision per patch"
     );
 }
+
+#[tokio::test]
+async fn managed_fields_a_write_sends_are_not_taken_for_the_stored_ones() {
+    let t = common::start().await;
+    t.namespace("owners").await;
+    let path = "/api/v1/namespaces/owners/configmaps/c";
+    let created = t
+        .post(
+            "/api/v1/namespaces/owners/configmaps?fieldManager=creator",
+            common::configmap("owners", "c", json!({"k": "v", "kept": "1"})),
+        )
+        .await
+        .json();
+    let managers = |object: &Value| -> Vec<String> {
+        object["metadata"]["managedFields"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|e| e["manager"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(managers(&created), vec!["creator"]);
+    let mut sent = created.clone();
+    sent["data"]["k"] = json!("w");
+    sent["metadata"]["managedFields"] = json!([{"manager": "intruder", "operation": "Update",
+        "apiVersion": "v1", "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {"f:k": {}}}}]);
+    let replaced = t.put(&format!("{path}?fieldManager=editor"), sent).await.json();
+    assert_eq!(managers(&replaced), vec!["creator", "editor"]);
+    let mut without = replaced.clone();
+    without["data"]["k"] = json!("x");
+    if let Some(metadata) = without["metadata"].as_object_mut() {
+        metadata.remove("managedFields");
+    }
+    let replaced = t
+        .put(&format!("{path}?fieldManager=editor"), without)
+        .await
+        .json();
+    assert_eq!(managers(&replaced), vec!["creator", "editor"]);
+    assert_eq!(managers(&t.get(path).await.json()), vec!["creator", "editor"]);
+}
