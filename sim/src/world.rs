@@ -176,8 +176,9 @@ impl World {
         let warnings = checked?;
         let mut new = match opts.subresource {
             Some("status") if status_only => candidate,
-            Some("status") => with_status_of(current, &candidate),
-            _ if desc.status_subresource => with_status_of(&candidate, current),
+            Some("status") => with_status_of(current.as_ref().clone(), &candidate),
+            // The body is owned: only the stored status is copied into it.
+            _ if desc.status_subresource => with_status_of(candidate, current),
             _ => candidate,
         };
         meta::keep_server_fields(current, &mut new);
@@ -462,13 +463,12 @@ fn same_except(a: &Map<String, Value>, b: &Map<String, Value>, skip: &[&str]) ->
 }
 
 /// `base` with its `status` replaced by that of `status_source` (removed if it has none).
-fn with_status_of(base: &Value, status_source: &Value) -> Value {
-    let mut result = base.clone();
-    if let Some(map) = result.as_object_mut() {
+fn with_status_of(mut base: Value, status_source: &Value) -> Value {
+    if let Some(map) = base.as_object_mut() {
         match status_source.get("status") {
             Some(status) => map.insert("status".into(), status.clone()),
             None => map.remove("status"),
         };
     }
-    result
+    base
 }
