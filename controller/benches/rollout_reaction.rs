@@ -32,9 +32,13 @@
 //! back to it is in these. `ROLLOUT_REACTION_TRACE=N` prints, for the first N samples, every
 //! request of each reaction with its arrival and answer times.
 //!
-//! The round trip is the p50 of 200 sequential GETs of one Rollout by the benchmark's client,
-//! measured at each size after the Rollouts are at rest; ratios divide by that p50 (their p99
-//! is printed too: the machine's own tail for one round trip). Beside it,
+//! The round trip is the p50 of 200 GETs of one Rollout by the benchmark's client, in ten
+//! bursts of 20 sequential GETs (each after 5 not counted) spread over the samples: one before
+//! the first sample and one after each tenth of them, so that the unit is measured over the
+//! same stretch as the reactions (one burst of 200 before the samples had a p50 anywhere from
+//! 0.10 to 0.32 ms between runs on one machine, where the reactions' p50 moved by a tenth).
+//! Ratios divide by that p50 (its p99 is printed too: the machine's own tail for one round
+//! trip). Beside it,
 //! the p50 of 200 sequential merge patches of a ConfigMap (the cheapest write) is a second
 //! unit: a reaction needs at least three writes in a row (the user's patch, the controller's
 //! create or scale, its status write) and two watch deliveries.
@@ -59,6 +63,9 @@ use tokio::sync::oneshot;
 const PREFIX: &str = "r";
 const SETTLE: Duration = Duration::from_secs(240);
 const STEP: Duration = Duration::from_secs(30);
+/// The GET round trip is measured in bursts spread over the samples (see the module's notes).
+const GET_BURSTS: usize = 10;
+const GETS_PER_BURST: usize = 20;
 
 struct Figures {
     size: usize,
@@ -284,8 +291,6 @@ async fn measure(size: usize, samples: usize) -> Figures {
     until_healthy(&seen, PREFIX, size, SETTLE).await;
     let create_seconds = started.elapsed().as_secs_f64();
 
-    let gets = round_trips(&sim.client, &format!("{PREFIX}-0"), 200).await;
-    let (round_trip, round_trip_p99) = (quantile(&gets, 0.5), quantile(&gets, 0.99));
     let write_round_trip = quantile(&write_round_trips(&sim.client, 200).await, 0.5);
     let watched_write = quantile(&watched_write_round_trips(&sim.client, 200).await, 0.5);
     let api: Api<Rollout> = Api::namespaced(sim.client.clone(), NAMESPACE);
@@ -300,7 +305,12 @@ async fn measure(size: usize, samples: usize) -> Figures {
     let mut promote = Vec::with_capacity(samples);
     let mut server_template = Vec::with_capacity(samples);
     let mut server_promote = Vec::with_capacity(samples);
+    let mut gets = Vec::with_capacity(GET_BURSTS * GETS_PER_BURST);
+    let burst_every = samples.div_ceil(GET_BURSTS).max(1);
     for i in 0..samples {
+        if i % burst_every == 0 {
+            gets.extend(round_trips(&sim.client, &format!("{PREFIX}-0"), GETS_PER_BURST).await);
+        }
         // Spread over the Rollouts: each sample changes one that is at rest.
         let name = format!("{PREFIX}-{}", (i * 7919) % size);
         let sample = one_update(&sim, &api, &seen, &name, &format!("app:{}", i + 2), i < traced).await;
@@ -310,6 +320,7 @@ async fn measure(size: usize, samples: usize) -> Figures {
         server_promote.push(sample.server_promote);
     }
 
+    let (round_trip, round_trip_p99) = (quantile(&gets, 0.5), quantile(&gets, 0.99));
     let _ = stop.send(());
     let _ = controller.await;
     drop(sim);
