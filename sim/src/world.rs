@@ -182,8 +182,8 @@ impl World {
             _ => candidate,
         };
         meta::keep_server_fields(current, &mut new);
-        // Entries put back above are the stored ones, and so are those of a status write
-        // built on the stored object: comparing them again would find so.
+        // A body that carried the stored entries leaves `new` with them (put back above, or
+        // from the stored object for a status write): comparing them again would find so.
         if !opts.apply && !carries_stored_entries {
             let stored = meta::meta(current).and_then(|m| m.get("managedFields"));
             // A status write starts from the stored object, which carries them already.
