@@ -306,3 +306,65 @@ fn preview_count_holds_through_the_pause_and_full_size_comes_after_promotion() {
         None
     );
 }
+
+/// Manual promotion, a preview of one pod and both analyses.
+fn gated() -> Value {
+    json!({
+        "autoPromotionEnabled": false,
+        "previewReplicaCount": 1,
+        "prePromotionAnalysis": {"templates": [{"templateName": "smoke"}]},
+        "postPromotionAnalysis": {"templates": [{"templateName": "smoke"}]},
+    })
+}
+
+#[test]
+fn promote_full_skips_the_preview_size_the_analyses_and_the_pause() {
+    let obs = recorded_intent(updating(gated(), 1));
+    let running = apply(obs.clone(), &plan(&obs));
+    let pre = running
+        .analysis_runs
+        .first()
+        .expect("the pre-promotion run")
+        .name
+        .clone();
+    let promoted = running.with_status(|s| s.promote_full = Some(true));
+    let planned = plan(&promoted);
+    assert!(
+        planned
+            .actions
+            .contains(&Action::TerminateAnalysisRun { name: pre })
+    );
+    assert!(
+        scales(&planned).contains(&("web-new2".to_string(), 3)),
+        "full size at once"
+    );
+    let (settled, plans) = settle(promoted);
+    assert!(!creates_a_run(&plans), "no post-promotion analysis");
+    let status = settled.rollout.status.clone().expect("status");
+    assert_eq!(status.stable_rs.as_deref(), Some(NEW));
+    assert_eq!(status.phase, Some(RolloutPhase::Healthy));
+    assert_eq!(status.promote_full, None);
+    assert_eq!(settled.services["web-active"].selected_hash.as_deref(), Some(NEW));
+}
+
+#[test]
+fn a_rollback_within_the_window_is_promoted_without_gates() {
+    const OLD: &str = "old0";
+    let mut fields = gated();
+    fields["previewReplicaCount"] = json!(null);
+    let ro = rollout()
+        .blue_green(fields)
+        .replicas(3)
+        .spec("rollbackWindow", json!({"revisions": 1}))
+        .build();
+    let mut obs = rolling_back_to(ro, OLD, 0).with_status(|s| {
+        s.blue_green.get_or_insert_default().active_selector = Some(STABLE.into());
+    });
+    select(&mut obs, STABLE);
+    let (settled, plans) = settle(obs);
+    assert!(!creates_a_run(&plans));
+    let status = settled.rollout.status.clone().expect("status");
+    assert_eq!(status.stable_rs.as_deref(), Some(OLD));
+    assert_eq!(status.pause_conditions, None);
+    assert_eq!(settled.services["web-active"].selected_hash.as_deref(), Some(OLD));
+}

@@ -171,6 +171,137 @@ fn undo_to_the_stable_template_is_a_fast_rollback() {
     assert_eq!(old.replicas, 0);
 }
 
+const OLD: &str = "old0";
+
+/// A canary with a background analysis and a pause, whose template goes back to OLD.
+fn canary_rolling_back(window: Option<i32>, between: usize) -> linnet_controller::rollout::plan::Observed {
+    let mut ro = rollout()
+        .canary(vec![set_weight(20), pause(), set_weight(60)])
+        .canary_field("analysis", json!({"templates": [{"templateName": "smoke"}]}))
+        .replicas(10);
+    if let Some(revisions) = window {
+        ro = ro.spec("rollbackWindow", json!({"revisions": revisions}));
+    }
+    rolling_back_to(ro.build(), OLD, between).with_status(|s| s.current_step_index = Some(3))
+}
+
+#[test]
+fn a_rollback_within_the_window_skips_steps_and_analysis() {
+    // Revisions OLD, mid0, STABLE: going back to OLD passes over one, inside a window of 2.
+    let obs = canary_rolling_back(Some(2), 1);
+    let planned = plan(&obs);
+    let status = status_after(&obs, &planned);
+    assert_eq!(status.current_step_index, Some(3), "no steps inside the window");
+    assert!(events(&planned).contains(&"RolloutRolledBack".to_string()));
+    let (settled, plans) = settle(obs);
+    assert!(!creates_a_run(&plans), "no analysis inside the window");
+    let status = settled.rollout.status.clone().expect("status");
+    assert_eq!(status.phase, Some(RolloutPhase::Healthy));
+    assert_eq!(status.stable_rs.as_deref(), Some(OLD));
+    assert_eq!(status.pause_conditions, None);
+    let stable = settled
+        .replica_sets
+        .iter()
+        .find(|rs| rs.hash == STABLE)
+        .expect("rs");
+    assert_eq!(stable.replicas, 0);
+}
+
+#[test]
+fn a_rollback_beyond_the_window_or_without_one_runs_the_steps() {
+    // Two ReplicaSets between OLD and STABLE: outside a window of 2. And no window at all.
+    for (window, between) in [(Some(2), 2), (None, 0), (Some(0), 0)] {
+        let obs = canary_rolling_back(window, between);
+        let planned = plan(&obs);
+        let status = status_after(&obs, &planned);
+        assert_eq!(
+            status.current_step_index,
+            Some(0),
+            "window {window:?}, {between} between"
+        );
+        assert!(!events(&planned).contains(&"RolloutRolledBack".to_string()));
+        let (settled, plans) = settle(obs);
+        assert!(creates_a_run(&plans), "the background analysis runs");
+        let status = settled.rollout.status.clone().expect("status");
+        assert_eq!(status.phase, Some(RolloutPhase::Paused), "held at the pause step");
+    }
+}
+
+#[test]
+fn a_newer_template_is_never_a_rollback_within_the_window() {
+    // NEW was created after STABLE: an update, whatever the window.
+    let ro = rollout()
+        .canary(vec![set_weight(20), pause(), set_weight(60)])
+        .spec("rollbackWindow", json!({"revisions": 5}))
+        .replicas(10)
+        .build();
+    let mut obs = rolling_back_to(ro, NEW, 0);
+    for rs in &mut obs.replica_sets {
+        if rs.hash == NEW {
+            rs.created = Some(t0());
+        }
+    }
+    let status = status_after(&obs, &plan(&obs));
+    assert_eq!(status.current_step_index, Some(0));
+}
+
+#[test]
+fn promote_full_lifts_an_abort() {
+    let obs = paused_at_step_one().with_status(|s| {
+        s.abort = Some(true);
+        s.aborted_at = Some(Time(t0()));
+        s.pause_conditions = None;
+        s.controller_pause = None;
+    });
+    let status = status_after(&obs, &plan(&obs));
+    assert_eq!(
+        status.phase,
+        Some(RolloutPhase::Degraded),
+        "aborted until promoted"
+    );
+    let promoted = obs.with_status(|s| s.promote_full = Some(true));
+    let planned = plan(&promoted);
+    let status = status_after(&promoted, &planned);
+    assert_eq!((status.abort, status.aborted_at), (None, None));
+    let canary_grows = scales(&planned)
+        .iter()
+        .any(|(name, n)| name == "web-new2" && *n > 2);
+    assert!(canary_grows, "{:?}", scales(&planned));
+    let (settled, _) = settle(promoted);
+    let status = settled.rollout.status.clone().expect("status");
+    assert_eq!(status.phase, Some(RolloutPhase::Healthy));
+    assert_eq!(status.stable_rs.as_deref(), Some(NEW));
+}
+
+#[test]
+fn an_abort_during_a_full_promotion_is_cleared_not_recorded() {
+    let obs = paused_at_step_one().with_status(|s| {
+        s.promote_full = Some(true);
+        s.abort = Some(true);
+    });
+    let planned = plan(&obs);
+    let status = status_after(&obs, &planned);
+    assert_eq!(status.abort, None);
+    assert!(!events(&planned).contains(&"RolloutAborted".to_string()));
+}
+
+#[test]
+fn promote_full_stops_a_running_step_analysis() {
+    let ro = rollout()
+        .canary(vec![set_weight(20), analysis_step("smoke"), set_weight(60)])
+        .replicas(10)
+        .build();
+    let obs = observed(ro).with_stable_rs(8).with_new_rs(2, 2).updating(1);
+    let running = recorded_intent(recorded_intent(obs));
+    let run = running.analysis_runs.first().expect("a step run").name.clone();
+    let planned = plan(&running.with_status(|s| s.promote_full = Some(true)));
+    assert!(
+        planned
+            .actions
+            .contains(&Action::TerminateAnalysisRun { name: run })
+    );
+}
+
 #[test]
 fn failed_step_analysis_aborts_and_inconclusive_pauses() {
     let ro = rollout()

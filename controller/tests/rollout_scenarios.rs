@@ -1,6 +1,6 @@
 //! End-to-end scenarios of the Rollout controller against the sim and its simulated cluster:
-//! a blue-green update promoted by hand, an aborted and retried canary, and a fast rollback
-//! to the stable template. Each test has its own sim, namespace and controller, all stopped
+//! a blue-green update promoted by hand, an aborted and retried canary, a fast rollback to
+//! the stable template and one within the rollback window. Each test has its own sim, namespace and controller, all stopped
 //! when it ends.
 
 use std::time::Duration;
@@ -326,6 +326,52 @@ async fn reapplying_the_stable_template_mid_update_is_a_fast_rollback() {
                     && no_pause_conditions(status)
                     && replicas_of(replica_sets, &canary).is_some_and(|(replicas, _)| replicas == 0)
                     && replicas_of(replica_sets, &stable) == Some((5, 5))
+            },
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn going_back_within_the_rollback_window_skips_the_steps() {
+    let world = given_a_cluster_with_the_controller("rollback-window").await;
+    // Given a canary with `rollbackWindow: {revisions: 2}` deployed on 1.0
+    let mut manifest = canary_40_then_pause("web", "nginx:1.0");
+    manifest["spec"]["rollbackWindow"] = json!({"revisions": 2});
+    world.create(manifest).await;
+    let first = world.eventually_deployed("web", 5).await;
+    // (creation times have seconds precision: the next ReplicaSet must be visibly younger)
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // and then updated to 2.0, promoted past its pause and Healthy
+    world.set_image("web", "nginx:2.0").await;
+    let paused = world
+        .eventually("web", "Paused at its pause step on 2.0", |status, _| {
+            str_at(status, "currentPodHash") != first && pause_reason(status) == Some("CanaryPauseStep")
+        })
+        .await;
+    let second = str_at(&paused, "currentPodHash").to_string();
+    world
+        .patch_status("web", json!({"status": {"pauseConditions": null}}))
+        .await;
+    world
+        .eventually("web", "Healthy on 2.0", |status, _| {
+            str_at(status, "phase") == "Healthy" && str_at(status, "stableRS") == second
+        })
+        .await;
+
+    // When 1.0 is applied again
+    world.set_image("web", "nginx:1.0").await;
+    // Then the first ReplicaSet takes over with the steps skipped, never pausing
+    world
+        .eventually(
+            "web",
+            "Healthy on the first ReplicaSet, steps at their end, 2.0 at 0",
+            |status, replica_sets| {
+                str_at(status, "phase") == "Healthy"
+                    && str_at(status, "stableRS") == first
+                    && status["currentStepIndex"] == json!(2)
+                    && no_pause_conditions(status)
+                    && replicas_of(replica_sets, &second).is_some_and(|(replicas, _)| replicas == 0)
+                    && replicas_of(replica_sets, &first) == Some((5, 5))
             },
         )
         .await;

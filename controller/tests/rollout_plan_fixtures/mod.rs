@@ -150,6 +150,33 @@ pub fn replica_set(hash: &str, revision: i64, replicas: i32) -> ReplicaSetState 
     }
 }
 
+/// A ReplicaSet created `seconds` before [`t0`].
+pub fn replica_set_made_before(hash: &str, revision: i64, replicas: i32, seconds: i64) -> ReplicaSetState {
+    let mut rs = replica_set(hash, revision, replicas);
+    rs.created = t0().checked_sub(jiff::SignedDuration::from_secs(seconds)).ok();
+    rs
+}
+
+/// The template goes back to `hash`, an older ReplicaSet scaled to 0, while STABLE (created
+/// after it, with `between` more ReplicaSets created in between) runs every pod.
+pub fn rolling_back_to(rollout: Rollout, hash: &str, between: usize) -> Observed {
+    let replicas = rollout.spec.replicas.unwrap_or(1);
+    let mut obs = observed(rollout);
+    obs.replica_sets.push(replica_set_made_before(hash, 1, 0, 300));
+    for i in 0..between {
+        let rs = replica_set_made_before(&format!("mid{i}"), 2 + i as i64, 0, 200 - i as i64);
+        obs.replica_sets.push(rs);
+    }
+    obs.replica_sets
+        .push(replica_set_made_before(STABLE, 2 + between as i64, replicas, 100));
+    obs.pod_hash = hash.to_string();
+    obs.with_status(|s| {
+        s.stable_rs = Some(STABLE.into());
+        s.current_pod_hash = Some(STABLE.into());
+        s.current_step_hash = Some(STEPS.into());
+    })
+}
+
 pub trait ObservedExt: Sized {
     fn with_stable_rs(self, replicas: i32) -> Self;
     fn with_new_rs(self, replicas: i32, available: i32) -> Self;
@@ -332,6 +359,14 @@ pub fn scales(plan: &Plan) -> Vec<(String, i32)> {
             _ => None,
         })
         .collect()
+}
+
+/// Whether any of the plans creates an AnalysisRun.
+pub fn creates_a_run(plans: &[Plan]) -> bool {
+    plans
+        .iter()
+        .flat_map(|p| &p.actions)
+        .any(|a| matches!(a, Action::CreateAnalysisRun { .. }))
 }
 
 /// Reasons of a plan's Events.

@@ -8,18 +8,23 @@ use linnet_crds::rollout::{BlueGreenStrategy, PauseReason};
 
 use super::context::{Ctx, Draft, after_seconds};
 use super::steps::Outcome;
-use super::{AnalysisKind, analysis, scaling, traffic, transitions};
+use super::{AnalysisKind, analysis, fast_track, scaling, traffic, transitions};
 
 /// Argo's defaults for the blue-green delays.
 const DEFAULT_SCALE_DOWN_DELAY_SECONDS: i32 = 30;
 const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS: i32 = 30;
 
 pub(super) fn plan(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft) {
+    let fast_tracked = fast_track::applies(ctx, draft.status.promote_full);
+    if fast_tracked {
+        let gates = [AnalysisKind::PrePromotion, AnalysisKind::PostPromotion];
+        fast_track::clear(ctx, draft, &gates);
+    }
     if ctx.complete {
         steady(ctx, spec, draft);
     } else if draft.status.abort == Some(true) {
         aborted(ctx, spec, draft);
-    } else if update(ctx, spec, draft) {
+    } else if update(ctx, spec, draft, fast_tracked) {
         let ctx = Ctx::new(ctx.obs, &draft.status);
         steady(&ctx, spec, draft);
     } else if draft.status.abort == Some(true) {
@@ -81,7 +86,8 @@ fn aborted(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft) {
 }
 
 /// One pass of an update in flight; true when the new ReplicaSet has just become stable.
-fn update(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft) -> bool {
+/// A fast-tracked update skips the preview size, the analyses and the promotion pause.
+fn update(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft, fast_tracked: bool) -> bool {
     if let Some(rs) = ctx.stable_rs {
         scaling::keep(draft, rs);
         scaling::size(draft, rs, ctx.replicas);
@@ -94,7 +100,7 @@ fn update(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft) -> bool {
         == Some(true);
     let preview_size = spec
         .preview_replica_count
-        .filter(|_| !promoted)
+        .filter(|_| !promoted && !fast_tracked)
         .map(|n| n.clamp(0, ctx.replicas));
     let size = preview_size.unwrap_or(ctx.replicas);
     scaling::size_new(ctx, draft, size);
@@ -116,7 +122,7 @@ fn update(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft) -> bool {
     if ctx.paused_by_user() || !scaling::fully_available(ctx.new_rs, size) {
         return false;
     }
-    if !promoted && !before_promotion(ctx, spec, draft) {
+    if !promoted && !fast_tracked && !before_promotion(ctx, spec, draft) {
         return false;
     }
     if preview_size.is_some_and(|n| n != ctx.replicas) {
@@ -125,7 +131,7 @@ fn update(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft) -> bool {
     }
     let hash = Some(ctx.obs.pod_hash.clone());
     point(ctx, spec, draft, hash.clone(), hash);
-    after_promotion(ctx, spec, draft)
+    after_promotion(ctx, spec, draft, fast_tracked)
 }
 
 /// The gates before the switch: pre-promotion analysis, then the promotion pause. True when
@@ -173,8 +179,8 @@ fn before_promotion(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft) -> b
 }
 
 /// After the switch: the post-promotion analysis, then the new ReplicaSet becomes stable.
-fn after_promotion(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft) -> bool {
-    if let Some(post) = &spec.post_promotion_analysis {
+fn after_promotion(ctx: &Ctx, spec: &BlueGreenStrategy, draft: &mut Draft, fast_tracked: bool) -> bool {
+    if let Some(post) = spec.post_promotion_analysis.as_ref().filter(|_| !fast_tracked) {
         let outcome = analysis::judge(ctx, draft, AnalysisKind::PostPromotion, post, 0);
         if !gate(ctx, draft, outcome) {
             return false;

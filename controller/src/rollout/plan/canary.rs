@@ -7,7 +7,7 @@ use super::context::{Ctx, Draft, after, after_seconds};
 use super::replicas::{self, BasicCanary, Pods, RoutedCanary};
 use super::steps::{self, Outcome, Stage, StepKind};
 use super::transitions;
-use super::{Action, AnalysisKind, analysis, scaling, traffic};
+use super::{Action, AnalysisKind, analysis, fast_track, scaling, traffic};
 
 /// Argo's defaults for the routed canary's delays.
 const DEFAULT_SCALE_DOWN_DELAY_SECONDS: i32 = 30;
@@ -20,6 +20,8 @@ struct Canary<'a> {
     routed: bool,
     /// `trafficRouting.maxTrafficWeight`, or 100.
     max_weight: i32,
+    /// A full promotion or a rollback within the window: no analysis runs.
+    fast_tracked: bool,
 }
 
 pub(super) fn plan(ctx: &Ctx, spec: &CanaryStrategy, draft: &mut Draft) {
@@ -29,7 +31,15 @@ pub(super) fn plan(ctx: &Ctx, spec: &CanaryStrategy, draft: &mut Draft) {
         steps: spec.steps.as_deref().unwrap_or(&[]),
         routed: routing.is_some(),
         max_weight: routing.and_then(|r| r.max_traffic_weight).unwrap_or(100).max(1),
+        fast_tracked: fast_track::applies(ctx, draft.status.promote_full),
     };
+    if canary.fast_tracked {
+        fast_track::clear(ctx, draft, &[AnalysisKind::Step, AnalysisKind::Background]);
+        // A rollback within the window skips the steps; a full promotion has a stage of its own.
+        if draft.status.promote_full != Some(true) && !canary.steps.is_empty() {
+            draft.status.current_step_index = Some(canary.steps.len() as i32);
+        }
+    }
     let before = Stage::of(&draft.status, canary.steps.len(), ctx.complete);
     let stage = run_steps(ctx, &canary, draft, before);
     let ctx = Ctx::new(ctx.obs, &draft.status);
@@ -68,7 +78,9 @@ fn judge(ctx: &Ctx, canary: &Canary, draft: &mut Draft, stage: Stage) -> Outcome
     if matches!(stage, Stage::Complete | Stage::Aborted) || ctx.paused_by_user() {
         return Outcome::Wait(None);
     }
-    if let Some(verdict) = background(ctx, canary, draft, stage) {
+    if !canary.fast_tracked
+        && let Some(verdict) = background(ctx, canary, draft, stage)
+    {
         return verdict;
     }
     let Stage::Step(index) = stage else {

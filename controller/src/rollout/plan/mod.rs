@@ -13,6 +13,7 @@ mod bluegreen;
 mod canary;
 mod context;
 mod deadline;
+mod fast_track;
 mod metadata;
 mod operations;
 pub mod replicas;

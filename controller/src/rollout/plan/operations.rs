@@ -7,7 +7,7 @@
 use linnet_crds::rollout::RolloutStatus;
 
 use super::context::{Ctx, Draft, time};
-use super::{Action, AnalysisKind, EventType, Observed, analysis, replicas, transitions};
+use super::{Action, AnalysisKind, EventType, Observed, analysis, fast_track, replicas, transitions};
 
 /// Argo's default `revisionHistoryLimit`.
 const DEFAULT_REVISION_HISTORY_LIMIT: i32 = 10;
@@ -60,12 +60,25 @@ fn new_template(obs: &Observed, draft: &mut Draft, at_end: Option<i32>) {
     status.current_pod_hash = Some(obs.pod_hash.clone());
     clear_update(status);
     let rollback = status.stable_rs.as_deref() == Some(obs.pod_hash.as_str());
-    status.current_step_index = if rollback { at_end } else { at_end.map(|_| 0) };
+    let windowed = !rollback && fast_track::within_rollback_window(obs, status.stable_rs.as_deref());
+    status.current_step_index = if rollback || windowed {
+        at_end
+    } else {
+        at_end.map(|_| 0)
+    };
     let (reason, message) = if rollback {
         (
             "RolloutRolledBack",
             format!(
                 "Rolled back to the stable ReplicaSet ({}) without steps",
+                obs.pod_hash
+            ),
+        )
+    } else if windowed {
+        (
+            "RolloutRolledBack",
+            format!(
+                "Rolled back to ReplicaSet {} within the rollback window, without steps or analysis",
                 obs.pod_hash
             ),
         )
@@ -78,9 +91,14 @@ fn new_template(obs: &Observed, draft: &mut Draft, at_end: Option<i32>) {
     draft.event(EventType::Normal, reason, message);
 }
 
-/// `abort: true` patched by a user: record it as the controller records its own aborts.
+/// `abort: true` patched by a user: record it as the controller records its own aborts. A
+/// fast-tracked update is not aborted (as in Argo, its abort is cleared instead).
 pub(super) fn user_abort(ctx: &Ctx, draft: &mut Draft) {
-    if draft.status.abort == Some(true) && draft.status.aborted_at.is_none() && !ctx.complete {
+    if draft.status.abort == Some(true)
+        && draft.status.aborted_at.is_none()
+        && !ctx.complete
+        && !fast_track::applies(ctx, draft.status.promote_full)
+    {
         let steps = step_count(ctx.obs).unwrap_or(0);
         transitions::abort(ctx, draft, None, steps);
     }

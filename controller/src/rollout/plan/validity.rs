@@ -111,9 +111,6 @@ fn unsupported(obs: &Observed) -> Vec<Finding> {
     if spec.workload_ref.is_some() {
         found.push(not_yet(root.field("workloadRef")));
     }
-    if spec.rollback_window.is_some() {
-        found.push(not_yet(root.field("rollbackWindow")));
-    }
     let Some(canary) = spec.strategy.as_ref().and_then(|s| s.canary.as_ref()) else {
         return found;
     };
