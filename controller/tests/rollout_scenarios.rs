@@ -1,6 +1,6 @@
 //! End-to-end scenarios of the Rollout controller against the sim and its simulated cluster:
-//! a blue-green update promoted by hand, an aborted and retried canary, a fast rollback to
-//! the stable template and one within the rollback window. Each test has its own sim, namespace and controller, all stopped
+//! a blue-green update promoted by hand or fully, an aborted and retried canary, a fast
+//! rollback to the stable template and one within the rollback window. Each test has its own sim, namespace and controller, all stopped
 //! when it ends.
 
 use std::time::Duration;
@@ -258,6 +258,51 @@ async fn blue_green_is_previewed_paused_promoted_and_the_old_replica_set_scaled_
         waited >= Duration::from_secs(1),
         "the old ReplicaSet was scaled down {waited:?} after promotion, within its 2 s delay"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_blue_green_preview_is_promoted_fully_to_its_full_size() {
+    let world = given_a_cluster_with_the_controller("bluegreen-full").await;
+    world.create_service("web-active", "web").await;
+    world.create_service("web-preview", "web").await;
+    let strategy = json!({"blueGreen": {
+        "activeService": "web-active",
+        "previewService": "web-preview",
+        "autoPromotionEnabled": false,
+        "previewReplicaCount": 1,
+    }});
+    world.create(rollout("web", "nginx:1.0", 3, strategy)).await;
+    let blue = world.eventually_deployed("web", 3).await;
+    // Given an update paused with a preview of one pod
+    world.set_image("web", "nginx:2.0").await;
+    let paused = world
+        .eventually("web", "Paused with a preview of 1", |status, replica_sets| {
+            let green = str_at(status, "currentPodHash");
+            green != blue
+                && pause_reason(status) == Some("BlueGreenPause")
+                && replicas_of(replica_sets, green) == Some((1, 1))
+        })
+        .await;
+    let green = str_at(&paused, "currentPodHash").to_string();
+
+    // When it is promoted fully, as `promote --full` does
+    world
+        .patch_status("web", json!({"status": {"promoteFull": true}}))
+        .await;
+    // Then the new ReplicaSet goes to full size, takes the active Service and becomes stable
+    world.eventually_selects("web-active", &green).await;
+    world
+        .eventually(
+            "web",
+            "Healthy on the new hash with 3 ready",
+            |status, replica_sets| {
+                str_at(status, "phase") == "Healthy"
+                    && str_at(status, "stableRS") == green
+                    && status["promoteFull"].is_null()
+                    && replicas_of(replica_sets, &green) == Some((3, 3))
+            },
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
