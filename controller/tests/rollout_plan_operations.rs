@@ -209,7 +209,7 @@ fn a_rollback_within_the_window_skips_steps_and_analysis() {
 
 #[test]
 fn a_rollback_beyond_the_window_or_without_one_runs_the_steps() {
-    // Two ReplicaSets between OLD and STABLE: outside a window of 2. And no window at all.
+    // Two ReplicaSets between OLD and STABLE, outside a window of 2; no window; a window of 0.
     for (window, between) in [(Some(2), 2), (None, 0), (Some(0), 0)] {
         let obs = canary_rolling_back(window, between);
         let planned = plan(&obs);
