@@ -1,8 +1,8 @@
 //! Running the controllers: the Rollout controller over one namespace or all, restricted to
 //! the Rollouts of one controller instance, woken by changes to the Rollouts, the ReplicaSets
 //! and AnalysisRuns they own and the Services they name — one watch per kind, which also fills
-//! the caches observation reads — and by changes to the route objects they name and to
-//! Rollouts whose pods overlap theirs; beside it the AnalysisRun controller for the same
+//! the caches observation reads — and by changes to the route objects they name, to the
+//! Deployments their `workloadRef` names and to Rollouts whose pods overlap theirs; beside it the AnalysisRun controller for the same
 //! namespace and instance; until a shutdown signal. Leader election is not done here: run one
 //! replica.
 
@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::Service;
+use kube::core::PartialObjectMeta;
 use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -90,6 +91,7 @@ pub async fn run_until(
     let replica_sets: Api<Lean<ReplicaSet>> = scoped_api(&client, namespace);
     let services: Api<Lean<Service>> = scoped_api(&client, namespace);
     let analysis_runs: Api<Lean<AnalysisRun>> = scoped_api(&client, namespace);
+    let deployments: Api<PartialObjectMeta<Deployment>> = scoped_api(&client, namespace);
     let selector = opts.label_selector();
     info!(namespace = ?opts.namespace, %selector, "starting the Rollout controller");
     let analysis = run_analysis_runs(client.clone(), opts.clone());
@@ -165,6 +167,11 @@ pub async fn run_until(
         caches.services.clone(),
         strip_service,
     );
+    // A Deployment a `workloadRef` names wakes its Rollouts: its metadata is all that is
+    // watched (a new template is a new generation); observation reads the template itself.
+    let deployment_events =
+        settled_objects(watcher(deployments, watcher::Config::default()).default_backoff());
+    let referencing = store.clone();
     let routes = wake_on_route_changes(client, opts.namespace.clone(), store.clone(), wake);
     // The route watches never end on their own; they stop with the controller.
     let routes = async move {
@@ -192,6 +199,13 @@ pub async fn run_until(
         .boxed(),
         on_own_task(service_events.flat_map(move |service| {
             let woken = service.map(|s| rollouts_naming(&naming, &s)).unwrap_or_default();
+            futures::stream::iter(woken)
+        }))
+        .boxed(),
+        on_own_task(deployment_events.flat_map(move |deployment| {
+            let woken = deployment
+                .map(|d| rollouts_referencing(&referencing, &d))
+                .unwrap_or_default();
             futures::stream::iter(woken)
         }))
         .boxed(),
@@ -238,6 +252,23 @@ fn rollouts_naming(store: &Store<Rollout>, service: &Service) -> Vec<ObjectRef<R
         .state()
         .iter()
         .filter(|rollout| rollout.namespace() == namespace && service_names(rollout).contains(&name))
+        .map(|rollout| ObjectRef::from_obj(rollout.as_ref()))
+        .collect()
+}
+
+/// The Rollouts whose `workloadRef` names the Deployment `deployment` describes.
+fn rollouts_referencing(store: &Store<Rollout>, deployment: &impl kube::Resource) -> Vec<ObjectRef<Rollout>> {
+    let name = deployment.meta().name.as_deref().unwrap_or_default();
+    let namespace = deployment.meta().namespace.as_deref();
+    store
+        .state()
+        .iter()
+        .filter(|rollout| rollout.metadata.namespace.as_deref() == namespace)
+        .filter(|rollout| {
+            rollout.spec.workload_ref.as_ref().is_some_and(|reference| {
+                reference.kind.as_deref() == Some("Deployment") && reference.name.as_deref() == Some(name)
+            })
+        })
         .map(|rollout| ObjectRef::from_obj(rollout.as_ref()))
         .collect()
 }

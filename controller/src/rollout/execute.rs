@@ -2,7 +2,7 @@
 //! status last. Traffic-router actions live in [`super::route`], pod evictions in
 //! [`super::evict`].
 
-use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{ObjectReference, Service};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType as KubeEventType};
@@ -152,6 +152,20 @@ impl Executor<'_> {
             Action::SetRoleMetadata { name, hash, role } => {
                 super::relabel::apply(self, name, hash, *role).await
             }
+            Action::ScaleWorkload { name, replicas } => {
+                info!(rollout = %self.name(), deployment = %name, replicas, "scaling the referenced Deployment");
+                let patch = Patch::Merge(json!({"spec": {"replicas": replicas}}));
+                lean_writes::patch::<Deployment>(self.client, &self.namespace(), name, None, &patch)
+                    .await
+                    .map_err(self.kube_error(format!("scale Deployment {name}")))
+            }
+            Action::AnnotateWorkloadGeneration { generation } => {
+                let annotation = super::observe::workload::WORKLOAD_GENERATION_ANNOTATION;
+                let patch = Patch::Merge(json!({"metadata": {"annotations": {annotation: generation}}}));
+                lean_writes::patch::<Rollout>(self.client, &self.namespace(), &self.name(), None, &patch)
+                    .await
+                    .map_err(self.kube_error("annotate the workload generation".to_string()))
+            }
         }
     }
 
@@ -296,6 +310,8 @@ pub fn action_name(action: &Action) -> &'static str {
         Action::DeleteAnalysisRun { .. } => "DeleteAnalysisRun",
         Action::EvictPod { .. } => "EvictPod",
         Action::SetRoleMetadata { .. } => "SetRoleMetadata",
+        Action::ScaleWorkload { .. } => "ScaleWorkload",
+        Action::AnnotateWorkloadGeneration { .. } => "AnnotateWorkloadGeneration",
         Action::Event { .. } => "Event",
     }
 }

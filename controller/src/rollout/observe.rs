@@ -10,6 +10,7 @@
 pub mod cache;
 pub mod hashes;
 pub mod pending_writes;
+pub mod workload;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -48,12 +49,19 @@ pub async fn observe(
 ) -> Result<Observed, Error> {
     let name = rollout.name_any();
     let namespace = rollout.namespace().unwrap_or_default();
+    let workload::Resolved {
+        rollout,
+        workload,
+        problem: workload_problem,
+    } = workload::resolve(client, rollout.clone()).await?;
+    let rollout = &rollout;
+    let workload_generation = workload.as_ref().map(|w| w.generation);
     let SpecHashes {
         pod: pod_hash,
         step: step_hash,
     } = caches
         .hashes
-        .get_or_compute(rollout, || spec_hashes(rollout))
+        .get_or_compute(rollout, workload_generation, || spec_hashes(rollout))
         .map_err(|source| Error::Hash {
             rollout: name.clone(),
             source,
@@ -91,6 +99,8 @@ pub async fn observe(
         router_weights: routers.weights,
         missing_routes: routers.missing,
         overlapping: caches.neighbours.overlapping(rollout),
+        workload,
+        workload_problem,
     })
 }
 

@@ -122,10 +122,11 @@ async fn reconcile_once(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Opti
     let now = Timestamp::now();
     let observed = observe(&ctx.client, &ctx.caches, &rollout, now).await?;
     let plan = plan::plan(&observed);
+    // The observed Rollout: with a `workloadRef`, it carries the Deployment's template.
     let executor = Executor {
         client: &ctx.client,
         recorder: &ctx.recorder,
-        rollout: &rollout,
+        rollout: &observed.rollout,
         pod_hash: &observed.pod_hash,
     };
     // The planned status, when it differs from the Rollout's: the one comparison of the pass.

@@ -131,6 +131,8 @@ pub fn observed(rollout: Rollout) -> Observed {
         router_weights: None,
         missing_routes: Vec::new(),
         overlapping: Vec::new(),
+        workload: None,
+        workload_problem: None,
     }
 }
 
@@ -302,6 +304,16 @@ pub fn apply(mut obs: Observed, plan: &Plan) -> Observed {
                     let template = &mut rs.template_metadata;
                     merge_into(&mut template.labels, &metadata["labels"]);
                     merge_into(&mut template.annotations, &metadata["annotations"]);
+                }
+            }
+            Action::ScaleWorkload { replicas, .. } => {
+                if let Some(workload) = &mut obs.workload {
+                    workload.replicas = *replicas;
+                }
+            }
+            Action::AnnotateWorkloadGeneration { generation } => {
+                if let Some(workload) = &mut obs.workload {
+                    workload.annotated_generation = Some(generation.clone());
                 }
             }
             Action::SetHeaderRoute(_)

@@ -430,6 +430,8 @@ impl Caches {
                 Action::SetServiceSelector { service, .. } => {
                     entry.services.insert(service.clone());
                 }
+                // The annotation is on the Rollout: the next pass reads it from the API.
+                Action::AnnotateWorkloadGeneration { .. } => entry.rollout = true,
                 _ => {}
             }
         }

@@ -17,6 +17,8 @@ pub struct HashMemo {
 struct Memo {
     generation: i64,
     collision_count: Option<i32>,
+    /// The generation of the Deployment the template came from, for a `workloadRef`.
+    workload_generation: Option<i64>,
     hashes: SpecHashes,
 }
 
@@ -28,12 +30,13 @@ pub struct SpecHashes {
 }
 
 impl HashMemo {
-    /// The Rollout's hashes: as remembered for its generation and collision count, else
-    /// computed by `compute` and remembered. A Rollout without a uid or generation is
-    /// computed every time.
+    /// The Rollout's hashes: as remembered for its generation, collision count and (for a
+    /// template taken from a Deployment) that Deployment's generation, else computed by
+    /// `compute` and remembered. A Rollout without a uid or generation is computed every time.
     pub fn get_or_compute<E>(
         &self,
         rollout: &Rollout,
+        workload_generation: Option<i64>,
         compute: impl FnOnce() -> Result<SpecHashes, E>,
     ) -> Result<SpecHashes, E> {
         let (Some(uid), Some(generation)) = (rollout.uid(), rollout.metadata.generation) else {
@@ -45,7 +48,11 @@ impl HashMemo {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&uid)
-            .filter(|memo| memo.generation == generation && memo.collision_count == collision_count)
+            .filter(|memo| {
+                memo.generation == generation
+                    && memo.collision_count == collision_count
+                    && memo.workload_generation == workload_generation
+            })
             .map(|memo| memo.hashes.clone());
         if let Some(hashes) = remembered {
             return Ok(hashes);
@@ -54,6 +61,7 @@ impl HashMemo {
         let memo = Memo {
             generation,
             collision_count,
+            workload_generation,
             hashes: hashes.clone(),
         };
         self.by_uid
@@ -90,9 +98,13 @@ mod tests {
     /// Asks the memo for `rollout`'s pod hash, offering `pod` if it computes; returns the
     /// hash and whether it was computed.
     fn ask(memo: &HashMemo, rollout: &Rollout, pod: &str) -> (String, bool) {
+        ask_with(memo, rollout, None, pod)
+    }
+
+    fn ask_with(memo: &HashMemo, rollout: &Rollout, workload: Option<i64>, pod: &str) -> (String, bool) {
         let computed = Cell::new(false);
         let hashes = memo
-            .get_or_compute(rollout, || {
+            .get_or_compute(rollout, workload, || {
                 computed.set(true);
                 Ok::<_, ()>(SpecHashes {
                     pod: pod.to_string(),
@@ -126,11 +138,21 @@ mod tests {
     }
 
     #[test]
+    fn a_new_generation_of_the_referenced_deployment_is_hashed_again() {
+        let memo = HashMemo::default();
+        let r = rollout("a", Some(1), None);
+        assert_eq!(ask_with(&memo, &r, Some(3), "d3"), ("d3".to_string(), true));
+        assert_eq!(ask_with(&memo, &r, Some(3), "other"), ("d3".to_string(), false));
+        // The Deployment's template changed: same Rollout generation, new hash.
+        assert_eq!(ask_with(&memo, &r, Some(4), "d4"), ("d4".to_string(), true));
+    }
+
+    #[test]
     fn a_failed_computation_is_not_remembered() {
         let memo = HashMemo::default();
         let r = rollout("a", Some(1), None);
         assert_eq!(
-            memo.get_or_compute(&r, || Err::<SpecHashes, _>("bad template")),
+            memo.get_or_compute(&r, None, || Err::<SpecHashes, _>("bad template")),
             Err("bad template")
         );
         assert!(ask(&memo, &r, "h1").1);

@@ -24,6 +24,7 @@ mod steps;
 mod traffic;
 mod transitions;
 mod validity;
+mod workload;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -33,7 +34,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use linnet_crds::rollout::{
     AnalysisRunArgument, Rollout, RolloutAnalysisTemplate, RolloutStatus, SetHeaderRoute, SetMirrorRoute,
-    WeightDestination,
+    WeightDestination, WorkloadScaleDown,
 };
 
 pub use analysis::RunOptions;
@@ -66,6 +67,26 @@ pub struct Observed {
     pub missing_routes: Vec<MissingRoute>,
     /// Other Rollouts in the namespace whose pods overlap this one's by selector.
     pub overlapping: Vec<OverlappingRollout>,
+    /// The Deployment `spec.workloadRef` names, when its template was taken for `rollout`'s.
+    pub workload: Option<WorkloadState>,
+    /// Why `spec.workloadRef` could not be resolved: the Deployment is missing, or the kind is
+    /// one the controller does not take templates from.
+    pub workload_problem: Option<linnet_crds::Finding>,
+}
+
+/// The Deployment behind `spec.workloadRef`, as the planner needs it. `Observed::rollout`
+/// carries its pod template (and its selector when the Rollout names none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadState {
+    pub name: String,
+    /// Its `metadata.generation`: what `status.workloadObservedGeneration` reports.
+    pub generation: i64,
+    /// Its `spec.replicas` (1 when unset, as Kubernetes defaults it).
+    pub replicas: i32,
+    /// `spec.workloadRef.scaleDown` (`never` when unset).
+    pub scale_down: WorkloadScaleDown,
+    /// The Rollout's `rollout.argoproj.io/workload-generation` annotation as stored.
+    pub annotated_generation: Option<String>,
 }
 
 /// A route object the Rollout's traffic routing names that does not exist, or whose API the
@@ -264,6 +285,12 @@ pub enum Action {
         hash: String,
         role: ReplicaSetRole,
     },
+    /// Set the `spec.replicas` of the Deployment `spec.workloadRef` names (its `scaleDown`).
+    ScaleWorkload { name: String, replicas: i32 },
+    /// Set the Rollout's `rollout.argoproj.io/workload-generation` annotation to the
+    /// referenced Deployment's generation, as Argo does (Argo CD's health check compares it
+    /// with `status.workloadObservedGeneration`).
+    AnnotateWorkloadGeneration { generation: String },
     /// Record an Event on the Rollout.
     Event {
         event_type: EventType,
@@ -315,6 +342,7 @@ pub fn plan(observed: &Observed) -> Plan {
     run_history::collect(&ctx, &mut draft);
     deadline::progress(&ctx, &mut draft);
     status::finish(&ctx, &mut draft);
+    workload::follow(&ctx, &mut draft);
     draft.into_plan(&old, observed.now)
 }
 

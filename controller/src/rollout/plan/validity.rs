@@ -21,6 +21,7 @@ pub(super) fn problems(obs: &Observed) -> Vec<Finding> {
             .iter()
             .map(|missing| Finding::error(missing.field.clone(), missing.message.clone())),
     );
+    problems.extend(obs.workload_problem.iter().cloned());
     problems.extend(overlaps(obs));
     problems.extend(unsupported(obs));
     problems
@@ -108,8 +109,17 @@ fn unsupported(obs: &Observed) -> Vec<Finding> {
     let spec = &obs.rollout.spec;
     let root = FieldPath::root("spec");
     let mut found = Vec::new();
-    if spec.workload_ref.is_some() {
-        found.push(not_yet(root.field("workloadRef")));
+    // Observation hands over a resolved `workloadRef` as a plain template (or names what
+    // stopped it): a named one still here, with no template, was not resolved.
+    let named = spec
+        .workload_ref
+        .as_ref()
+        .is_some_and(|r| r.name.as_deref().is_some_and(|n| !n.is_empty()));
+    if named && spec.template.is_none() && obs.workload_problem.is_none() {
+        found.push(Finding::error(
+            root.field("workloadRef"),
+            "the referenced workload's template was not resolved",
+        ));
     }
     let Some(canary) = spec.strategy.as_ref().and_then(|s| s.canary.as_ref()) else {
         return found;

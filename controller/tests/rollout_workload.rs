@@ -1,0 +1,171 @@
+//! End-to-end: a Rollout that takes its pod template from an existing Deployment
+//! (`spec.workloadRef`), against the sim and its simulated cluster, which runs the Deployment
+//! as Kubernetes would. The test has its own sim, namespace and controller.
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::ResourceExt;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+mod rollout_world;
+
+use rollout_world::{TIMEOUT, World, given_a_cluster_with_the_controller, replicas_of, str_at};
+
+const GENERATION_ANNOTATION: &str = "rollout.argoproj.io/workload-generation";
+
+impl World {
+    fn deployments(&self) -> Api<Deployment> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    async fn create_deployment(&self, name: &str, image: &str, replicas: i32) {
+        let deployment: Deployment = serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": name}},
+                "template": {
+                    "metadata": {"labels": {"app": name}},
+                    "spec": {"containers": [{"name": "web", "image": image}]},
+                },
+            },
+        }))
+        .unwrap_or_else(|e| panic!("bad Deployment {name}: {e}"));
+        self.deployments()
+            .create(&PostParams::default(), &deployment)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create Deployment {name}: {e}"));
+    }
+
+    /// Polls until Deployment `name` has `spec.replicas` = `replicas`; returns its generation.
+    async fn eventually_deployment_at(&self, name: &str, replicas: i32) -> i64 {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            let live = self
+                .deployments()
+                .get(name)
+                .await
+                .unwrap_or_else(|e| panic!("cannot read Deployment {name}: {e}"));
+            let at = live.spec.as_ref().and_then(|s| s.replicas);
+            if at == Some(replicas) {
+                return live.metadata.generation.unwrap_or(0);
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "Deployment {name} stays at {at:?} replicas, not {replicas}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// A canary Rollout `web` of 3 replicas taking its template from Deployment `web`.
+fn rollout_of_deployment(scale_down: &str) -> Value {
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 3,
+            "workloadRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "scaleDown": scale_down},
+            "strategy": {"canary": {"steps": [{"setWeight": 34}, {"pause": {}}]}},
+        },
+    })
+}
+
+fn invalid_spec_message(status: &Value) -> &str {
+    status["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "InvalidSpec")
+        .and_then(|c| c["message"].as_str())
+        .unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_takes_over_a_deployment_progressively_and_follows_its_template() {
+    let world = given_a_cluster_with_the_controller("workload-ref").await;
+    // Given a Rollout whose workloadRef names a Deployment that does not exist yet
+    world.create(rollout_of_deployment("progressively")).await;
+    // Then it is an invalid spec naming the field
+    world
+        .eventually("web", "InvalidSpec naming spec.workloadRef.name", |status, _| {
+            str_at(status, "phase") == "Degraded"
+                && invalid_spec_message(status).contains("spec.workloadRef.name")
+                && invalid_spec_message(status).contains("Deployment \"web\" not found")
+        })
+        .await;
+
+    // When the Deployment is created, running 3 pods of 1.0
+    world.create_deployment("web", "nginx:1.0", 3).await;
+    // Then the Rollout runs its template on a ReplicaSet of its own and the Deployment is
+    // scaled down as the Rollout's pods come up
+    let healthy = world
+        .eventually(
+            "web",
+            "Healthy on a ReplicaSet of 3 ready",
+            |status, replica_sets| {
+                let hash = str_at(status, "currentPodHash");
+                str_at(status, "phase") == "Healthy"
+                    && !hash.is_empty()
+                    && replicas_of(replica_sets, hash) == Some((3, 3))
+            },
+        )
+        .await;
+    let first = str_at(&healthy, "currentPodHash").to_string();
+    let generation = world.eventually_deployment_at("web", 0).await;
+    // with the Deployment's generation reported and annotated as Argo does
+    let followed = world
+        .eventually("web", "the Deployment's generation observed", |status, _| {
+            str_at(status, "workloadObservedGeneration") == generation.to_string()
+        })
+        .await;
+    assert_eq!(
+        str_at(&followed, "workloadObservedGeneration"),
+        generation.to_string()
+    );
+    let live = world
+        .rollouts()
+        .get("web")
+        .await
+        .unwrap_or_else(|e| panic!("cannot read Rollout web: {e}"));
+    assert_eq!(
+        live.annotations().get(GENERATION_ANNOTATION),
+        Some(&generation.to_string())
+    );
+    assert!(
+        live.spec.template.is_none(),
+        "the Rollout's own spec is left as written"
+    );
+
+    // When the Deployment's template changes to 2.0
+    world
+        .deployments()
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:2.0"}]}}}}),
+            ),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot patch Deployment web: {e}"));
+    // Then the Rollout starts its steps with a canary of the new template and pauses
+    world
+        .eventually(
+            "web",
+            "Paused at its pause step with a canary of 1",
+            |status, replica_sets| {
+                let canary = str_at(status, "currentPodHash");
+                canary != first
+                    && str_at(status, "stableRS") == first
+                    && status["pauseConditions"][0]["reason"] == "CanaryPauseStep"
+                    && replicas_of(replica_sets, canary) == Some((1, 1))
+                    && str_at(status, "workloadObservedGeneration") == (generation + 1).to_string()
+            },
+        )
+        .await;
+}
