@@ -59,13 +59,15 @@ pub async fn promote(rollouts: &Rollouts, name: &str, how: Promotion) -> Result<
 
 pub async fn undo(rollouts: &Rollouts, name: &str, to_revision: Option<i64>) -> Result<(), OpError> {
     let rollout = rollouts.get(name).await?;
+    let home = template::template_home(&rollout)?;
+    let current = rollouts.template(&rollout, &home).await?;
     let replica_sets = rollouts.replica_sets().await?;
-    match template::undo(&rollout, &replica_sets, to_revision)? {
+    match template::undo(&rollout, current.as_ref(), &replica_sets, to_revision)? {
         Undo::AlreadyAt { revision } => {
             println!("rollout '{name}' skipped: its template already is that of revision {revision}");
         }
         Undo::Patch { revision, patch } => {
-            rollouts.send_json_patch(name, patch).await?;
+            rollouts.send_template_patch(name, &home, patch).await?;
             println!("rollout '{name}' undo to revision {revision}");
         }
     }
@@ -75,8 +77,10 @@ pub async fn undo(rollouts: &Rollouts, name: &str, to_revision: Option<i64>) -> 
 pub async fn set_image(rollouts: &Rollouts, name: &str, assignment: &str) -> Result<(), OpError> {
     let (container, image) = template::parse_image_argument(assignment)?;
     let rollout = rollouts.get(name).await?;
-    let patch = template::set_image(&rollout, &container, &image)?;
-    rollouts.send_json_patch(name, patch).await?;
+    let home = template::template_home(&rollout)?;
+    let current = rollouts.template(&rollout, &home).await?;
+    let patch = template::set_image(name, current.as_ref(), &container, &image)?;
+    rollouts.send_template_patch(name, &home, patch).await?;
     println!("rollout '{name}' image updated");
     Ok(())
 }

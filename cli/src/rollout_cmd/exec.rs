@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 use super::error::OpError;
 use super::patches::MergePatches;
+use super::template::TemplateHome;
 
 const FIELD_MANAGER: &str = "linnet";
 
@@ -119,6 +121,49 @@ impl Rollouts {
                 .await
                 .map_err(|e| self.api_error("cannot patch", name, e))?;
         }
+        Ok(())
+    }
+
+    /// The pod template where it lives (`home`), for Rollout `rollout`.
+    pub async fn template(
+        &self,
+        rollout: &Rollout,
+        home: &TemplateHome,
+    ) -> Result<Option<PodTemplateSpec>, OpError> {
+        match home {
+            TemplateHome::Rollout => Ok(rollout.spec.template.clone()),
+            TemplateHome::Deployment(name) => {
+                let api: Api<Deployment> = Api::namespaced(self.client.clone(), &self.namespace);
+                let deployment = api.get(name).await.map_err(|source| OpError::Api {
+                    action: format!("cannot read Deployment {name}"),
+                    source,
+                })?;
+                Ok(deployment.spec.map(|spec| spec.template))
+            }
+        }
+    }
+
+    /// Sends a JSON patch of the template to where it lives: Rollout `name`, or its Deployment.
+    pub async fn send_template_patch(
+        &self,
+        name: &str,
+        home: &TemplateHome,
+        patch: Value,
+    ) -> Result<(), OpError> {
+        let TemplateHome::Deployment(deployment) = home else {
+            return self.send_json_patch(name, patch).await;
+        };
+        let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| OpError::BadPatch {
+            name: deployment.clone(),
+            reason: e.to_string(),
+        })?;
+        let api: Api<Deployment> = Api::namespaced(self.client.clone(), &self.namespace);
+        api.patch(deployment, &params(), &Patch::<()>::Json(patch))
+            .await
+            .map_err(|source| OpError::Api {
+                action: format!("cannot patch Deployment {deployment}"),
+                source,
+            })?;
         Ok(())
     }
 

@@ -1,14 +1,39 @@
 //! The JSON patches of `linnet rollout` that change `spec.template`: `undo` (the template of an
 //! earlier revision's ReplicaSet) and `set image`. Both guard what they replace, so a patch
-//! built from a stale read fails instead of writing over someone else's change.
+//! built from a stale read fails instead of writing over someone else's change. A Rollout
+//! whose template comes from a Deployment (`spec.workloadRef`) has the same patch sent to the
+//! Deployment, whose template sits at the same path, as Argo's plugin does.
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use linnet_controller::rollout::objects::{POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
 use linnet_crds::rollout::Rollout;
 use serde_json::{Value, json};
 
 use super::error::OpError;
 use super::patches::rollout_name;
+
+/// Where a Rollout's pod template lives.
+#[derive(Debug, PartialEq)]
+pub enum TemplateHome {
+    /// Its own `spec.template`.
+    Rollout,
+    /// The `spec.template` of the Deployment its `workloadRef` names.
+    Deployment(String),
+}
+
+/// Where `rollout`'s template lives; a `workloadRef` to anything but a Deployment is refused.
+pub fn template_home(rollout: &Rollout) -> Result<TemplateHome, OpError> {
+    let Some(reference) = &rollout.spec.workload_ref else {
+        return Ok(TemplateHome::Rollout);
+    };
+    match (reference.kind.as_deref(), reference.name.as_deref()) {
+        (Some("Deployment"), Some(name)) if !name.is_empty() => {
+            Ok(TemplateHome::Deployment(name.to_string()))
+        }
+        _ => Err(OpError::WorkloadRef(rollout_name(rollout))),
+    }
+}
 
 /// What `undo` found to do.
 #[derive(Debug, PartialEq)]
@@ -22,16 +47,14 @@ pub enum Undo {
 /// `undo [--to-revision N]`: replaces `/spec/template` with the pod template of the
 /// ReplicaSet (owned by this Rollout) at revision `N`, or at the revision before the newest
 /// when `N` is not given, without its `rollouts-pod-template-hash` label, as Argo's plugin
-/// does.
+/// does. `current` is the template as it is now, where it lives ([`template_home`]).
 pub fn undo(
     rollout: &Rollout,
+    current: Option<&PodTemplateSpec>,
     replica_sets: &[ReplicaSet],
     to_revision: Option<i64>,
 ) -> Result<Undo, OpError> {
     let name = rollout_name(rollout);
-    if rollout.spec.workload_ref.is_some() {
-        return Err(OpError::WorkloadRef(name));
-    }
     let mut history: Vec<(i64, &ReplicaSet)> = replica_sets
         .iter()
         .filter(|rs| owned_by(rs, rollout))
@@ -77,12 +100,7 @@ pub fn undo(
     {
         labels.remove(POD_TEMPLATE_HASH_LABEL);
     }
-    let current = rollout
-        .spec
-        .template
-        .as_ref()
-        .map(serde_json::to_value)
-        .and_then(Result::ok);
+    let current = current.map(serde_json::to_value).and_then(Result::ok);
     if current.as_ref() == Some(&template) {
         return Ok(Undo::AlreadyAt { revision });
     }
@@ -123,17 +141,17 @@ pub fn parse_image_argument(argument: &str) -> Result<(String, String), OpError>
 const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
 
 /// `set image CONTAINER=IMAGE`: a JSON patch setting the image of every container (init and
-/// ephemeral too) with that name in `spec.template`, or of all of them for `*`. Each change is
-/// preceded by a test of the container's name at that index.
-pub fn set_image(rollout: &Rollout, container: &str, image: &str) -> Result<Value, OpError> {
-    let name = rollout_name(rollout);
-    if rollout.spec.workload_ref.is_some() {
-        return Err(OpError::WorkloadRef(name));
-    }
-    let template = rollout
-        .spec
-        .template
-        .as_ref()
+/// ephemeral too) with that name in `current` (Rollout `name`'s `spec.template`, where it
+/// lives), or of all of them for `*`. Each change is preceded by a test of the container's
+/// name at that index.
+pub fn set_image(
+    name: &str,
+    current: Option<&PodTemplateSpec>,
+    container: &str,
+    image: &str,
+) -> Result<Value, OpError> {
+    let name = name.to_string();
+    let template = current
         .map(serde_json::to_value)
         .and_then(Result::ok)
         .ok_or_else(|| OpError::NoTemplate(name.clone()))?;

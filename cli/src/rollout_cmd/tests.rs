@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use linnet_crds::rollout::Rollout;
 use serde_json::{Value, json};
 
 use super::error::OpError;
 use super::patches::{self, MergePatches, Promotion};
 use super::summary;
-use super::template::{self, Undo};
+use super::template::{self, TemplateHome, Undo};
 
 /// A canary Rollout with four steps (setWeight 20, pause, analysis, setWeight 60), the given
 /// spec and status fields merged in.
@@ -271,46 +272,69 @@ fn undo_replaces_the_template_with_an_earlier_revisions_without_its_hash_label()
         patch: json!([{"op": "replace", "path": "/spec/template", "value": template_with(image)}]),
     };
     assert_eq!(
-        template::undo(&rollout, &history, None).ok(),
+        template::undo(&rollout, rollout.spec.template.as_ref(), &history, None).ok(),
         Some(replace(2, "shop:2"))
     );
     assert_eq!(
-        template::undo(&rollout, &history, Some(1)).ok(),
+        template::undo(&rollout, rollout.spec.template.as_ref(), &history, Some(1)).ok(),
         Some(replace(1, "shop:1"))
     );
     assert_eq!(
-        template::undo(&rollout, &history, Some(3)).ok(),
+        template::undo(&rollout, rollout.spec.template.as_ref(), &history, Some(3)).ok(),
         Some(Undo::AlreadyAt { revision: 3 })
     );
-    match template::undo(&rollout, &history, Some(9)) {
+    match template::undo(&rollout, rollout.spec.template.as_ref(), &history, Some(9)) {
         Err(OpError::NoSuchRevision {
             revision: 9, known, ..
         }) => assert_eq!(known, "1, 2, 3"),
         other => panic!("revision 9 belongs to another Rollout, got {other:?}"),
     }
     assert!(matches!(
-        template::undo(&rollout, &history[..1], None),
+        template::undo(&rollout, rollout.spec.template.as_ref(), &history[..1], None),
         Err(OpError::NoHistory(_))
     ));
 }
 
 #[test]
-fn template_changes_refuse_a_rollout_with_a_workload_ref() {
+fn a_workload_refs_template_is_changed_in_its_deployment() {
     let mut rollout = canary(json!({}), json!({}));
+    assert_eq!(
+        template::template_home(&rollout).ok(),
+        Some(TemplateHome::Rollout)
+    );
     rollout.spec.template = None;
     rollout.spec.workload_ref =
         serde_json::from_value(json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "shop"}))
             .unwrap_or_else(|e| panic!("bad workloadRef: {e}"));
+    assert_eq!(
+        template::template_home(&rollout).ok(),
+        Some(TemplateHome::Deployment("shop".to_string()))
+    );
+    // The patch is the same: the Deployment's template is at /spec/template too, and the
+    // current template compared with is the Deployment's.
+    let deployment_template: PodTemplateSpec =
+        serde_json::from_value(template_with("shop:2")).unwrap_or_else(|e| panic!("bad template: {e}"));
     let history = [
         replica_set("1", "aaa", "shop:1", "ro-uid"),
         replica_set("2", "bbb", "shop:2", "ro-uid"),
     ];
+    assert_eq!(
+        template::undo(&rollout, Some(&deployment_template), &history, None).ok(),
+        Some(Undo::Patch {
+            revision: 1,
+            patch: json!([{"op": "replace", "path": "/spec/template", "value": template_with("shop:1")}]),
+        })
+    );
+    assert_eq!(
+        template::undo(&rollout, Some(&deployment_template), &history, Some(2)).ok(),
+        Some(Undo::AlreadyAt { revision: 2 })
+    );
+    // Other kinds are refused, naming the Rollout.
+    rollout.spec.workload_ref =
+        serde_json::from_value(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "shop"}))
+            .unwrap_or_else(|e| panic!("bad workloadRef: {e}"));
     assert!(matches!(
-        template::undo(&rollout, &history, None),
-        Err(OpError::WorkloadRef(_))
-    ));
-    assert!(matches!(
-        template::set_image(&rollout, "app", "shop:2"),
+        template::template_home(&rollout),
         Err(OpError::WorkloadRef(_))
     ));
 }
@@ -319,22 +343,23 @@ fn template_changes_refuse_a_rollout_with_a_workload_ref() {
 fn set_image_tests_the_name_and_sets_the_image_of_each_matching_container() {
     let rollout = canary(json!({}), json!({}));
     assert_eq!(
-        template::set_image(&rollout, "proxy", "envoy:2").ok(),
+        template::set_image("shop", rollout.spec.template.as_ref(), "proxy", "envoy:2").ok(),
         Some(json!([
             {"op": "test", "path": "/spec/template/spec/containers/1/name", "value": "proxy"},
             {"op": "add", "path": "/spec/template/spec/containers/1/image", "value": "envoy:2"}
         ]))
     );
     assert_eq!(
-        template::set_image(&rollout, "migrate", "shop:2").ok(),
+        template::set_image("shop", rollout.spec.template.as_ref(), "migrate", "shop:2").ok(),
         Some(json!([
             {"op": "test", "path": "/spec/template/spec/initContainers/0/name", "value": "migrate"},
             {"op": "add", "path": "/spec/template/spec/initContainers/0/image", "value": "shop:2"}
         ]))
     );
-    let all = template::set_image(&rollout, "*", "x:1").unwrap_or_else(|e| panic!("{e}"));
+    let all = template::set_image("shop", rollout.spec.template.as_ref(), "*", "x:1")
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(all.as_array().map(Vec::len), Some(6));
-    match template::set_image(&rollout, "sidecar", "x:1") {
+    match template::set_image("shop", rollout.spec.template.as_ref(), "sidecar", "x:1") {
         Err(error @ OpError::NoSuchContainer { .. }) => assert_eq!(
             error.to_string(),
             "Rollout shop has no container named sidecar (containers: app, proxy, migrate)"
