@@ -2,9 +2,9 @@
 //! the Rollouts of one controller instance, woken by changes to the Rollouts, the ReplicaSets
 //! and AnalysisRuns they own and the Services they name — one watch per kind, which also fills
 //! the caches observation reads — and by changes to the route objects they name, to the
-//! Deployments their `workloadRef` names and to Rollouts whose pods overlap theirs; beside it the AnalysisRun controller for the same
-//! namespace and instance; until a shutdown signal. Leader election is not done here: run one
-//! replica.
+//! Deployments their `workloadRef` names and to Rollouts whose pods overlap theirs; beside it
+//! the AnalysisRun controller for the same namespace and instance; until a shutdown signal.
+//! Leader election is not done here: run one replica.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
