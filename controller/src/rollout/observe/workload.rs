@@ -91,7 +91,7 @@ fn unsupported_kind(reference: &ObjectRef, at: &FieldPath) -> Option<Finding> {
 }
 
 /// The Rollout with the Deployment's template (and selector, when it names none).
-pub fn resolved_from(rollout: Arc<Rollout>, reference: &ObjectRef, deployment: Deployment) -> Resolved {
+fn resolved_from(rollout: Arc<Rollout>, reference: &ObjectRef, deployment: Deployment) -> Resolved {
     let annotated_generation = rollout.annotations().get(WORKLOAD_GENERATION_ANNOTATION).cloned();
     let generation = deployment.metadata.generation.unwrap_or(0);
     let name = deployment.name_any();
