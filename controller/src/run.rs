@@ -110,6 +110,7 @@ pub async fn run_until(
     let (wake, woken) = futures::channel::mpsc::unbounded::<ObjectRef<Rollout>>();
     let neighbourhood = caches.clone();
     let wake_neighbours = wake.clone();
+    caches.neighbours.wake_through(wake.clone());
     let rollout_events = settled_objects(
         watcher(rollouts, watcher::Config::default().labels(&selector))
             .default_backoff()

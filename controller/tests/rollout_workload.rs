@@ -169,3 +169,50 @@ async fn a_rollout_takes_over_a_deployment_progressively_and_follows_its_templat
         )
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_rollout_selecting_the_pods_of_a_deployments_rollout_is_refused() {
+    let world = given_a_cluster_with_the_controller("workload-overlap").await;
+    // Given a Rollout running the template of Deployment web (pods labelled app=web), which
+    // names no selector of its own
+    world.create_deployment("web", "nginx:1.0", 3).await;
+    world.create(rollout_of_deployment("never")).await;
+    world
+        .eventually("web", "Healthy", |status, _| str_at(status, "phase") == "Healthy")
+        .await;
+
+    // When a second Rollout whose selector (app=web) selects those pods is created
+    world
+        .create(json!({
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Rollout",
+            "metadata": {"name": "web-2"},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web", "track": "two"}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx:1.0"}]},
+                },
+                "strategy": {"canary": {"steps": [{"setWeight": 50}]}},
+            },
+        }))
+        .await;
+
+    // Then it is Degraded with InvalidSpec naming spec.selector and the first Rollout, whose
+    // labels came from the Deployment, and it made no ReplicaSet
+    world
+        .eventually("web-2", "InvalidSpec naming spec.selector", |status, _| {
+            str_at(status, "phase") == "Degraded"
+                && invalid_spec_message(status).contains("spec.selector")
+                && invalid_spec_message(status).contains("Rollout \"web\"")
+        })
+        .await;
+    let replica_sets = world.replica_sets().await;
+    assert!(
+        replica_sets
+            .iter()
+            .all(|(name, _, _)| !name.starts_with("web-2-")),
+        "web-2 made no ReplicaSet: {replica_sets:?}"
+    );
+}

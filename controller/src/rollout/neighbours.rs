@@ -6,10 +6,15 @@
 //! [`Neighbourhood`] is fed by the Rollout watch and indexed by label, so that finding the
 //! neighbours of one Rollout looks only at Rollouts that share a label with it, not at every
 //! Rollout the controller knows: it runs on every Rollout event and every pass.
+//!
+//! A Rollout that takes its template from a Deployment (`spec.workloadRef`) has no labels in
+//! what the watch brings: each pass records what it resolved ([`Neighbourhood::resolved`]),
+//! and the watch's later copies keep that while they name the same Deployment.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{OnceLock, PoisonError, RwLock};
 
+use futures::channel::mpsc::UnboundedSender;
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::ResourceExt;
@@ -28,19 +33,14 @@ struct Member {
     labels: BTreeMap<String, String>,
     /// The message of its InvalidSpec condition, when it has one.
     invalid: Option<String>,
+    /// The (kind, name) of the workload its labels and selector were resolved from.
+    workload: Option<(String, String)>,
     /// The relist during which it was last seen.
     seen_in: u64,
 }
 
 impl Member {
     fn of(rollout: &Rollout, seen_in: u64) -> Member {
-        let labels = rollout
-            .spec
-            .template
-            .as_ref()
-            .and_then(|t| t.metadata.as_ref())
-            .and_then(|m| m.labels.clone())
-            .unwrap_or_default();
         let invalid = rollout
             .status
             .as_ref()
@@ -54,10 +54,26 @@ impl Member {
             namespace: rollout.namespace().unwrap_or_default(),
             created: rollout.metadata.creation_timestamp.as_ref().map(|t| t.0),
             selector: rollout.spec.selector.clone(),
-            labels,
+            labels: pod_labels(rollout),
             invalid,
+            workload: None,
             seen_in,
         }
+    }
+
+    /// Keeps what a pass resolved of `old` while `rollout` still takes its template from the
+    /// same workload (a selector of the Rollout's own still wins).
+    fn keep_resolution(&mut self, old: &Member, rollout: &Rollout) {
+        if rollout.spec.template.is_none() && old.workload.is_some() && workload_of(rollout) == old.workload {
+            self.labels = old.labels.clone();
+            self.selector = self.selector.take().or_else(|| old.selector.clone());
+            self.workload = old.workload.clone();
+        }
+    }
+
+    /// Whether both select and carry the same labels, from the same workload.
+    fn same_pods(&self, other: &Member) -> bool {
+        self.labels == other.labels && self.selector == other.selector && self.workload == other.workload
     }
 
     /// Whether this member's selector selects `other`'s pods. Without a template (no labels
@@ -196,6 +212,24 @@ impl Index {
     }
 }
 
+/// The labels of `rollout`'s pod template.
+fn pod_labels(rollout: &Rollout) -> BTreeMap<String, String> {
+    rollout
+        .spec
+        .template
+        .as_ref()
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default()
+}
+
+/// The (kind, name) of the workload `rollout` takes its template from.
+fn workload_of(rollout: &Rollout) -> Option<(String, String)> {
+    let reference = rollout.spec.workload_ref.as_ref()?;
+    let name = reference.name.clone().filter(|n| !n.is_empty())?;
+    Some((reference.kind.clone().unwrap_or_default(), name))
+}
+
 /// Removes `uid` from the set under `key`, and the set when it is left empty.
 fn forget<K: std::hash::Hash + Eq>(map: &mut HashMap<K, HashSet<String>>, key: &K, uid: &str) {
     if let Some(uids) = map.get_mut(key) {
@@ -210,16 +244,61 @@ fn forget<K: std::hash::Hash + Eq>(map: &mut HashMap<K, HashSet<String>>, key: &
 #[derive(Default)]
 pub struct Neighbourhood {
     index: RwLock<Index>,
+    /// Where [`Neighbourhood::resolved`] sends the Rollouts it wakes (a pass, not the watch,
+    /// learns a workload's labels).
+    waker: OnceLock<UnboundedSender<ObjectRef<Rollout>>>,
 }
 
 impl Neighbourhood {
+    /// Sets where the Rollouts that a resolved workload concerns are sent to be planned again.
+    pub fn wake_through(&self, sender: UnboundedSender<ObjectRef<Rollout>>) {
+        let _ = self.waker.set(sender);
+    }
+
     /// Records `rollout` as it is now; returns the Rollouts to plan again because of it.
     pub fn applied(&self, rollout: &Rollout) -> Vec<ObjectRef<Rollout>> {
         let uid = rollout.uid().unwrap_or_default();
         let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
-        let member = Member::of(rollout, index.relist);
+        let mut member = Member::of(rollout, index.relist);
+        if let Some(old) = index.members.get(&uid) {
+            member.keep_resolution(old, rollout);
+        }
         let woken = index.to_wake(&uid, &member);
         index.insert(&uid, member);
+        woken
+    }
+
+    /// Records the labels and selector a pass resolved for `written` (a Rollout as the API
+    /// has it, with `spec.workloadRef`) from its workload: `resolved` is the Rollout with the
+    /// workload's template. Sends, and returns, the Rollouts to plan again because of it. A
+    /// Rollout the watch has not shown, or no longer shows, is left out.
+    pub fn resolved(&self, written: &Rollout, resolved: &Rollout) -> Vec<ObjectRef<Rollout>> {
+        let Some(workload) = workload_of(written) else {
+            return Vec::new();
+        };
+        let uid = written.uid().unwrap_or_default();
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(old) = index.members.get(&uid) else {
+            return Vec::new();
+        };
+        // The rest as the watch last showed it, which may be newer than the pass's copy.
+        let member = Member {
+            selector: resolved.spec.selector.clone(),
+            labels: pod_labels(resolved),
+            workload: Some(workload),
+            ..old.clone()
+        };
+        if old.same_pods(&member) {
+            return Vec::new();
+        }
+        let woken = index.to_wake(&uid, &member);
+        index.insert(&uid, member);
+        drop(index);
+        if let Some(waker) = self.waker.get() {
+            for neighbour in &woken {
+                let _ = waker.unbounded_send(neighbour.clone());
+            }
+        }
         woken
     }
 
@@ -227,7 +306,11 @@ impl Neighbourhood {
     pub fn deleted(&self, rollout: &Rollout) -> Vec<ObjectRef<Rollout>> {
         let uid = rollout.uid().unwrap_or_default();
         let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
-        let member = Member::of(rollout, index.relist);
+        // As last recorded: with the labels a pass resolved from its workload, if any.
+        let member = match index.members.get(&uid) {
+            Some(known) => known.clone(),
+            None => Member::of(rollout, index.relist),
+        };
         index.remove(&uid);
         index.to_wake(&uid, &member)
     }
@@ -355,6 +438,73 @@ mod tests {
         assert_eq!(woken(hood.applied(&moved)), vec!["api"]);
         assert_eq!(woken(hood.deleted(&moved)), vec!["api"]);
         assert_eq!(names(&hood.overlapping(&same_pods)), vec![]);
+    }
+
+    /// `rollout` as the watch shows a Rollout whose template comes from Deployment `deployment`.
+    fn of_deployment(mut resolved: Rollout, deployment: &str) -> Rollout {
+        resolved.spec.template = None;
+        resolved.spec.selector = None;
+        resolved.spec.workload_ref = Some(linnet_crds::rollout::ObjectRef {
+            api_version: Some("apps/v1".into()),
+            kind: Some("Deployment".into()),
+            name: Some(deployment.into()),
+            scale_down: None,
+        });
+        resolved
+    }
+
+    #[test]
+    fn a_rollout_of_a_deployment_is_compared_by_what_its_pass_resolved() {
+        let hood = Neighbourhood::default();
+        let (sender, mut woken_rx) = futures::channel::mpsc::unbounded();
+        hood.wake_through(sender);
+        let resolved = rollout("front", "shop", &[("app", "web")], &[("app", "web")]);
+        let written = of_deployment(resolved.clone(), "web");
+        let later = rollout("web", "shop", &[("app", "web")], &[("app", "web")]);
+        hood.applied(&written);
+        hood.applied(&later);
+        assert_eq!(
+            names(&hood.overlapping(&later)),
+            vec![],
+            "no labels before a pass"
+        );
+
+        assert_eq!(woken(hood.resolved(&written, &resolved)), vec!["web"]);
+        assert_eq!(
+            woken_rx.try_recv().ok().map(|r| r.name),
+            Some("web".to_string()),
+            "sent to be planned again"
+        );
+        assert_eq!(names(&hood.overlapping(&later)), vec![("front", true, true)]);
+        assert_eq!(
+            woken(hood.resolved(&written, &resolved)),
+            Vec::<String>::new(),
+            "unchanged"
+        );
+        // The watch's next copy (a status write, say) keeps the resolution...
+        hood.applied(&written);
+        assert_eq!(names(&hood.overlapping(&later)), vec![("front", true, true)]);
+        // ...until it names another Deployment.
+        hood.applied(&of_deployment(resolved.clone(), "api"));
+        assert_eq!(names(&hood.overlapping(&later)), vec![]);
+    }
+
+    #[test]
+    fn a_pass_does_not_bring_back_a_deleted_rollout() {
+        let hood = Neighbourhood::default();
+        let resolved = rollout("front", "shop", &[("app", "web")], &[("app", "web")]);
+        let written = of_deployment(resolved.clone(), "web");
+        let other = rollout("web", "shop", &[("app", "web")], &[("app", "web")]);
+        hood.applied(&written);
+        hood.applied(&other);
+        hood.resolved(&written, &resolved);
+        assert_eq!(
+            woken(hood.deleted(&written)),
+            vec!["web"],
+            "deleted with its resolved labels"
+        );
+        assert_eq!(woken(hood.resolved(&written, &resolved)), Vec::<String>::new());
+        assert_eq!(names(&hood.overlapping(&other)), vec![]);
     }
 
     #[test]

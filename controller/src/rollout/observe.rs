@@ -47,13 +47,18 @@ pub async fn observe(
     rollout: &Arc<Rollout>,
     now: Timestamp,
 ) -> Result<Observed, Error> {
+    let written = rollout;
     let name = rollout.name_any();
     let namespace = rollout.namespace().unwrap_or_default();
     let workload::Resolved {
         rollout,
         workload,
         problem: workload_problem,
-    } = workload::resolve(client, rollout.clone()).await?;
+    } = workload::resolve(client, written.clone()).await?;
+    if workload.is_some() {
+        // Only a pass learns a workload's labels: neighbours compare pods through them.
+        caches.neighbours.resolved(written, &rollout);
+    }
     let rollout = &rollout;
     let workload_generation = workload.as_ref().map(|w| w.generation);
     let SpecHashes {
