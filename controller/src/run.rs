@@ -33,6 +33,7 @@ use crate::rollout::observe::service_names;
 use crate::rollout::reconcile::{Context, pass};
 use crate::rollout::route::watch::wake_on_route_changes;
 use crate::rollout::runner::{self, owning_rollouts};
+use crate::rollout::workload_changes::WorkloadChanges;
 use crate::wakes::{on_own_task, resync, settled_objects};
 
 /// Every Rollout is looked at this often even when nothing wakes it (Argo Rollouts' default
@@ -168,10 +169,11 @@ pub async fn run_until(
         caches.services.clone(),
         strip_service,
     );
-    // A Deployment a `workloadRef` names wakes its Rollouts: its metadata is all that is
-    // watched (a new template is a new generation); observation reads the template itself.
-    let deployment_events =
-        settled_objects(watcher(deployments, watcher::Config::default()).default_backoff());
+    // A Deployment a `workloadRef` names wakes its Rollouts when a pass would read something
+    // new of it: its metadata is all that is watched (a new template is a new generation);
+    // observation reads the template itself.
+    let deployment_events = watcher(deployments, watcher::Config::default()).default_backoff();
+    let mut workload_changes = WorkloadChanges::default();
     let referencing = store.clone();
     let routes = wake_on_route_changes(client, opts.namespace.clone(), store.clone(), wake);
     // The route watches never end on their own; they stop with the controller.
@@ -203,10 +205,12 @@ pub async fn run_until(
             futures::stream::iter(woken)
         }))
         .boxed(),
-        on_own_task(deployment_events.flat_map(move |deployment| {
-            let woken = deployment
-                .map(|d| rollouts_referencing(&referencing, &d))
-                .unwrap_or_default();
+        on_own_task(deployment_events.flat_map(move |event| {
+            let changed = event.map(|e| workload_changes.changed(&e)).unwrap_or_default();
+            let woken: Vec<ObjectRef<Rollout>> = changed
+                .iter()
+                .flat_map(|(namespace, name)| rollouts_referencing(&referencing, namespace, name))
+                .collect();
             futures::stream::iter(woken)
         }))
         .boxed(),
@@ -257,14 +261,12 @@ fn rollouts_naming(store: &Store<Rollout>, service: &Service) -> Vec<ObjectRef<R
         .collect()
 }
 
-/// The Rollouts whose `workloadRef` names the Deployment `deployment` describes.
-fn rollouts_referencing(store: &Store<Rollout>, deployment: &impl kube::Resource) -> Vec<ObjectRef<Rollout>> {
-    let name = deployment.meta().name.as_deref().unwrap_or_default();
-    let namespace = deployment.meta().namespace.as_deref();
+/// The Rollouts whose `workloadRef` names Deployment `name` of `namespace`.
+fn rollouts_referencing(store: &Store<Rollout>, namespace: &str, name: &str) -> Vec<ObjectRef<Rollout>> {
     store
         .state()
         .iter()
-        .filter(|rollout| rollout.metadata.namespace.as_deref() == namespace)
+        .filter(|rollout| rollout.metadata.namespace.as_deref() == Some(namespace))
         .filter(|rollout| {
             rollout.spec.workload_ref.as_ref().is_some_and(|reference| {
                 reference.kind.as_deref() == Some("Deployment") && reference.name.as_deref() == Some(name)

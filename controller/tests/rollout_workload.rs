@@ -39,6 +39,15 @@ impl World {
             .unwrap_or_else(|e| panic!("cannot create Deployment {name}: {e}"));
     }
 
+    async fn set_deployment_image(&self, name: &str, image: &str) {
+        let patch =
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": image}]}}}});
+        self.deployments()
+            .patch(name, &PatchParams::default(), &Patch::Merge(patch))
+            .await
+            .unwrap_or_else(|e| panic!("cannot patch Deployment {name}: {e}"));
+    }
+
     /// Polls until Deployment `name` has `spec.replicas` = `replicas`; returns its generation.
     async fn eventually_deployment_at(&self, name: &str, replicas: i32) -> i64 {
         let deadline = tokio::time::Instant::now() + TIMEOUT;
@@ -142,17 +151,7 @@ async fn a_rollout_takes_over_a_deployment_progressively_and_follows_its_templat
     );
 
     // When the Deployment's template changes to 2.0
-    world
-        .deployments()
-        .patch(
-            "web",
-            &PatchParams::default(),
-            &Patch::Merge(
-                json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:2.0"}]}}}}),
-            ),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("cannot patch Deployment web: {e}"));
+    world.set_deployment_image("web", "nginx:2.0").await;
     // Then the Rollout starts its steps with a canary of the new template and pauses
     world
         .eventually(
@@ -215,4 +214,76 @@ async fn a_later_rollout_selecting_the_pods_of_a_deployments_rollout_is_refused(
             .all(|(name, _, _)| !name.starts_with("web-2-")),
         "web-2 made no ReplicaSet: {replica_sets:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployments_status_writes_do_not_wake_its_rollout() {
+    let world = given_a_cluster_with_the_controller("workload-status").await;
+    // Given two Rollouts, each running the template of its own Deployment
+    for name in ["web", "api"] {
+        world.create_deployment(name, "nginx:1.0", 2).await;
+        let mut rollout = rollout_of_deployment("never");
+        rollout["metadata"]["name"] = json!(name);
+        rollout["spec"]["workloadRef"]["name"] = json!(name);
+        world.create(rollout).await;
+        world
+            .eventually(name, "Healthy", |status, _| str_at(status, "phase") == "Healthy")
+            .await;
+    }
+    let api_stable = str_at(
+        &world
+            .eventually("api", "a stable ReplicaSet", |status, _| {
+                !str_at(status, "stableRS").is_empty()
+            })
+            .await,
+        "stableRS",
+    )
+    .to_string();
+
+    // When Deployment web's status is written again and again (its spec unchanged), and then
+    // Deployment api's template changes
+    world.sim().clear_requests();
+    for round in 0..5 {
+        world
+            .deployments()
+            .patch_status(
+                "web",
+                &PatchParams::default(),
+                &Patch::Merge(
+                    json!({"status": {"conditions": [{"type": "Progressing", "status": "True",
+                    "reason": "NewReplicaSetAvailable", "message": format!("status write {round}")}]}}),
+                ),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("cannot write Deployment web's status: {e}"));
+    }
+    world.set_deployment_image("api", "nginx:2.0").await;
+
+    // Then Rollout api starts its steps on the new template (the watch delivered every event
+    // up to there, in order)
+    world
+        .eventually("api", "a canary of the new template", |status, _| {
+            let canary = str_at(status, "currentPodHash");
+            !canary.is_empty() && canary != api_stable
+        })
+        .await;
+    // and no pass of Rollout web read its Deployment meanwhile: nothing it reads had changed
+    let web_reads: Vec<String> = world
+        .sim()
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/deployments/web") && !r.query.contains("watch"))
+        .map(|r| format!("{} {}?{}", r.method, r.path, r.query))
+        .collect();
+    assert!(
+        web_reads.is_empty(),
+        "Rollout web was woken by its Deployment's status writes: {web_reads:?}"
+    );
+    let api_reads = world
+        .sim()
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/deployments/api"))
+        .count();
+    assert!(api_reads > 0, "Rollout api's pass read its Deployment");
 }

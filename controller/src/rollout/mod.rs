@@ -14,3 +14,4 @@ pub mod reconcile;
 pub mod relabel;
 pub mod route;
 pub mod runner;
+pub mod workload_changes;

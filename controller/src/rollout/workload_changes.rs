@@ -1,0 +1,181 @@
+//! Which Deployment events can change what a `workloadRef` Rollout's pass reads: a pass reads
+//! the Deployment's spec, generation and existence, never its status, so a status write (most
+//! of a busy Deployment's events) wakes nobody. Each such wake was a pass and a GET of the
+//! Deployment, and a scan of every Rollout for the ones naming it.
+//!
+//! [`WorkloadChanges`] remembers the uid and generation last seen of each Deployment and
+//! passes on those that are new, were created again, have a new generation or are gone; a
+//! relist (after a dropped watch) also reports, at its end, those it no longer shows: deleted
+//! while the watch was down.
+
+use std::collections::{HashMap, HashSet};
+
+use kube::Resource;
+use kube::runtime::watcher::Event;
+
+/// A Deployment by (namespace, name).
+pub type WorkloadKey = (String, String);
+
+/// What is remembered of one Deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Seen {
+    uid: String,
+    generation: i64,
+}
+
+/// The filter over one watch's events (see the module's notes).
+#[derive(Debug, Default)]
+pub struct WorkloadChanges {
+    known: HashMap<WorkloadKey, Seen>,
+    /// During a relist: the Deployments it has shown so far.
+    relisted: Option<HashSet<WorkloadKey>>,
+}
+
+impl WorkloadChanges {
+    /// The Deployments `event` may have changed for a pass (at a relist's end, those it no
+    /// longer shows).
+    pub fn changed<K: Resource>(&mut self, event: &Event<K>) -> Vec<WorkloadKey> {
+        match event {
+            Event::Apply(object) => self.shown(object).into_iter().collect(),
+            Event::Delete(object) => {
+                let key = key_of(object);
+                self.known.remove(&key);
+                vec![key]
+            }
+            Event::Init => {
+                self.relisted = Some(HashSet::new());
+                Vec::new()
+            }
+            Event::InitApply(object) => {
+                if let Some(relisted) = &mut self.relisted {
+                    relisted.insert(key_of(object));
+                }
+                // A pass reads the Deployment from the API, not from a cache the relist
+                // fills: it need not wait for the relist's end.
+                self.shown(object).into_iter().collect()
+            }
+            Event::InitDone => {
+                let relisted = self.relisted.take().unwrap_or_default();
+                let gone: Vec<WorkloadKey> = self
+                    .known
+                    .keys()
+                    .filter(|key| !relisted.contains(*key))
+                    .cloned()
+                    .collect();
+                for key in &gone {
+                    self.known.remove(key);
+                }
+                gone
+            }
+        }
+    }
+
+    /// Records `object` as seen; returns its key when a pass would read something new.
+    fn shown<K: Resource>(&mut self, object: &K) -> Option<WorkloadKey> {
+        let key = key_of(object);
+        let seen = Seen {
+            uid: object.meta().uid.clone().unwrap_or_default(),
+            generation: object.meta().generation.unwrap_or(0),
+        };
+        let unchanged = self.known.get(&key) == Some(&seen);
+        self.known.insert(key.clone(), seen);
+        (!unchanged).then_some(key)
+    }
+}
+
+fn key_of<K: Resource>(object: &K) -> WorkloadKey {
+    let meta = object.meta();
+    (
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use kube::api::ObjectMeta;
+
+    use super::*;
+
+    fn deployment(name: &str, uid: &str, generation: i64) -> Deployment {
+        Deployment {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("ns".into()),
+                uid: Some(uid.into()),
+                generation: Some(generation),
+                ..ObjectMeta::default()
+            },
+            ..Deployment::default()
+        }
+    }
+
+    fn names(keys: Vec<WorkloadKey>) -> Vec<String> {
+        keys.into_iter().map(|(_, name)| name).collect()
+    }
+
+    #[test]
+    fn only_a_new_generation_a_new_object_or_a_deletion_is_a_change() {
+        let mut changes = WorkloadChanges::default();
+        let mut changed = |event: Event<Deployment>| names(changes.changed(&event));
+        assert_eq!(
+            changed(Event::Apply(deployment("web", "u1", 1))),
+            ["web"],
+            "first seen"
+        );
+        assert!(
+            changed(Event::Apply(deployment("web", "u1", 1))).is_empty(),
+            "a status write keeps the generation"
+        );
+        assert_eq!(
+            changed(Event::Apply(deployment("web", "u1", 2))),
+            ["web"],
+            "a new template"
+        );
+        assert_eq!(changed(Event::Delete(deployment("web", "u1", 2))), ["web"]);
+        assert_eq!(
+            changed(Event::Apply(deployment("web", "u2", 2))),
+            ["web"],
+            "created again, whatever its generation"
+        );
+        assert_eq!(
+            changed(Event::Apply(deployment("web", "u3", 2))),
+            ["web"],
+            "replaced while the watch missed the deletion"
+        );
+    }
+
+    #[test]
+    fn a_relist_reports_what_changed_while_the_watch_was_down_and_what_is_gone() {
+        let mut changes = WorkloadChanges::default();
+        for name in ["kept", "edited", "deleted"] {
+            changes.changed(&Event::Apply(deployment(name, name, 1)));
+        }
+        let mut during: Vec<String> = Vec::new();
+        for event in [
+            Event::Init,
+            Event::InitApply(deployment("kept", "kept", 1)),
+            Event::InitApply(deployment("edited", "edited", 2)),
+            Event::InitApply(deployment("new", "new", 1)),
+        ] {
+            during.extend(names(changes.changed(&event)));
+        }
+        assert_eq!(during, ["edited", "new"]);
+        assert_eq!(
+            names(changes.changed(&Event::<Deployment>::InitDone)),
+            ["deleted"]
+        );
+        assert!(
+            changes
+                .changed(&Event::Apply(deployment("kept", "kept", 1)))
+                .is_empty(),
+            "still remembered after the relist"
+        );
+        assert_eq!(
+            names(changes.changed(&Event::Apply(deployment("deleted", "deleted", 1)))),
+            ["deleted"],
+            "forgotten once gone"
+        );
+    }
+}
