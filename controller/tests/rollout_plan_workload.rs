@@ -78,6 +78,21 @@ fn on_success_the_deployment_goes_to_zero_only_once_the_rollout_is_healthy() {
 }
 
 #[test]
+fn on_success_a_deployment_scaled_up_after_the_first_revision_is_left_alone() {
+    // Healthy on revision 2 (the Deployment's template changed once since the move), with the
+    // Deployment scaled back up by hand: Argo scales it down only on the first revision.
+    let mut obs = migrating(WorkloadScaleDown::OnSuccess, 2, 4);
+    obs.replica_sets[0].revision = 2;
+    let (settled, plans) = settle(obs);
+    assert_eq!(
+        settled.rollout.status.as_ref().and_then(|s| s.phase),
+        Some(RolloutPhase::Healthy)
+    );
+    let scaled: Vec<i32> = plans.iter().flat_map(workload_scales).collect();
+    assert!(scaled.is_empty(), "scaled {scaled:?}");
+}
+
+#[test]
 fn never_leaves_the_deployment_alone() {
     for available in [0, 2, 4] {
         let (_, plans) = settle(migrating(WorkloadScaleDown::Never, 4, available));

@@ -1,9 +1,10 @@
 //! `spec.workloadRef`: a Rollout that takes its pod template from a Deployment reports the
 //! Deployment's generation it follows, and scales the Deployment down as its `scaleDown` asks:
-//! `never`; `onsuccess`, to zero once the Rollout is Healthy; `progressively`, to the pods the
-//! Rollout still lacks (its replicas less those available), so that the two together keep the
-//! desired count while the Rollout takes over, and the Deployment comes back up should the
-//! Rollout's pods fail.
+//! `never`; `onsuccess`, to zero once the Rollout is Healthy on its first revision (as Argo's
+//! code does: the move from the Deployment is then over, and a Deployment scaled up by hand
+//! later is left alone); `progressively`, to the pods the Rollout still lacks (its replicas
+//! less those available), so that the two together keep the desired count while the Rollout
+//! takes over, and the Deployment comes back up should the Rollout's pods fail.
 
 use linnet_crds::rollout::{RolloutPhase, WorkloadScaleDown};
 
@@ -24,8 +25,8 @@ pub(super) fn follow(ctx: &Ctx, draft: &mut Draft) {
     draft.status.workload_observed_generation = Some(generation);
     let desired = ctx.spec.replicas.unwrap_or(1).max(0);
     let available = draft.status.available_replicas.unwrap_or(0).max(0);
-    let healthy = draft.status.phase == Some(RolloutPhase::Healthy);
-    if let Some(replicas) = target_scale(workload, desired, available, healthy)
+    let migrated = draft.status.phase == Some(RolloutPhase::Healthy) && ctx.revision == 1;
+    if let Some(replicas) = target_scale(workload, desired, available, migrated)
         && replicas != workload.replicas
     {
         draft.act(Action::ScaleWorkload {
@@ -35,11 +36,12 @@ pub(super) fn follow(ctx: &Ctx, draft: &mut Draft) {
     }
 }
 
-/// The Deployment's size `scaleDown` asks for, if it asks for one.
-fn target_scale(workload: &WorkloadState, desired: i32, available: i32, healthy: bool) -> Option<i32> {
+/// The Deployment's size `scaleDown` asks for, if it asks for one; `migrated` is the Rollout
+/// Healthy on its first revision.
+fn target_scale(workload: &WorkloadState, desired: i32, available: i32, migrated: bool) -> Option<i32> {
     match workload.scale_down {
         WorkloadScaleDown::Never => None,
-        WorkloadScaleDown::OnSuccess => healthy.then_some(0),
+        WorkloadScaleDown::OnSuccess => migrated.then_some(0),
         WorkloadScaleDown::Progressively => Some(desired.saturating_sub(available).max(0)),
     }
 }
