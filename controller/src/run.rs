@@ -33,7 +33,7 @@ use crate::rollout::observe::service_names;
 use crate::rollout::reconcile::{Context, pass};
 use crate::rollout::route::watch::wake_on_route_changes;
 use crate::rollout::runner::{self, owning_rollouts};
-use crate::rollout::workload_changes::WorkloadChanges;
+use crate::rollout::workload_changes::{WorkloadChanges, WorkloadKey};
 use crate::wakes::{on_own_task, resync, settled_objects};
 
 /// Every Rollout is looked at this often even when nothing wakes it (Argo Rollouts' default
@@ -207,11 +207,7 @@ pub async fn run_until(
         .boxed(),
         on_own_task(deployment_events.flat_map(move |event| {
             let changed = event.map(|e| workload_changes.changed(&e)).unwrap_or_default();
-            let woken: Vec<ObjectRef<Rollout>> = changed
-                .iter()
-                .flat_map(|(namespace, name)| rollouts_referencing(&referencing, namespace, name))
-                .collect();
-            futures::stream::iter(woken)
+            futures::stream::iter(rollouts_referencing(&referencing, &changed))
         }))
         .boxed(),
         woken.boxed(),
@@ -261,15 +257,27 @@ fn rollouts_naming(store: &Store<Rollout>, service: &Service) -> Vec<ObjectRef<R
         .collect()
 }
 
-/// The Rollouts whose `workloadRef` names Deployment `name` of `namespace`.
-fn rollouts_referencing(store: &Store<Rollout>, namespace: &str, name: &str) -> Vec<ObjectRef<Rollout>> {
+/// The Rollouts whose `workloadRef` names one of the Deployments `changed`, in one look at the
+/// store however many (a relist at start-up brings every Deployment at once).
+fn rollouts_referencing(store: &Store<Rollout>, changed: &[WorkloadKey]) -> Vec<ObjectRef<Rollout>> {
+    if changed.is_empty() {
+        return Vec::new();
+    }
+    let changed: HashSet<(&str, &str)> = changed
+        .iter()
+        .map(|(namespace, name)| (namespace.as_str(), name.as_str()))
+        .collect();
     store
         .state()
         .iter()
-        .filter(|rollout| rollout.metadata.namespace.as_deref() == Some(namespace))
         .filter(|rollout| {
+            let namespace = rollout.metadata.namespace.as_deref().unwrap_or_default();
             rollout.spec.workload_ref.as_ref().is_some_and(|reference| {
-                reference.kind.as_deref() == Some("Deployment") && reference.name.as_deref() == Some(name)
+                reference.kind.as_deref() == Some("Deployment")
+                    && reference
+                        .name
+                        .as_deref()
+                        .is_some_and(|name| changed.contains(&(namespace, name)))
             })
         })
         .map(|rollout| ObjectRef::from_obj(rollout.as_ref()))

@@ -1,12 +1,12 @@
 //! Which Deployment events can change what a `workloadRef` Rollout's pass reads: a pass reads
 //! the Deployment's spec, generation and existence, never its status, so a status write (most
-//! of a busy Deployment's events) wakes nobody. Each such wake was a pass and a GET of the
-//! Deployment, and a scan of every Rollout for the ones naming it.
+//! of a busy Deployment's events) wakes nobody: each wake costs a look through the Rollouts
+//! for those naming it, and a pass and a GET of the Deployment for each of them.
 //!
 //! [`WorkloadChanges`] remembers the uid and generation last seen of each Deployment and
 //! passes on those that are new, were created again, have a new generation or are gone; a
-//! relist (after a dropped watch) also reports, at its end, those it no longer shows: deleted
-//! while the watch was down.
+//! relist (at start-up, and after a dropped watch) reports all of its changes at its end, with
+//! the Deployments it no longer shows: deleted while the watch was down.
 
 use std::collections::{HashMap, HashSet};
 
@@ -27,13 +27,19 @@ struct Seen {
 #[derive(Debug, Default)]
 pub struct WorkloadChanges {
     known: HashMap<WorkloadKey, Seen>,
-    /// During a relist: the Deployments it has shown so far.
-    relisted: Option<HashSet<WorkloadKey>>,
+    relist: Option<Relist>,
+}
+
+/// A relist under way: the Deployments it has shown so far, and those of them that changed.
+#[derive(Debug, Default)]
+struct Relist {
+    shown: HashSet<WorkloadKey>,
+    changed: Vec<WorkloadKey>,
 }
 
 impl WorkloadChanges {
-    /// The Deployments `event` may have changed for a pass (at a relist's end, those it no
-    /// longer shows).
+    /// The Deployments `event` may have changed for a pass; those of a relist all at its end
+    /// (one look at the Rollouts for all of them), with those it no longer shows.
     pub fn changed<K: Resource>(&mut self, event: &Event<K>) -> Vec<WorkloadKey> {
         match event {
             Event::Apply(object) => self.shown(object).into_iter().collect(),
@@ -43,29 +49,29 @@ impl WorkloadChanges {
                 vec![key]
             }
             Event::Init => {
-                self.relisted = Some(HashSet::new());
+                self.relist = Some(Relist::default());
                 Vec::new()
             }
             Event::InitApply(object) => {
-                if let Some(relisted) = &mut self.relisted {
-                    relisted.insert(key_of(object));
-                }
-                // A pass reads the Deployment from the API, not from a cache the relist
-                // fills: it need not wait for the relist's end.
-                self.shown(object).into_iter().collect()
+                let changed = self.shown(object);
+                let relist = self.relist.get_or_insert_with(Relist::default);
+                relist.shown.insert(key_of(object));
+                relist.changed.extend(changed);
+                Vec::new()
             }
             Event::InitDone => {
-                let relisted = self.relisted.take().unwrap_or_default();
+                let Relist { shown, mut changed } = self.relist.take().unwrap_or_default();
                 let gone: Vec<WorkloadKey> = self
                     .known
                     .keys()
-                    .filter(|key| !relisted.contains(*key))
+                    .filter(|key| !shown.contains(*key))
                     .cloned()
                     .collect();
                 for key in &gone {
                     self.known.remove(key);
                 }
-                gone
+                changed.extend(gone);
+                changed
             }
         }
     }
@@ -152,19 +158,17 @@ mod tests {
         for name in ["kept", "edited", "deleted"] {
             changes.changed(&Event::Apply(deployment(name, name, 1)));
         }
-        let mut during: Vec<String> = Vec::new();
         for event in [
             Event::Init,
             Event::InitApply(deployment("kept", "kept", 1)),
             Event::InitApply(deployment("edited", "edited", 2)),
             Event::InitApply(deployment("new", "new", 1)),
         ] {
-            during.extend(names(changes.changed(&event)));
+            assert!(changes.changed(&event).is_empty(), "reported at the relist's end");
         }
-        assert_eq!(during, ["edited", "new"]);
         assert_eq!(
             names(changes.changed(&Event::<Deployment>::InitDone)),
-            ["deleted"]
+            ["edited", "new", "deleted"]
         );
         assert!(
             changes
