@@ -8,7 +8,7 @@
 //! relist (at start-up, and after a dropped watch) reports all of its changes at its end, with
 //! the Deployments it no longer shows: deleted while the watch was down.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use kube::Resource;
 use kube::runtime::watcher::Event;
@@ -17,24 +17,23 @@ use kube::runtime::watcher::Event;
 pub type WorkloadKey = (String, String);
 
 /// What is remembered of one Deployment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 struct Seen {
     uid: String,
     generation: i64,
+    /// The relist during which it was last shown.
+    shown_in: u64,
 }
 
 /// The filter over one watch's events (see the module's notes).
 #[derive(Debug, Default)]
 pub struct WorkloadChanges {
     known: HashMap<WorkloadKey, Seen>,
-    relist: Option<Relist>,
-}
-
-/// A relist under way: the Deployments it has shown so far, and those of them that changed.
-#[derive(Debug, Default)]
-struct Relist {
-    shown: HashSet<WorkloadKey>,
-    changed: Vec<WorkloadKey>,
+    /// The relist under way or last done, counted from 0 (the watch's events before any); a
+    /// Deployment a relist did not show is gone at its end.
+    relist: u64,
+    /// The Deployments the relist under way has shown changed, reported at its end.
+    relisted_changes: Vec<WorkloadKey>,
 }
 
 impl WorkloadChanges {
@@ -49,43 +48,51 @@ impl WorkloadChanges {
                 vec![key]
             }
             Event::Init => {
-                self.relist = Some(Relist::default());
+                self.relist += 1;
+                self.relisted_changes.clear();
                 Vec::new()
             }
             Event::InitApply(object) => {
                 let changed = self.shown(object);
-                let relist = self.relist.get_or_insert_with(Relist::default);
-                relist.shown.insert(key_of(object));
-                relist.changed.extend(changed);
+                self.relisted_changes.extend(changed);
                 Vec::new()
             }
             Event::InitDone => {
-                let Relist { shown, mut changed } = self.relist.take().unwrap_or_default();
-                let gone: Vec<WorkloadKey> = self
-                    .known
-                    .keys()
-                    .filter(|key| !shown.contains(*key))
-                    .cloned()
-                    .collect();
-                for key in &gone {
-                    self.known.remove(key);
-                }
-                changed.extend(gone);
+                let current = self.relist;
+                let mut changed = std::mem::take(&mut self.relisted_changes);
+                self.known.retain(|key, seen| {
+                    let shown = seen.shown_in == current;
+                    if !shown {
+                        changed.push(key.clone());
+                    }
+                    shown
+                });
                 changed
             }
         }
     }
 
-    /// Records `object` as seen; returns its key when a pass would read something new.
+    /// Records `object` as seen; returns its key when a pass would read something new. The
+    /// usual event, a status write, changes only the relist it was last shown in.
     fn shown<K: Resource>(&mut self, object: &K) -> Option<WorkloadKey> {
+        let meta = object.meta();
+        let uid = meta.uid.as_deref().unwrap_or_default();
+        let generation = meta.generation.unwrap_or(0);
         let key = key_of(object);
+        if let Some(seen) = self.known.get_mut(&key)
+            && seen.uid == uid
+            && seen.generation == generation
+        {
+            seen.shown_in = self.relist;
+            return None;
+        }
         let seen = Seen {
-            uid: object.meta().uid.clone().unwrap_or_default(),
-            generation: object.meta().generation.unwrap_or(0),
+            uid: uid.to_string(),
+            generation,
+            shown_in: self.relist,
         };
-        let unchanged = self.known.get(&key) == Some(&seen);
         self.known.insert(key.clone(), seen);
-        (!unchanged).then_some(key)
+        Some(key)
     }
 }
 
