@@ -29,8 +29,11 @@
 //! from the benchmark's patch answered to both the controller's ReplicaSet create and its first
 //! status write after it answered; `promote` from the promote patch answered to the controller's
 //! scale of the canary answered. No client round trip of the benchmark's and no watch delivery
-//! back to it is in these. `ROLLOUT_REACTION_TRACE=N` prints, for the first N samples, every
-//! request of each reaction with its arrival and answer times.
+//! back to it is in these. Each server-side template change is also split where the
+//! controller's kube client hands its first write to the HTTP stack (a layer on that client
+//! notes the instant): the controller's part (the watch delivering the change, the pass) and
+//! the API's (the writes' transit, the sim answering both). `ROLLOUT_REACTION_TRACE=N` prints,
+//! for the first N samples, every request of each reaction with its arrival and answer times.
 //!
 //! The round trip is the p50 of 200 GETs of one Rollout by the benchmark's client, in ten
 //! bursts of 20 sequential GETs (each after 5 not counted) spread over the samples: one before
@@ -51,11 +54,12 @@ use std::time::{Duration, Instant};
 use kube::api::{Api, Patch, PatchParams};
 use linnet_controller::run::{ControllerOptions, run_until};
 use linnet_crds::rollout::Rollout;
+use rollout_bench::handed::HandOffs;
 use rollout_bench::server_side::{self, BENCH_MANAGER};
 use rollout_bench::{
-    NAMESPACE, Shared, Sim, client_at, client_for, create_rollouts, ms, quantile, read, replica_sets_of,
-    round_trips, start_sim_with_stand_in_on, until, until_healthy, watch_all, watched_write_round_trips,
-    write_round_trips,
+    NAMESPACE, Shared, Sim, client_for, create_rollouts, handing_client_at, ms, quantile, read,
+    replica_sets_of, round_trips, start_sim_with_stand_in_on, until, until_healthy, watch_all,
+    watched_write_round_trips, write_round_trips,
 };
 use serde_json::json;
 use tokio::sync::oneshot;
@@ -80,6 +84,9 @@ struct Figures {
     promote: Vec<Duration>,
     server_template: Vec<Duration>,
     server_promote: Vec<Duration>,
+    /// Each server-side template change split where the controller handed its first write to
+    /// its HTTP client (see [`Split`]).
+    template_split: Vec<Split>,
     /// The first update, made before the samples and not counted.
     warm_up: Sample,
 }
@@ -90,6 +97,16 @@ struct Sample {
     promote: Duration,
     server_template: Duration,
     server_promote: Duration,
+    template_split: Split,
+}
+
+/// A server-side template change in two: from the user's patch accepted to the controller
+/// handing its first write to its HTTP client (the watch delivering the change, the pass), and
+/// from there to both writes answered (their transit, the API answering them).
+#[derive(Clone, Copy)]
+struct Split {
+    controller: Duration,
+    api: Duration,
 }
 
 fn main() {
@@ -198,6 +215,35 @@ fn main() {
             ms(p99),
         );
     }
+    println!();
+    println!(
+        "Server-side template change, split where the controller hands its first write to its HTTP client:"
+    );
+    println!(
+        "| Rollouts | patch accepted → first write handed (watch delivery, the pass) p50 / p99 | → both writes answered (transit, the API) p50 / p99 | slowest 1 %: the longer part the controller's / the API's |"
+    );
+    println!("|---:|---:|---:|---:|");
+    for f in &all {
+        let rt = f.round_trip.as_secs_f64();
+        let ratio = |d: Duration| d.as_secs_f64() / rt;
+        let controller: Vec<Duration> = f.template_split.iter().map(|s| s.controller).collect();
+        let api: Vec<Duration> = f.template_split.iter().map(|s| s.api).collect();
+        let (c50, c99) = (quantile(&controller, 0.5), quantile(&controller, 0.99));
+        let (a50, a99) = (quantile(&api, 0.5), quantile(&api, 0.99));
+        let (by_controller, by_api) = slowest_by_part(f);
+        println!(
+            "| {} | {:.1}× / {:.1}× GET ({} / {} ms) | {:.1}× / {:.1}× GET ({} / {} ms) | {by_controller} / {by_api} |",
+            f.size,
+            ratio(c50),
+            ratio(c99),
+            ms(c50),
+            ms(c99),
+            ratio(a50),
+            ratio(a99),
+            ms(a50),
+            ms(a99),
+        );
+    }
     if let Some(largest) = all.last() {
         let rt = largest.round_trip.as_secs_f64();
         let client = quantile(&largest.template, 0.99).max(quantile(&largest.promote, 0.99));
@@ -213,11 +259,36 @@ fn main() {
             largest.size,
             server.as_secs_f64() / rt,
         );
+        let controller: Vec<Duration> = largest.template_split.iter().map(|s| s.controller).collect();
+        println!(
+            "headline, the controller's part of the server-side template change (patch accepted → its first write handed to its client): at {} Rollouts p50 {:.1}, p99 {:.1} GET round trips",
+            largest.size,
+            quantile(&controller, 0.5).as_secs_f64() / rt,
+            quantile(&controller, 0.99).as_secs_f64() / rt,
+        );
         println!(
             "the machine's own tail: a bare GET round trip's p99 was {:.1}× its p50 in this run",
             largest.round_trip_p99.as_secs_f64() / rt
         );
     }
+}
+
+/// Among the server-side template changes at or above their p99: in how many the controller's
+/// part was the longer, in how many the API's.
+fn slowest_by_part(f: &Figures) -> (usize, usize) {
+    let p99 = quantile(&f.server_template, 0.99);
+    let slowest: Vec<&Split> = f
+        .server_template
+        .iter()
+        .zip(&f.template_split)
+        .filter(|(total, _)| **total >= p99)
+        .map(|(_, split)| split)
+        .collect();
+    let by_controller = slowest
+        .iter()
+        .filter(|split| split.controller > split.api)
+        .count();
+    (by_controller, slowest.len() - by_controller)
 }
 
 fn named_runtime(name: &str) -> tokio::runtime::Runtime {
@@ -272,8 +343,10 @@ async fn measure(size: usize, samples: usize) -> Figures {
     let seen = watch_all(&mut sim);
     let (stop, stopped) = oneshot::channel::<()>();
     let kubeconfig = sim.sim.kubeconfig_path().to_path_buf();
+    let handed = HandOffs::default();
+    let controller_handed = handed.clone();
     let controller = controller_runtime.spawn(async move {
-        let controller_client = client_at(&kubeconfig).await;
+        let controller_client = handing_client_at(&kubeconfig, &controller_handed).await;
         let opts = ControllerOptions {
             namespace: Some(NAMESPACE.to_string()),
             instance_id: None,
@@ -300,11 +373,21 @@ async fn measure(size: usize, samples: usize) -> Figures {
         .unwrap_or(0);
     // The first update after the creation burst runs cold (10–15 ms client-side at 1,000
     // Rollouts, where the next ones take 1–3); it is made and printed, not counted.
-    let warm_up = one_update(&sim, &api, &seen, &format!("{PREFIX}-0"), "app:warm-up", false).await;
+    let warm_up = one_update(
+        &sim,
+        &api,
+        &seen,
+        &handed,
+        &format!("{PREFIX}-0"),
+        "app:warm-up",
+        false,
+    )
+    .await;
     let mut template = Vec::with_capacity(samples);
     let mut promote = Vec::with_capacity(samples);
     let mut server_template = Vec::with_capacity(samples);
     let mut server_promote = Vec::with_capacity(samples);
+    let mut template_split = Vec::with_capacity(samples);
     let mut gets = Vec::with_capacity(GET_BURSTS * GETS_PER_BURST);
     let burst_every = samples.div_ceil(GET_BURSTS).max(1);
     for i in 0..samples {
@@ -313,11 +396,21 @@ async fn measure(size: usize, samples: usize) -> Figures {
         }
         // Spread over the Rollouts: each sample changes one that is at rest.
         let name = format!("{PREFIX}-{}", (i * 7919) % size);
-        let sample = one_update(&sim, &api, &seen, &name, &format!("app:{}", i + 2), i < traced).await;
+        let sample = one_update(
+            &sim,
+            &api,
+            &seen,
+            &handed,
+            &name,
+            &format!("app:{}", i + 2),
+            i < traced,
+        )
+        .await;
         template.push(sample.template);
         promote.push(sample.promote);
         server_template.push(sample.server_template);
         server_promote.push(sample.server_promote);
+        template_split.push(sample.template_split);
     }
 
     let (round_trip, round_trip_p99) = (quantile(&gets, 0.5), quantile(&gets, 0.99));
@@ -338,6 +431,7 @@ async fn measure(size: usize, samples: usize) -> Figures {
         promote,
         server_template,
         server_promote,
+        template_split,
         warm_up,
     }
 }
@@ -348,6 +442,7 @@ async fn one_update(
     sim: &Sim,
     api: &Api<Rollout>,
     seen: &Shared,
+    handed: &HandOffs,
     name: &str,
     image: &str,
     trace: bool,
@@ -360,6 +455,7 @@ async fn one_update(
     let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": image,
         "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}}});
     sim.sim.clear_requests();
+    handed.clear();
     let sent = Instant::now();
     api.patch(name, &params, &Patch::Merge(patch))
         .await
@@ -394,8 +490,19 @@ async fn one_update(
     let log = sim.sim.requests();
     let server = server_side::template_change(&log, name)
         .unwrap_or_else(|| panic!("{name}: the request log lacks the template change's writes"));
+    let first_write = handed
+        .first_template_write(name, server.arrived)
+        .unwrap_or_else(|| panic!("{name}: the controller's client handed no write of the template change"));
+    let template_split = Split {
+        controller: first_write.saturating_duration_since(server.accepted),
+        api: server.answered().saturating_duration_since(first_write),
+    };
     if trace {
         server_side::print_trace(&log, server.accepted, reacted, &format!("{name} template change"));
+        eprintln!(
+            "    the controller handed its first write to its client at +{} ms",
+            ms(template_split.controller)
+        );
     }
     sim.sim.clear_requests();
     let sent = Instant::now();
@@ -430,5 +537,6 @@ async fn one_update(
         promote,
         server_template: server.reaction(),
         server_promote,
+        template_split,
     }
 }

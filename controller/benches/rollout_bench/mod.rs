@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod handed;
 pub mod server_side;
 pub mod views;
 
@@ -16,6 +17,7 @@ use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::client::ClientBuilder;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Config, ResourceExt};
@@ -53,12 +55,23 @@ pub async fn client_for(sim: &SimHandle) -> Client {
 
 /// A new client from the kubeconfig at `path`.
 pub async fn client_at(path: &std::path::Path) -> Client {
+    Client::try_from(config_at(path).await).unwrap_or_else(|e| panic!("no client: {e}"))
+}
+
+/// [`client_at`], its writes recorded in `handed` as they are handed to the HTTP client.
+pub async fn handing_client_at(path: &std::path::Path, handed: &handed::HandOffs) -> Client {
+    ClientBuilder::try_from(config_at(path).await)
+        .unwrap_or_else(|e| panic!("no client: {e}"))
+        .with_layer(handed)
+        .build()
+}
+
+async fn config_at(path: &std::path::Path) -> Config {
     let kubeconfig =
         Kubeconfig::read_from(path).unwrap_or_else(|e| panic!("cannot read the sim's kubeconfig: {e}"));
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+    Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
-        .unwrap_or_else(|e| panic!("bad kubeconfig: {e}"));
-    Client::try_from(config).unwrap_or_else(|e| panic!("no client: {e}"))
+        .unwrap_or_else(|e| panic!("bad kubeconfig: {e}"))
 }
 
 /// Starts the sim (API only, no simulated cluster), installs the CRDs and the namespace; the

@@ -25,6 +25,8 @@ fn rollout_path(r: &RequestRecord, name: &str, subresource: Option<&str>) -> boo
 /// the canary ReplicaSet's create, and the controller's first status write after it.
 #[derive(Clone, Copy, Debug)]
 pub struct TemplateChange {
+    /// When the benchmark's patch arrived: the controller's writes come after it.
+    pub arrived: Instant,
     pub accepted: Instant,
     pub created: Instant,
     pub status: Instant,
@@ -33,9 +35,12 @@ pub struct TemplateChange {
 impl TemplateChange {
     /// From the template change accepted to both the create and the status write accepted.
     pub fn reaction(&self) -> Duration {
-        self.created
-            .max(self.status)
-            .saturating_duration_since(self.accepted)
+        self.answered().saturating_duration_since(self.accepted)
+    }
+
+    /// When the later of the controller's two writes was answered.
+    pub fn answered(&self) -> Instant {
+        self.created.max(self.status)
     }
 }
 
@@ -57,6 +62,7 @@ pub fn template_change(log: &[RequestRecord], name: &str) -> Option<TemplateChan
         .filter(after)
         .find(|r| r.method == "PATCH" && rollout_path(r, name, Some("status")))?;
     Some(TemplateChange {
+        arrived: patch.arrived,
         accepted: patch.answered,
         created: created.answered,
         status: status.answered,
