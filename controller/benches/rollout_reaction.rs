@@ -91,6 +91,13 @@ struct Figures {
     warm_up: Sample,
 }
 
+impl Figures {
+    /// The controller's and the API's parts of each server-side template change.
+    fn split_parts(&self) -> (Vec<Duration>, Vec<Duration>) {
+        self.template_split.iter().map(|s| (s.controller, s.api)).unzip()
+    }
+}
+
 /// One sample's figures: client-side and server-side, template change and promote.
 struct Sample {
     template: Duration,
@@ -226,8 +233,7 @@ fn main() {
     for f in &all {
         let rt = f.round_trip.as_secs_f64();
         let ratio = |d: Duration| d.as_secs_f64() / rt;
-        let controller: Vec<Duration> = f.template_split.iter().map(|s| s.controller).collect();
-        let api: Vec<Duration> = f.template_split.iter().map(|s| s.api).collect();
+        let (controller, api) = f.split_parts();
         let (c50, c99) = (quantile(&controller, 0.5), quantile(&controller, 0.99));
         let (a50, a99) = (quantile(&api, 0.5), quantile(&api, 0.99));
         let (by_controller, by_api) = slowest_by_part(f);
@@ -259,7 +265,7 @@ fn main() {
             largest.size,
             server.as_secs_f64() / rt,
         );
-        let controller: Vec<Duration> = largest.template_split.iter().map(|s| s.controller).collect();
+        let (controller, _) = largest.split_parts();
         println!(
             "headline, the controller's part of the server-side template change (patch accepted → its first write handed to its client): at {} Rollouts p50 {:.1}, p99 {:.1} GET round trips",
             largest.size,
