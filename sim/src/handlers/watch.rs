@@ -293,6 +293,12 @@ struct WatchTask {
 }
 
 impl WatchTask {
+    /// When the watch ends: its timeout, or sooner under the lifetime fault.
+    fn deadline(&self) -> Instant {
+        let cut = (*self.lifetime.borrow()).map_or(self.timeout, |cap| cap.min(self.timeout));
+        self.started + cut
+    }
+
     async fn run(
         mut self,
         tx: mpsc::Sender<Bytes>,
@@ -308,9 +314,11 @@ impl WatchTask {
             tokio::time::interval_at(Instant::now() + self.bookmark_interval, self.bookmark_interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut lifetime_followed = true;
+        // One timer for the watch's end, moved only when the lifetime fault changes: a timer
+        // made anew for every event was a timer-wheel insert and removal per event and watcher.
+        let deadline = tokio::time::sleep_until(self.deadline());
+        tokio::pin!(deadline);
         loop {
-            let cut = (*self.lifetime.borrow()).map_or(self.timeout, |cap| cap.min(self.timeout));
-            let deadline = self.started + cut;
             tokio::select! {
                 event = events.recv() => {
                     let Some(event) = event else { return };
@@ -326,8 +334,11 @@ impl WatchTask {
                         return;
                     }
                 }
-                _ = tokio::time::sleep_until(deadline) => return,
-                changed = self.lifetime.changed(), if lifetime_followed => lifetime_followed = changed.is_ok(),
+                _ = &mut deadline => return,
+                changed = self.lifetime.changed(), if lifetime_followed => {
+                    lifetime_followed = changed.is_ok();
+                    deadline.as_mut().reset(self.deadline());
+                }
                 _ = tx.closed() => return,
                 _ = self.shutdown.changed() => return,
             }
