@@ -377,7 +377,7 @@ async fn measure(size: usize, samples: usize) -> Figures {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    // The first update after the creation burst runs cold (10–15 ms client-side at 1,000
+    // The first update after the creation burst runs cold (10–20 ms client-side at 1,000
     // Rollouts, where the next ones take 1–3); it is made and printed, not counted.
     let warm_up = one_update(
         &sim,
