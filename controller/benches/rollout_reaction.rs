@@ -45,6 +45,11 @@
 //! the p50 of 200 sequential merge patches of a ConfigMap (the cheapest write) is a second
 //! unit: a reaction needs at least three writes in a row (the user's patch, the controller's
 //! create or scale, its status write) and two watch deliveries.
+//!
+//! A thread of the benchmark's own sleeps 1 ms at a time through the samples and notes how
+//! late it wakes (`rollout_bench::stalls`): the machine not running the process for a while.
+//! The last table counts the server-side template changes such a late wake-up overlapped, at
+//! four thresholds, how many of the slowest 1 % they are, and the p99 of the others.
 
 #[path = "rollout_bench/mod.rs"]
 mod rollout_bench;
@@ -56,6 +61,7 @@ use linnet_controller::run::{ControllerOptions, run_until};
 use linnet_crds::rollout::Rollout;
 use rollout_bench::handed::HandOffs;
 use rollout_bench::server_side::{self, BENCH_MANAGER};
+use rollout_bench::stalls::{StallProbe, Stalls};
 use rollout_bench::{
     NAMESPACE, Shared, Sim, client_for, create_rollouts, handing_client_at, ms, quantile, read,
     replica_sets_of, round_trips, start_sim_with_stand_in_on, until, until_healthy, watch_all,
@@ -70,6 +76,14 @@ const STEP: Duration = Duration::from_secs(30);
 /// The GET round trip is measured in bursts spread over the samples (see the module's notes).
 const GET_BURSTS: usize = 10;
 const GETS_PER_BURST: usize = 20;
+/// A wake-up of the stall probe this late means the machine did not run it for that long;
+/// the figures are given for each.
+const STALLS: [Duration; 4] = [
+    Duration::from_micros(250),
+    Duration::from_micros(500),
+    Duration::from_millis(1),
+    Duration::from_millis(2),
+];
 
 struct Figures {
     size: usize,
@@ -87,6 +101,10 @@ struct Figures {
     /// Each server-side template change split where the controller handed its first write to
     /// its HTTP client (see [`Split`]).
     template_split: Vec<Split>,
+    /// When each server-side template change began and ended.
+    template_spans: Vec<(Instant, Instant)>,
+    /// The stall probe's wake-ups over the samples (see `rollout_bench::stalls`).
+    stalls: Stalls,
     /// The first update, made before the samples and not counted.
     warm_up: Sample,
 }
@@ -95,6 +113,14 @@ impl Figures {
     /// The controller's and the API's parts of each server-side template change.
     fn split_parts(&self) -> (Vec<Duration>, Vec<Duration>) {
         self.template_split.iter().map(|s| (s.controller, s.api)).unzip()
+    }
+
+    /// Per server-side template change: whether the probe overslept by `threshold` during it.
+    fn template_stalled(&self, threshold: Duration) -> Vec<bool> {
+        self.template_spans
+            .iter()
+            .map(|(from, to)| self.stalls.stalled_during(*from, *to, threshold))
+            .collect()
     }
 }
 
@@ -105,6 +131,8 @@ struct Sample {
     server_template: Duration,
     server_promote: Duration,
     template_split: Split,
+    /// When the server-side template change began and ended.
+    server_template_span: (Instant, Instant),
 }
 
 /// A server-side template change in two: from the user's patch accepted to the controller
@@ -250,6 +278,7 @@ fn main() {
             ms(a99),
         );
     }
+    print_stalls(&all);
     if let Some(largest) = all.last() {
         let rt = largest.round_trip.as_secs_f64();
         let client = quantile(&largest.template, 0.99).max(quantile(&largest.promote, 0.99));
@@ -276,6 +305,51 @@ fn main() {
             "the machine's own tail: a bare GET round trip's p99 was {:.1}× its p50 in this run",
             largest.round_trip_p99.as_secs_f64() / rt
         );
+    }
+}
+
+/// The stall probe's lateness, and the server-side template changes a late wake-up overlapped,
+/// at each threshold.
+fn print_stalls(all: &[Figures]) {
+    println!();
+    println!(
+        "The machine's own stalls: a thread sleeping 1 ms at a time woke late by (p50 / p99 / max) {}:",
+        all.iter()
+            .map(|f| {
+                let late = f.stalls.lateness();
+                format!(
+                    "{} / {} / {} ms at {}",
+                    ms(quantile(&late, 0.5)),
+                    ms(quantile(&late, 0.99)),
+                    ms(late.iter().max().copied().unwrap_or_default()),
+                    f.size
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "| Rollouts | the probe woke late by | server-side template changes that overlapped | of the slowest 1 % | p99 of the others |"
+    );
+    println!("|---:|---:|---:|---:|---:|");
+    for f in all {
+        let p99 = quantile(&f.server_template, 0.99);
+        for threshold in STALLS {
+            let stalled = f.template_stalled(threshold);
+            let paired = || f.server_template.iter().zip(&stalled);
+            let slowest = paired().filter(|(d, _)| **d >= p99).count();
+            let slowest_stalled = paired().filter(|(d, s)| **d >= p99 && **s).count();
+            let others: Vec<Duration> = paired().filter(|(_, s)| !**s).map(|(d, _)| *d).collect();
+            println!(
+                "| {} | ≥ {} ms | {} of {} | {slowest_stalled} of {slowest} | {:.1}× GET ({} ms) |",
+                f.size,
+                ms(threshold),
+                stalled.iter().filter(|s| **s).count(),
+                stalled.len(),
+                quantile(&others, 0.99).as_secs_f64() / f.round_trip.as_secs_f64(),
+                ms(quantile(&others, 0.99)),
+            );
+        }
     }
 }
 
@@ -394,6 +468,8 @@ async fn measure(size: usize, samples: usize) -> Figures {
     let mut server_template = Vec::with_capacity(samples);
     let mut server_promote = Vec::with_capacity(samples);
     let mut template_split = Vec::with_capacity(samples);
+    let mut template_spans = Vec::with_capacity(samples);
+    let probe = StallProbe::start();
     let mut gets = Vec::with_capacity(GET_BURSTS * GETS_PER_BURST);
     let burst_every = samples.div_ceil(GET_BURSTS).max(1);
     for i in 0..samples {
@@ -417,7 +493,9 @@ async fn measure(size: usize, samples: usize) -> Figures {
         server_template.push(sample.server_template);
         server_promote.push(sample.server_promote);
         template_split.push(sample.template_split);
+        template_spans.push(sample.server_template_span);
     }
+    let stalls = probe.finish();
 
     let (round_trip, round_trip_p99) = (quantile(&gets, 0.5), quantile(&gets, 0.99));
     let _ = stop.send(());
@@ -438,6 +516,8 @@ async fn measure(size: usize, samples: usize) -> Figures {
         server_template,
         server_promote,
         template_split,
+        template_spans,
+        stalls,
         warm_up,
     }
 }
@@ -544,5 +624,6 @@ async fn one_update(
         server_template: server.reaction(),
         server_promote,
         template_split,
+        server_template_span: (server.accepted, server.answered()),
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod handed;
 pub mod server_side;
+pub mod stalls;
 pub mod views;
 
 use std::collections::{BTreeSet, HashMap};

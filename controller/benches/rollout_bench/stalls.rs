@@ -1,0 +1,83 @@
+//! The machine's own stalls, recorded beside the samples.
+//!
+//! A thread of its own sleeps 1 ms at a time and notes how late it wakes. On a shared host the
+//! virtual CPUs are now and then not run at all for a few milliseconds; a thread that sleeps
+//! then wakes that much late, whatever the process does. A sample whose span overlaps such a
+//! late wake-up was held up by the machine as much as by the code, and the figures say how many
+//! of the slowest samples did. The probe wakes 1,000 times a second for a few microseconds each.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+const PERIOD: Duration = Duration::from_millis(1);
+
+/// One wake-up of the probe: when it woke, and how long after it was due.
+#[derive(Clone, Copy, Debug)]
+pub struct Wake {
+    pub at: Instant,
+    pub late: Duration,
+}
+
+/// The running probe; [`StallProbe::finish`] stops it and returns its wake-ups.
+pub struct StallProbe {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<Vec<Wake>>,
+}
+
+impl StallProbe {
+    pub fn start() -> StallProbe {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("stall-probe".into())
+            .spawn(move || {
+                let mut wakes = Vec::with_capacity(120_000);
+                while !stopped.load(Ordering::Relaxed) {
+                    let due = Instant::now() + PERIOD;
+                    std::thread::sleep(PERIOD);
+                    let at = Instant::now();
+                    wakes.push(Wake {
+                        at,
+                        late: at.saturating_duration_since(due),
+                    });
+                }
+                wakes
+            })
+            .unwrap_or_else(|e| panic!("no stall probe thread: {e}"));
+        StallProbe { stop, thread }
+    }
+
+    pub fn finish(self) -> Stalls {
+        self.stop.store(true, Ordering::Relaxed);
+        let wakes = self
+            .thread
+            .join()
+            .unwrap_or_else(|_| panic!("the stall probe panicked"));
+        Stalls { wakes }
+    }
+}
+
+/// The probe's wake-ups over a run.
+pub struct Stalls {
+    wakes: Vec<Wake>,
+}
+
+impl Stalls {
+    /// How late each wake-up was.
+    pub fn lateness(&self) -> Vec<Duration> {
+        self.wakes.iter().map(|w| w.late).collect()
+    }
+
+    /// Whether the probe overslept by `threshold` or more at any time within `from..=to`: a
+    /// wake-up `late` after it was due means the machine did not run it over `at - late ..= at`.
+    pub fn stalled_during(&self, from: Instant, to: Instant, threshold: Duration) -> bool {
+        let first = self.wakes.partition_point(|w| w.at < from);
+        // Wake-ups come in order of `at`; none is a second late.
+        self.wakes[first..]
+            .iter()
+            .take_while(|w| w.at <= to + Duration::from_secs(1))
+            .any(|w| w.late >= threshold && w.at.checked_sub(w.late).is_none_or(|start| start <= to))
+    }
+}
