@@ -2,9 +2,11 @@
 //!
 //! A thread of its own sleeps 1 ms at a time and notes how late it wakes. On a shared host the
 //! virtual CPUs are now and then not run at all for a few milliseconds; a thread that sleeps
-//! then wakes that much late, whatever the process does. A sample whose span overlaps such a
-//! late wake-up was held up by the machine as much as by the code, and the figures say how many
-//! of the slowest samples did. The probe wakes 1,000 times a second for a few microseconds each.
+//! then wakes that much late, whatever the process does (run alone on the idle machine, the
+//! probe sees the same stalls). A wake-up can also be late because every core was busy, this
+//! process's threads included, but not by milliseconds: the kernel runs a thread that mostly
+//! sleeps soon after it wakes. The figures say how many of the slowest samples overlapped a
+//! late wake-up. The probe wakes 1,000 times a second for a few microseconds each.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -55,13 +57,15 @@ impl StallProbe {
             .thread
             .join()
             .unwrap_or_else(|_| panic!("the stall probe panicked"));
-        Stalls { wakes }
+        let longest = wakes.iter().map(|w| w.late).max().unwrap_or_default();
+        Stalls { wakes, longest }
     }
 }
 
 /// The probe's wake-ups over a run.
 pub struct Stalls {
     wakes: Vec<Wake>,
+    longest: Duration,
 }
 
 impl Stalls {
@@ -74,10 +78,10 @@ impl Stalls {
     /// wake-up `late` after it was due means the machine did not run it over `at - late ..= at`.
     pub fn stalled_during(&self, from: Instant, to: Instant, threshold: Duration) -> bool {
         let first = self.wakes.partition_point(|w| w.at < from);
-        // Wake-ups come in order of `at`; none is a second late.
+        // Wake-ups come in order of `at`; none after `to + longest` began by `to`.
         self.wakes[first..]
             .iter()
-            .take_while(|w| w.at <= to + Duration::from_secs(1))
+            .take_while(|w| w.at <= to + self.longest)
             .any(|w| w.late >= threshold && w.at.checked_sub(w.late).is_none_or(|start| start <= to))
     }
 }
