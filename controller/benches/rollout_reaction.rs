@@ -47,7 +47,8 @@
 //! create or scale, its status write) and two watch deliveries.
 //!
 //! A thread of the benchmark's own sleeps 1 ms at a time through the samples and notes how
-//! late it wakes (`rollout_bench::stalls`): the machine not running the process for a while.
+//! late it wakes (`rollout_bench::stalls`): mostly the host not running the machine's CPUs for
+//! a while.
 //! The last table counts the server-side template changes such a late wake-up overlapped, at
 //! four thresholds, how many of the slowest 1 % they are, and the p99 of the others.
 
@@ -321,7 +322,7 @@ fn print_stalls(all: &[Figures]) {
                     "{} / {} / {} ms at {}",
                     ms(quantile(&late, 0.5)),
                     ms(quantile(&late, 0.99)),
-                    ms(late.iter().max().copied().unwrap_or_default()),
+                    ms(f.stalls.longest()),
                     f.size
                 )
             })

@@ -74,6 +74,11 @@ impl Stalls {
         self.wakes.iter().map(|w| w.late).collect()
     }
 
+    /// The latest any wake-up was.
+    pub fn longest(&self) -> Duration {
+        self.longest
+    }
+
     /// Whether the probe overslept by `threshold` or more at any time within `from..=to`: a
     /// wake-up `late` after it was due means the machine did not run it over `at - late ..= at`.
     pub fn stalled_during(&self, from: Instant, to: Instant, threshold: Duration) -> bool {
