@@ -49,8 +49,11 @@
 //! A thread of the benchmark's own sleeps 1 ms at a time through the samples and notes how
 //! late it wakes (`rollout_bench::stalls`): mostly the host not running the machine's CPUs for
 //! a while.
-//! The last table counts the server-side template changes such a late wake-up overlapped, at
-//! four thresholds, how many of the slowest 1 % they are, and the p99 of the others.
+//! A table counts the server-side template changes such a late wake-up overlapped, at four
+//! thresholds, how many of the slowest 1 % they are, and the p99 of the others. The same
+//! thread reads every 50 ms the time the host has taken from the CPUs (`steal` in
+//! `/proc/stat`, `rollout_bench::steal`); the last table splits the server-side template
+//! changes by whether the host took any around them.
 
 #[path = "rollout_bench/mod.rs"]
 mod rollout_bench;
@@ -114,6 +117,15 @@ impl Figures {
     /// The controller's and the API's parts of each server-side template change.
     fn split_parts(&self) -> (Vec<Duration>, Vec<Duration>) {
         self.template_split.iter().map(|s| (s.controller, s.api)).unzip()
+    }
+
+    /// Per server-side template change: the ticks the host took from the CPUs around it, where
+    /// the readings cover it.
+    fn template_steal(&self) -> Vec<Option<u64>> {
+        self.template_spans
+            .iter()
+            .map(|(from, to)| self.stalls.steal.steal_around(*from, *to))
+            .collect()
     }
 
     /// Per server-side template change: whether the probe overslept by `threshold` during it.
@@ -280,6 +292,7 @@ fn main() {
         );
     }
     print_stalls(&all);
+    print_steal(&all);
     if let Some(largest) = all.last() {
         let rt = largest.round_trip.as_secs_f64();
         let client = quantile(&largest.template, 0.99).max(quantile(&largest.promote, 0.99));
@@ -349,6 +362,50 @@ fn print_stalls(all: &[Figures]) {
                 stalled.len(),
                 quantile(&others, 0.99).as_secs_f64() / f.round_trip.as_secs_f64(),
                 ms(quantile(&others, 0.99)),
+            );
+        }
+    }
+}
+
+/// The host's steal over the run, and the server-side template changes with and without any
+/// around them.
+fn print_steal(all: &[Figures]) {
+    println!();
+    println!(
+        "The host's steal (time the hypervisor ran something else while this machine's CPUs had work; `/proc/stat`, in ticks of 10 ms, read every 50 ms): {}:",
+        all.iter()
+            .map(|f| match f.stalls.steal.share() {
+                Some(share) => format!("{:.1} % of the CPUs' time at {}", share * 100.0, f.size),
+                None => format!("not readable at {}", f.size),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "| Rollouts | the host took, in the 50–150 ms around it | server-side template changes | of the slowest 1 % | p50 / p99 |"
+    );
+    println!("|---:|---:|---:|---:|---:|");
+    for f in all {
+        let p99 = quantile(&f.server_template, 0.99);
+        let steal = f.template_steal();
+        let paired = || f.server_template.iter().zip(&steal);
+        let slowest = paired().filter(|(d, _)| **d >= p99).count();
+        for (label, took) in [("nothing", false), ("a tick or more", true)] {
+            let these: Vec<Duration> = paired()
+                .filter(|(_, ticks)| ticks.is_some_and(|t| (t > 0) == took))
+                .map(|(d, _)| *d)
+                .collect();
+            let slowest_these = these.iter().filter(|d| **d >= p99).count();
+            let rt = f.round_trip.as_secs_f64();
+            println!(
+                "| {} | {label} | {} of {} | {slowest_these} of {slowest} | {:.1}× / {:.1}× GET ({} / {} ms) |",
+                f.size,
+                these.len(),
+                steal.len(),
+                quantile(&these, 0.5).as_secs_f64() / rt,
+                quantile(&these, 0.99).as_secs_f64() / rt,
+                ms(quantile(&these, 0.5)),
+                ms(quantile(&these, 0.99)),
             );
         }
     }

@@ -8,6 +8,7 @@
 pub mod handed;
 pub mod server_side;
 pub mod stalls;
+pub mod steal;
 pub mod views;
 
 use std::collections::{BTreeSet, HashMap};

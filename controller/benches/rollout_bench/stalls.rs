@@ -6,14 +6,19 @@
 //! probe sees the same stalls). A wake-up can also be late because every core was busy, this
 //! process's threads included, but not by milliseconds: the kernel runs a thread that mostly
 //! sleeps soon after it wakes. The figures say how many of the slowest samples overlapped a
-//! late wake-up. The probe wakes 1,000 times a second for a few microseconds each.
+//! late wake-up. The probe wakes 1,000 times a second for a few microseconds each, and every
+//! [`STEAL_EVERY`] wake-ups reads how much time the host has taken from the CPUs (`steal`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::steal::{CpuTimes, StealLog};
+
 const PERIOD: Duration = Duration::from_millis(1);
+/// Wake-ups between two readings of the host's steal: about 50 ms, five of its ticks.
+const STEAL_EVERY: usize = 50;
 
 /// One wake-up of the probe: when it woke, and how long after it was due.
 #[derive(Clone, Copy, Debug)]
@@ -25,7 +30,7 @@ pub struct Wake {
 /// The running probe; [`StallProbe::finish`] stops it and returns its wake-ups.
 pub struct StallProbe {
     stop: Arc<AtomicBool>,
-    thread: JoinHandle<Vec<Wake>>,
+    thread: JoinHandle<(Vec<Wake>, StealLog)>,
 }
 
 impl StallProbe {
@@ -36,7 +41,13 @@ impl StallProbe {
             .name("stall-probe".into())
             .spawn(move || {
                 let mut wakes = Vec::with_capacity(120_000);
+                let mut steal = StealLog::default();
                 while !stopped.load(Ordering::Relaxed) {
+                    if wakes.len() % STEAL_EVERY == 0
+                        && let Some(reading) = CpuTimes::read()
+                    {
+                        steal.push(reading);
+                    }
                     let due = Instant::now() + PERIOD;
                     std::thread::sleep(PERIOD);
                     let at = Instant::now();
@@ -45,7 +56,10 @@ impl StallProbe {
                         late: at.saturating_duration_since(due),
                     });
                 }
-                wakes
+                if let Some(reading) = CpuTimes::read() {
+                    steal.push(reading);
+                }
+                (wakes, steal)
             })
             .unwrap_or_else(|e| panic!("no stall probe thread: {e}"));
         StallProbe { stop, thread }
@@ -53,19 +67,24 @@ impl StallProbe {
 
     pub fn finish(self) -> Stalls {
         self.stop.store(true, Ordering::Relaxed);
-        let wakes = self
+        let (wakes, steal) = self
             .thread
             .join()
             .unwrap_or_else(|_| panic!("the stall probe panicked"));
         let longest = wakes.iter().map(|w| w.late).max().unwrap_or_default();
-        Stalls { wakes, longest }
+        Stalls {
+            wakes,
+            longest,
+            steal,
+        }
     }
 }
 
-/// The probe's wake-ups over a run.
+/// The probe's wake-ups over a run, and the host's steal read beside them.
 pub struct Stalls {
     wakes: Vec<Wake>,
     longest: Duration,
+    pub steal: StealLog,
 }
 
 impl Stalls {
