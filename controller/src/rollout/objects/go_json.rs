@@ -104,21 +104,61 @@ pub enum GoJsonError {
 /// Encodes `value` as Go marshals a `ty`.
 pub fn encode(ty: &GoType, value: &Value) -> Result<String, GoJsonError> {
     let mut out = String::new();
-    encode_struct(ty, Some(value), "", &mut out)?;
+    encode_struct(ty, Some(value), &Path::Root, &mut out)?;
     Ok(out)
 }
 
 /// Encodes a slice of `ty` (Go `json.Marshal` of `[]T`): `null` when absent.
 pub fn encode_list(ty: &GoType, value: Option<&Value>) -> Result<String, GoJsonError> {
     let mut out = String::new();
-    write_list(ty, value, "", &mut out)?;
+    write_list(ty, value, &Path::Root, &mut out)?;
     Ok(out)
+}
+
+/// Where a value sits in the encoded document, written out as text only for an error rather
+/// than for every field encoded.
+enum Path<'a> {
+    Root,
+    Field(&'a Path<'a>, &'static str),
+    Index(&'a Path<'a>, usize),
+    Key(&'a Path<'a>, &'a str),
+}
+
+impl Path<'_> {
+    /// `.spec.containers[0].image`; the root alone is `.`.
+    fn render(&self) -> String {
+        let mut text = String::new();
+        self.render_into(&mut text);
+        if text.is_empty() {
+            text.push('.');
+        }
+        text
+    }
+
+    fn render_into(&self, text: &mut String) {
+        match self {
+            Path::Root => {}
+            Path::Field(parent, name) => {
+                parent.render_into(text);
+                text.push('.');
+                text.push_str(name);
+            }
+            Path::Index(parent, index) => {
+                parent.render_into(text);
+                text.push_str(&format!("[{index}]"));
+            }
+            Path::Key(parent, key) => {
+                parent.render_into(text);
+                text.push_str(&format!("[{key}]"));
+            }
+        }
+    }
 }
 
 fn encode_struct(
     ty: &GoType,
     value: Option<&Value>,
-    path: &str,
+    path: &Path<'_>,
     out: &mut String,
 ) -> Result<(), GoJsonError> {
     let object = match value {
@@ -137,11 +177,15 @@ fn encode_struct(
 }
 
 /// Every key of `map` must be a field of `ty` (or of a type it embeds).
-fn check_known(ty: &GoType, map: &serde_json::Map<String, Value>, path: &str) -> Result<(), GoJsonError> {
+fn check_known(
+    ty: &GoType,
+    map: &serde_json::Map<String, Value>,
+    path: &Path<'_>,
+) -> Result<(), GoJsonError> {
     for key in map.keys() {
         if !knows(ty, key) {
             return Err(GoJsonError::UnknownField {
-                path: display_path(path),
+                path: path.render(),
                 field: key.clone(),
                 go_type: ty.name,
             });
@@ -160,7 +204,7 @@ fn knows(ty: &GoType, key: &str) -> bool {
 fn write_fields(
     ty: &GoType,
     object: Option<&serde_json::Map<String, Value>>,
-    path: &str,
+    path: &Path<'_>,
     out: &mut String,
     first: &mut bool,
 ) -> Result<(), GoJsonError> {
@@ -170,23 +214,29 @@ fn write_fields(
             continue;
         }
         let value = object.and_then(|map| map.get(field.json));
-        let field_path = format!("{path}.{}", field.json);
-        let mut encoded = String::new();
-        if write_field(field.kind, value, &field_path, &mut encoded)? {
-            if !*first {
-                out.push(',');
-            }
+        // The key is written first and taken back when `omitempty` leaves the field out.
+        let start = out.len();
+        if !*first {
+            out.push(',');
+        }
+        write_string(field.json, out);
+        out.push(':');
+        if write_field(field.kind, value, &Path::Field(path, field.json), out)? {
             *first = false;
-            write_string(field.json, out);
-            out.push(':');
-            out.push_str(&encoded);
+        } else {
+            out.truncate(start);
         }
     }
     Ok(())
 }
 
 /// Writes one field's value; returns false when `omitempty` leaves the field out.
-fn write_field(kind: Kind, value: Option<&Value>, path: &str, out: &mut String) -> Result<bool, GoJsonError> {
+fn write_field(
+    kind: Kind,
+    value: Option<&Value>,
+    path: &Path<'_>,
+    out: &mut String,
+) -> Result<bool, GoJsonError> {
     let value = value.filter(|v| !v.is_null());
     match kind {
         Kind::Str | Kind::StrAlways => {
@@ -263,7 +313,7 @@ fn write_field(kind: Kind, value: Option<&Value>, path: &str, out: &mut String) 
                 if index > 0 {
                     out.push(',');
                 }
-                let item_path = format!("{path}[{index}]");
+                let item_path = Path::Index(path, index);
                 match (kind, item) {
                     (Kind::IntList, v) => out.push_str(&integer(v, &item_path)?),
                     (_, Value::String(text)) => write_string(text, out),
@@ -298,7 +348,12 @@ fn write_field(kind: Kind, value: Option<&Value>, path: &str, out: &mut String) 
     Ok(true)
 }
 
-fn write_list(ty: &GoType, value: Option<&Value>, path: &str, out: &mut String) -> Result<(), GoJsonError> {
+fn write_list(
+    ty: &GoType,
+    value: Option<&Value>,
+    path: &Path<'_>,
+    out: &mut String,
+) -> Result<(), GoJsonError> {
     match value.filter(|v| !v.is_null()) {
         None => out.push_str("null"),
         Some(Value::Array(items)) => {
@@ -307,7 +362,7 @@ fn write_list(ty: &GoType, value: Option<&Value>, path: &str, out: &mut String) 
                 if index > 0 {
                     out.push(',');
                 }
-                encode_struct(ty, Some(item), &format!("{path}[{index}]"), out)?;
+                encode_struct(ty, Some(item), &Path::Index(path, index), out)?;
             }
             out.push(']');
         }
@@ -319,7 +374,7 @@ fn write_list(ty: &GoType, value: Option<&Value>, path: &str, out: &mut String) 
 fn write_map(
     kind: Kind,
     map: &serde_json::Map<String, Value>,
-    path: &str,
+    path: &Path<'_>,
     out: &mut String,
 ) -> Result<(), GoJsonError> {
     // Go sorts map keys by their bytes.
@@ -332,7 +387,7 @@ fn write_map(
         }
         write_string(key, out);
         out.push(':');
-        let entry_path = format!("{path}[{key}]");
+        let entry_path = Path::Key(path, key);
         let entry = &map[key.as_str()];
         match kind {
             Kind::QuantityMap => write_quantity(entry, &entry_path, out)?,
@@ -347,7 +402,7 @@ fn write_map(
     Ok(())
 }
 
-fn write_scalar(value: &Value, path: &str, out: &mut String) -> Result<(), GoJsonError> {
+fn write_scalar(value: &Value, path: &Path<'_>, out: &mut String) -> Result<(), GoJsonError> {
     match value {
         Value::String(text) => write_string(text, out),
         Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
@@ -357,7 +412,7 @@ fn write_scalar(value: &Value, path: &str, out: &mut String) -> Result<(), GoJso
     Ok(())
 }
 
-fn write_int_or_string(value: &Value, path: &str, out: &mut String) -> Result<(), GoJsonError> {
+fn write_int_or_string(value: &Value, path: &Path<'_>, out: &mut String) -> Result<(), GoJsonError> {
     match value {
         Value::String(text) => write_string(text, out),
         Value::Number(_) => out.push_str(&integer(value, path)?),
@@ -366,14 +421,14 @@ fn write_int_or_string(value: &Value, path: &str, out: &mut String) -> Result<()
     Ok(())
 }
 
-fn write_quantity(value: &Value, path: &str, out: &mut String) -> Result<(), GoJsonError> {
+fn write_quantity(value: &Value, path: &Path<'_>, out: &mut String) -> Result<(), GoJsonError> {
     let text = match value {
         Value::String(text) => text.clone(),
         Value::Number(number) => number.to_string(),
         other => return Err(wrong(path, "a quantity", other)),
     };
     let canonical = canonical_quantity(&text).map_err(|reason| GoJsonError::Quantity {
-        path: display_path(path),
+        path: path.render(),
         value: text.clone(),
         reason: reason.to_string(),
     })?;
@@ -382,7 +437,7 @@ fn write_quantity(value: &Value, path: &str, out: &mut String) -> Result<(), GoJ
 }
 
 /// An integer as Go prints it; floats never occur in the types this encoder covers.
-fn integer(value: &Value, path: &str) -> Result<String, GoJsonError> {
+fn integer(value: &Value, path: &Path<'_>) -> Result<String, GoJsonError> {
     match value {
         Value::Number(number) if number.is_i64() || number.is_u64() => Ok(number.to_string()),
         other => Err(wrong(path, "an integer", other)),
@@ -411,18 +466,10 @@ pub fn write_string(text: &str, out: &mut String) {
     out.push('"');
 }
 
-fn wrong(path: &str, expected: &'static str, found: &Value) -> GoJsonError {
+fn wrong(path: &Path<'_>, expected: &'static str, found: &Value) -> GoJsonError {
     GoJsonError::WrongType {
-        path: display_path(path),
+        path: path.render(),
         expected,
         found: found.to_string(),
-    }
-}
-
-fn display_path(path: &str) -> String {
-    if path.is_empty() {
-        ".".to_string()
-    } else {
-        path.to_string()
     }
 }

@@ -209,6 +209,29 @@ fn unknown_fields_are_named() {
 }
 
 #[test]
+fn a_value_of_the_wrong_type_is_named_by_its_path() {
+    // Untyped values, so that the wrong types reach the encoder.
+    let wrong_type = |value: Value| match encode(&POD_TEMPLATE_SPEC, &value) {
+        Err(GoJsonError::WrongType { path, expected, .. }) => (path, expected),
+        other => panic!("expected a wrong type, got {other:?}"),
+    };
+    assert_eq!(wrong_type(json!(5)), (".".to_string(), "an object"));
+    assert_eq!(
+        wrong_type(json!({"metadata": {"labels": {"app": 1}}})),
+        (".metadata.labels[app]".to_string(), "a string")
+    );
+    assert_eq!(
+        wrong_type(
+            json!({"spec": {"containers": [{"name": "web"}, {"name": "side", "ports": [{"containerPort": "80"}]}]}})
+        ),
+        (
+            ".spec.containers[1].ports[0].containerPort".to_string(),
+            "an integer"
+        )
+    );
+}
+
+#[test]
 fn control_characters_and_line_separators_are_escaped() {
     let value =
         json!({"metadata": {"annotations": {"k": "tab\there\u{1}\u{2028}"}}, "spec": {"containers": []}});
