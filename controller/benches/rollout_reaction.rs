@@ -6,6 +6,8 @@
 //! `ROLLOUT_REACTION_SAMPLES` the samples per size (default 1,000, so that the p99 is the
 //! tenth slowest sample, not one stall of the shared machine); `ROLLOUT_REACTION_BREAKDOWN=1`
 //! prints, per template change, when the canary ReplicaSet and when the status were seen.
+//! `ROLLOUT_REACTION_PIN=1` runs the API side (the sim, the stand-in) on CPU 1 and the rest on
+//! CPU 0 (`rollout_bench::placement`); by default the kernel places the threads.
 //!
 //! Each size gets a fresh in-process sim (API only), the controller running in-process with its
 //! own client, and a stand-in for the ReplicaSet controller that marks replicas ready at once,
@@ -64,6 +66,7 @@ use kube::api::{Api, Patch, PatchParams};
 use linnet_controller::run::{ControllerOptions, run_until};
 use linnet_crds::rollout::Rollout;
 use rollout_bench::handed::HandOffs;
+use rollout_bench::placement;
 use rollout_bench::server_side::{self, BENCH_MANAGER};
 use rollout_bench::stalls::{StallProbe, Stalls};
 use rollout_bench::{
@@ -158,6 +161,19 @@ struct Split {
 }
 
 fn main() {
+    let pinned = placement::pinned();
+    if pinned {
+        // Every thread started from here on inherits it, unless placed on the API's CPU.
+        placement::pin_current_thread(placement::CONTROLLER_CPU);
+    }
+    println!(
+        "Placement: {}",
+        if pinned {
+            "the sim and the stand-in on CPU 1, the controller and the benchmark's own threads on CPU 0 (ROLLOUT_REACTION_PIN=1)"
+        } else {
+            "left to the kernel"
+        }
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -430,7 +446,11 @@ fn slowest_by_part(f: &Figures) -> (usize, usize) {
 }
 
 fn named_runtime(name: &str) -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if placement::pinned() && matches!(name, "sim" | "stand-in") {
+        builder.on_thread_start(|| placement::pin_current_thread(placement::API_CPU));
+    }
+    builder
         .worker_threads(2)
         .thread_name(name)
         .enable_all()

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod handed;
+pub mod placement;
 pub mod server_side;
 pub mod stalls;
 pub mod steal;
