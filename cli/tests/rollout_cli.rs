@@ -687,3 +687,68 @@ async fn set_image_and_undo_of_a_workload_ref_change_the_referenced_deployment()
         })
         .await;
 }
+
+/// The image of PodTemplate `name`'s first container.
+async fn pod_template_image(world: &World, name: &str) -> String {
+    let api: Api<k8s_openapi::api::core::v1::PodTemplate> =
+        Api::namespaced(world.client.clone(), &world.namespace);
+    let live = api
+        .get(name)
+        .await
+        .unwrap_or_else(|e| panic!("cannot read PodTemplate {name}: {e}"));
+    live.template
+        .and_then(|t| t.spec)
+        .and_then(|s| s.containers.into_iter().next())
+        .and_then(|c| c.image)
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_image_and_undo_of_a_workload_ref_change_the_referenced_pod_template() {
+    let world = given_a_cluster_with_the_controller("cli-pod-template-ref").await;
+    // Given PodTemplate `web` on nginx:1.0 and a Rollout taking its template from it, Healthy
+    let pod_template: k8s_openapi::api::core::v1::PodTemplate = serde_json::from_value(json!({
+        "metadata": {"name": "web"},
+        "template": {"metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "web", "image": "nginx:1.0"}]}},
+    }))
+    .unwrap_or_else(|e| panic!("bad PodTemplate: {e}"));
+    Api::<k8s_openapi::api::core::v1::PodTemplate>::namespaced(world.client.clone(), &world.namespace)
+        .create(&PostParams::default(), &pod_template)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create PodTemplate web: {e}"));
+    let mut manifest = canary("unused", 2, steps_with_two_pauses());
+    manifest["spec"]["template"] = Value::Null;
+    manifest["spec"]["selector"] = json!({"matchLabels": {"app": "web"}});
+    manifest["spec"]["workloadRef"] = json!({"apiVersion": "v1", "kind": "PodTemplate", "name": "web"});
+    world.create(manifest).await;
+    let deployed = world
+        .eventually("web", "Healthy on its first ReplicaSet", |r| {
+            phase(r) == "Healthy" && !status_str(r, "stableRS").is_empty()
+        })
+        .await;
+    let stable = status_str(&deployed, "stableRS").to_string();
+
+    // When `set image` changes it: the PodTemplate's template (at /template) changes, and the
+    // Rollout pauses at its first pause with a canary of that template
+    world
+        .linnet("set image web web=nginx:2.0")
+        .await
+        .succeeded("set image");
+    assert_eq!(pod_template_image(&world, "web").await, "nginx:2.0");
+    world
+        .eventually("web", "Paused at step 1 on a new template", |r| {
+            phase(r) == "Paused" && status_str(r, "currentPodHash") != stable
+        })
+        .await;
+
+    // When `undo` goes back: the PodTemplate's template is 1.0 again, and the Rollout is back
+    // on its stable ReplicaSet
+    world.linnet("undo web").await.succeeded("undo");
+    assert_eq!(pod_template_image(&world, "web").await, "nginx:1.0");
+    world
+        .eventually("web", "Healthy on the first ReplicaSet again", |r| {
+            phase(r) == "Healthy" && status_str(r, "currentPodHash") == stable
+        })
+        .await;
+}

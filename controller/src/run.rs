@@ -2,7 +2,7 @@
 //! the Rollouts of one controller instance, woken by changes to the Rollouts, the ReplicaSets
 //! and AnalysisRuns they own and the Services they name — one watch per kind, which also fills
 //! the caches observation reads — and by changes to the route objects they name, to the
-//! Deployments their `workloadRef` names and to Rollouts whose pods overlap theirs; beside it
+//! workloads their `workloadRef` names and to Rollouts whose pods overlap theirs; beside it
 //! the AnalysisRun controller for the same namespace and instance; until a shutdown signal.
 //! Leader election is not done here: run one replica.
 
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{PodTemplate, Service};
 use kube::core::PartialObjectMeta;
 use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -30,10 +30,12 @@ use crate::rollout::observe::cache::{
     Caches, cached_watch, strip_analysis_run, strip_replica_set, strip_rollout, strip_service,
 };
 use crate::rollout::observe::service_names;
+use crate::rollout::observe::workload::WorkloadKind;
 use crate::rollout::reconcile::{Context, pass};
 use crate::rollout::route::watch::wake_on_route_changes;
 use crate::rollout::runner::{self, owning_rollouts};
 use crate::rollout::workload_changes::{WorkloadChanges, WorkloadKey};
+use crate::rollout::workload_watches::WorkloadWatches;
 use crate::wakes::{on_own_task, resync, settled_objects};
 
 /// Every Rollout is looked at this often even when nothing wakes it (Argo Rollouts' default
@@ -93,6 +95,8 @@ pub async fn run_until(
     let services: Api<Lean<Service>> = scoped_api(&client, namespace);
     let analysis_runs: Api<Lean<AnalysisRun>> = scoped_api(&client, namespace);
     let deployments: Api<PartialObjectMeta<Deployment>> = scoped_api(&client, namespace);
+    let referenced_replica_sets: Api<PartialObjectMeta<ReplicaSet>> = scoped_api(&client, namespace);
+    let pod_templates: Api<PartialObjectMeta<PodTemplate>> = scoped_api(&client, namespace);
     let selector = opts.label_selector();
     info!(namespace = ?opts.namespace, %selector, "starting the Rollout controller");
     let analysis = run_analysis_runs(client.clone(), opts.clone());
@@ -169,12 +173,28 @@ pub async fn run_until(
         caches.services.clone(),
         strip_service,
     );
-    // A Deployment a `workloadRef` names wakes its Rollouts when a pass would read something
+    // A workload a `workloadRef` names wakes its Rollouts when a pass would read something
     // new of it: its metadata is all that is watched (a new template is a new generation);
-    // observation reads the template itself.
-    let deployment_events = watcher(deployments, watcher::Config::default()).default_backoff();
-    let mut workload_changes = WorkloadChanges::default();
-    let referencing = store.clone();
+    // observation reads the template itself. ReplicaSets (all of them, not only the Rollouts'
+    // own) and PodTemplates are watched from the first pass that follows a reference to one.
+    let deployment_events = woken_by_workloads(
+        WorkloadKind::Deployment,
+        deployments,
+        &caches.workload_watches,
+        store.clone(),
+    );
+    let replica_set_workload_events = woken_by_workloads(
+        WorkloadKind::ReplicaSet,
+        referenced_replica_sets,
+        &caches.workload_watches,
+        store.clone(),
+    );
+    let pod_template_events = woken_by_workloads(
+        WorkloadKind::PodTemplate,
+        pod_templates,
+        &caches.workload_watches,
+        store.clone(),
+    );
     let routes = wake_on_route_changes(client, opts.namespace.clone(), store.clone(), wake);
     // The route watches never end on their own; they stop with the controller.
     let routes = async move {
@@ -205,11 +225,9 @@ pub async fn run_until(
             futures::stream::iter(woken)
         }))
         .boxed(),
-        on_own_task(deployment_events.flat_map(move |event| {
-            let changed = event.map(|e| workload_changes.changed(&e)).unwrap_or_default();
-            futures::stream::iter(rollouts_referencing(&referencing, &changed))
-        }))
-        .boxed(),
+        on_own_task(deployment_events).boxed(),
+        on_own_task(replica_set_workload_events).boxed(),
+        on_own_task(pod_template_events).boxed(),
         woken.boxed(),
         resync(store.clone(), RESYNC).boxed(),
     ]);
@@ -257,9 +275,35 @@ fn rollouts_naming(store: &Store<Rollout>, service: &Service) -> Vec<ObjectRef<R
         .collect()
 }
 
-/// The Rollouts whose `workloadRef` names one of the Deployments `changed`, in one look at the
-/// store however many (a relist at start-up brings every Deployment at once).
-fn rollouts_referencing(store: &Store<Rollout>, changed: &[WorkloadKey]) -> Vec<ObjectRef<Rollout>> {
+/// The Rollouts to wake for the changes to workloads of `kind` that a watch of `api` brings,
+/// the watch started once a pass has followed a reference to that kind.
+fn woken_by_workloads<K>(
+    kind: WorkloadKind,
+    api: Api<PartialObjectMeta<K>>,
+    watches: &WorkloadWatches,
+    store: Store<Rollout>,
+) -> impl futures::Stream<Item = ObjectRef<Rollout>> + Send + 'static
+where
+    K: kube::Resource<DynamicType = ()> + Clone + std::fmt::Debug + Send + Sync + 'static,
+    PartialObjectMeta<K>: serde::de::DeserializeOwned,
+{
+    let followed = watches.until_followed(kind);
+    let mut changes = WorkloadChanges::default();
+    futures::stream::once(followed)
+        .flat_map(move |()| watcher(api.clone(), watcher::Config::default()).default_backoff())
+        .flat_map(move |event| {
+            let changed = event.map(|e| changes.changed(&e)).unwrap_or_default();
+            futures::stream::iter(rollouts_referencing(&store, kind, &changed))
+        })
+}
+
+/// The Rollouts whose `workloadRef` names one of the workloads of `kind` `changed`, in one
+/// look at the store however many (a relist at start-up brings every one of them at once).
+fn rollouts_referencing(
+    store: &Store<Rollout>,
+    kind: WorkloadKind,
+    changed: &[WorkloadKey],
+) -> Vec<ObjectRef<Rollout>> {
     if changed.is_empty() {
         return Vec::new();
     }
@@ -273,7 +317,7 @@ fn rollouts_referencing(store: &Store<Rollout>, changed: &[WorkloadKey]) -> Vec<
         .filter(|rollout| {
             let namespace = rollout.metadata.namespace.as_deref().unwrap_or_default();
             rollout.spec.workload_ref.as_ref().is_some_and(|reference| {
-                reference.kind.as_deref() == Some("Deployment")
+                WorkloadKind::of(reference) == Some(kind)
                     && reference
                         .name
                         .as_deref()

@@ -287,3 +287,177 @@ async fn a_deployments_status_writes_do_not_wake_its_rollout() {
         .count();
     assert!(api_reads > 0, "Rollout api's pass read its Deployment");
 }
+
+/// Creates `object` (any namespaced kind, by its apiVersion and kind) in the world's namespace.
+async fn create_object(world: &World, object: Value) {
+    let (api_version, kind) = (
+        str_at(&object, "apiVersion").to_string(),
+        str_at(&object, "kind").to_string(),
+    );
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
+    let plural = format!("{}s", kind.to_lowercase());
+    let resource = kube::api::ApiResource {
+        group: group.to_string(),
+        version: version.to_string(),
+        api_version: api_version.clone(),
+        kind: kind.clone(),
+        plural,
+    };
+    let api: Api<kube::api::DynamicObject> =
+        Api::namespaced_with(world.client.clone(), &world.namespace, &resource);
+    let object: kube::api::DynamicObject =
+        serde_json::from_value(object).unwrap_or_else(|e| panic!("bad {kind}: {e}"));
+    api.create(&PostParams::default(), &object)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create {kind}: {e}"));
+}
+
+fn pod_template_spec(app: &str, image: &str) -> Value {
+    json!({"metadata": {"labels": {"app": app}},
+        "spec": {"containers": [{"name": "web", "image": image}]}})
+}
+
+/// A canary Rollout `name` of 2 replicas selecting `app=name`, its template from `reference`.
+fn rollout_referencing(name: &str, reference: Value, selector: bool) -> Value {
+    let mut rollout = json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 2,
+            "workloadRef": reference,
+            "strategy": {"canary": {"steps": [{"setWeight": 50}, {"pause": {}}]}},
+        },
+    });
+    if selector {
+        rollout["spec"]["selector"] = json!({"matchLabels": {"app": name}});
+    }
+    rollout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_follows_the_template_of_a_pod_template_or_a_replica_set() {
+    let world = given_a_cluster_with_the_controller("workload-kinds").await;
+    // Given a PodTemplate and a ReplicaSet of no replicas, both of nginx:1.0, and a Rollout
+    // taking its template from each (the PodTemplate's naming its own selector)
+    create_object(
+        &world,
+        json!({"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "from-template"},
+            "template": pod_template_spec("from-template", "nginx:1.0")}),
+    )
+    .await;
+    create_object(
+        &world,
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "from-rs"},
+            "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "from-rs"}},
+                "template": pod_template_spec("from-rs", "nginx:1.0")}}),
+    )
+    .await;
+    world
+        .create(rollout_referencing(
+            "from-template",
+            json!({"apiVersion": "v1", "kind": "PodTemplate", "name": "from-template"}),
+            true,
+        ))
+        .await;
+    world
+        .create(rollout_referencing(
+            "from-rs",
+            json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "from-rs"}),
+            false,
+        ))
+        .await;
+    // Then each runs that template on a ReplicaSet of its own, Healthy
+    let mut stable = Vec::new();
+    for name in ["from-template", "from-rs"] {
+        let healthy = world
+            .eventually(
+                name,
+                "Healthy on a ReplicaSet of 2 ready",
+                |status, replica_sets| {
+                    let hash = str_at(status, "currentPodHash");
+                    str_at(status, "phase") == "Healthy" && replicas_of(replica_sets, hash) == Some((2, 2))
+                },
+            )
+            .await;
+        stable.push(str_at(&healthy, "currentPodHash").to_string());
+    }
+
+    // When the PodTemplate's and the ReplicaSet's templates change to nginx:2.0
+    let image = json!([{"op": "replace", "path": "/spec/containers/0/image", "value": "nginx:2.0"}]);
+    let at = |prefix: &str| {
+        let mut patch = image.clone();
+        patch[0]["path"] = json!(format!("{prefix}/spec/containers/0/image"));
+        Patch::<()>::Json(serde_json::from_value(patch).unwrap_or_else(|e| panic!("bad patch: {e}")))
+    };
+    let pod_templates: Api<k8s_openapi::api::core::v1::PodTemplate> =
+        Api::namespaced(world.client.clone(), &world.namespace);
+    pod_templates
+        .patch("from-template", &PatchParams::default(), &at("/template"))
+        .await
+        .unwrap_or_else(|e| panic!("cannot patch PodTemplate from-template: {e}"));
+    let replica_sets: Api<k8s_openapi::api::apps::v1::ReplicaSet> =
+        Api::namespaced(world.client.clone(), &world.namespace);
+    replica_sets
+        .patch("from-rs", &PatchParams::default(), &at("/spec/template"))
+        .await
+        .unwrap_or_else(|e| panic!("cannot patch ReplicaSet from-rs: {e}"));
+    // Then each Rollout, woken by the change, starts its steps with a canary of the new
+    // template and pauses, reporting the workload's new generation
+    for (name, stable) in ["from-template", "from-rs"].into_iter().zip(&stable) {
+        world
+            .eventually(name, "Paused with a canary of 1", |status, replica_sets| {
+                let canary = str_at(status, "currentPodHash");
+                canary != stable
+                    && str_at(status, "stableRS") == stable
+                    && status["pauseConditions"][0]["reason"] == "CanaryPauseStep"
+                    && replicas_of(replica_sets, canary) == Some((1, 1))
+                    && str_at(status, "workloadObservedGeneration") == "2"
+            })
+            .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pod_template_needs_the_rollouts_selector_and_only_a_deployment_scales_down() {
+    let world = given_a_cluster_with_the_controller("workload-kinds-invalid").await;
+    create_object(
+        &world,
+        json!({"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "lone"},
+            "template": pod_template_spec("lone", "nginx:1.0")}),
+    )
+    .await;
+    // Given a Rollout taking its template from a PodTemplate and naming no selector, and one
+    // asking a ReplicaSet to be scaled down
+    world
+        .create(rollout_referencing(
+            "lone",
+            json!({"apiVersion": "v1", "kind": "PodTemplate", "name": "lone"}),
+            false,
+        ))
+        .await;
+    world
+        .create(rollout_referencing(
+            "scaled",
+            json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "lone", "scaleDown": "onsuccess"}),
+            true,
+        ))
+        .await;
+    // Then each is Degraded with InvalidSpec naming the field, and neither made a ReplicaSet
+    for (name, field) in [
+        ("lone", "spec.selector"),
+        ("scaled", "spec.workloadRef.scaleDown"),
+    ] {
+        world
+            .eventually(name, &format!("InvalidSpec naming {field}"), |status, _| {
+                str_at(status, "phase") == "Degraded" && invalid_spec_message(status).contains(field)
+            })
+            .await;
+    }
+    let made = world.replica_sets().await;
+    assert!(
+        made.iter()
+            .all(|(name, _, _)| !name.starts_with("lone-") && !name.starts_with("scaled-")),
+        "no ReplicaSet was made: {made:?}"
+    );
+}

@@ -91,6 +91,7 @@ fn rows() -> Vec<Row> {
         row("", "v1", "ConfigMap", "configmaps", T::ConfigMap).short(&["cm"]),
         row("", "v1", "Secret", "secrets", T::Secret).fields(FieldLabels::Secret),
         row("", "v1", "ServiceAccount", "serviceaccounts", T::ServiceAccount).short(&["sa"]),
+        row("", "v1", "PodTemplate", "podtemplates", T::PodTemplate),
         row("", "v1", "Event", "events", T::CoreEvent)
             .short(&["ev"])
             .fields(FieldLabels::CoreEvent),

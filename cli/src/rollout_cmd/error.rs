@@ -13,7 +13,7 @@ pub enum OpError {
     #[error("Rollout {0} has no pod template (spec.template)")]
     NoTemplate(String),
     #[error(
-        "Rollout {0} takes its template from a spec.workloadRef that names no Deployment; `linnet rollout` changes a Rollout's or a referenced Deployment's template only"
+        "Rollout {0} takes its template from a spec.workloadRef that names no apps/v1 Deployment or ReplicaSet or v1 PodTemplate; `linnet rollout` changes the template of a Rollout or of one of those only"
     )]
     WorkloadRef(String),
     #[error("Rollout {rollout} has no container named {container} (containers: {known})")]

@@ -5,10 +5,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::api::core::v1::{PodTemplate, PodTemplateSpec};
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
+use linnet_controller::rollout::observe::workload::WorkloadKind;
 use linnet_crds::rollout::Rollout;
 use serde_json::Value;
 
@@ -130,38 +131,67 @@ impl Rollouts {
         rollout: &Rollout,
         home: &TemplateHome,
     ) -> Result<Option<PodTemplateSpec>, OpError> {
-        match home {
-            TemplateHome::Rollout => Ok(rollout.spec.template.clone()),
-            TemplateHome::Deployment(name) => {
-                let api: Api<Deployment> = Api::namespaced(self.client.clone(), &self.namespace);
-                let deployment = api.get(name).await.map_err(|source| OpError::Api {
-                    action: format!("cannot read Deployment {name}"),
-                    source,
-                })?;
-                Ok(deployment.spec.map(|spec| spec.template))
-            }
-        }
+        let TemplateHome::Workload { kind, name } = home else {
+            return Ok(rollout.spec.template.clone());
+        };
+        let template = match kind {
+            WorkloadKind::Deployment => self.read::<Deployment>(name).await?.spec.map(|s| s.template),
+            WorkloadKind::ReplicaSet => self.read::<ReplicaSet>(name).await?.spec.and_then(|s| s.template),
+            WorkloadKind::PodTemplate => self.read::<PodTemplate>(name).await?.template,
+        };
+        Ok(template)
     }
 
-    /// Sends a JSON patch of the template to where it lives: Rollout `name`, or its Deployment.
+    /// The workload `name` of kind `K`, in the namespace.
+    async fn read<K>(&self, name: &str) -> Result<K, OpError>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+            + k8s_openapi::serde::de::DeserializeOwned
+            + Clone
+            + std::fmt::Debug,
+    {
+        let api: Api<K> = Api::namespaced(self.client.clone(), &self.namespace);
+        api.get(name).await.map_err(|source| OpError::Api {
+            action: format!("cannot read {} {name}", K::kind(&())),
+            source,
+        })
+    }
+
+    /// Sends a JSON patch of `/spec/template` to where the template lives: Rollout `name`, or
+    /// the workload it references (at `/template` in a PodTemplate).
     pub async fn send_template_patch(
         &self,
         name: &str,
         home: &TemplateHome,
         patch: Value,
     ) -> Result<(), OpError> {
-        let TemplateHome::Deployment(deployment) = home else {
+        let TemplateHome::Workload { kind, name: workload } = home else {
             return self.send_json_patch(name, patch).await;
         };
-        let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| OpError::BadPatch {
-            name: deployment.clone(),
-            reason: e.to_string(),
-        })?;
-        let api: Api<Deployment> = Api::namespaced(self.client.clone(), &self.namespace);
-        api.patch(deployment, &params(), &Patch::<()>::Json(patch))
+        let patch: json_patch::Patch =
+            serde_json::from_value(home.relocate(patch)).map_err(|e| OpError::BadPatch {
+                name: workload.clone(),
+                reason: e.to_string(),
+            })?;
+        match kind {
+            WorkloadKind::Deployment => self.patch_workload::<Deployment>(workload, patch).await,
+            WorkloadKind::ReplicaSet => self.patch_workload::<ReplicaSet>(workload, patch).await,
+            WorkloadKind::PodTemplate => self.patch_workload::<PodTemplate>(workload, patch).await,
+        }
+    }
+
+    async fn patch_workload<K>(&self, name: &str, patch: json_patch::Patch) -> Result<(), OpError>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+            + k8s_openapi::serde::de::DeserializeOwned
+            + Clone
+            + std::fmt::Debug,
+    {
+        let api: Api<K> = Api::namespaced(self.client.clone(), &self.namespace);
+        api.patch(name, &params(), &Patch::<()>::Json(patch))
             .await
             .map_err(|source| OpError::Api {
-                action: format!("cannot patch Deployment {deployment}"),
+                action: format!("cannot patch {} {name}", K::kind(&())),
                 source,
             })?;
         Ok(())

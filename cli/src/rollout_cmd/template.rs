@@ -1,12 +1,14 @@
 //! The JSON patches of `linnet rollout` that change `spec.template`: `undo` (the template of an
 //! earlier revision's ReplicaSet) and `set image`. Both guard what they replace, so a patch
 //! built from a stale read fails instead of writing over someone else's change. A Rollout
-//! whose template comes from a Deployment (`spec.workloadRef`) has the same patch sent to the
-//! Deployment, whose template sits at the same path, as Argo's plugin does.
+//! whose template comes from a workload (`spec.workloadRef`) has the patch sent to the
+//! Deployment, ReplicaSet or PodTemplate it names, as Argo's plugin does: at the same path in
+//! the first two, at `/template` in a PodTemplate.
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use linnet_controller::rollout::objects::{POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
+use linnet_controller::rollout::observe::workload::WorkloadKind;
 use linnet_crds::rollout::Rollout;
 use serde_json::{Value, json};
 
@@ -18,19 +20,42 @@ use super::patches::rollout_name;
 pub enum TemplateHome {
     /// Its own `spec.template`.
     Rollout,
-    /// The `spec.template` of the Deployment its `workloadRef` names.
-    Deployment(String),
+    /// The template of the workload its `workloadRef` names.
+    Workload { kind: WorkloadKind, name: String },
 }
 
-/// Where `rollout`'s template lives; a `workloadRef` to anything but a Deployment is refused.
+impl TemplateHome {
+    /// `patch` (a JSON patch of `/spec/template...`) moved to where the template lives here.
+    pub fn relocate(&self, mut patch: Value) -> Value {
+        let TemplateHome::Workload {
+            kind: WorkloadKind::PodTemplate,
+            ..
+        } = self
+        else {
+            return patch;
+        };
+        for operation in patch.as_array_mut().into_iter().flatten() {
+            if let Some(path) = operation.get("path").and_then(Value::as_str)
+                && let Some(rest) = path.strip_prefix("/spec/template")
+            {
+                operation["path"] = Value::String(format!("/template{rest}"));
+            }
+        }
+        patch
+    }
+}
+
+/// Where `rollout`'s template lives; a `workloadRef` that names no workload linnet follows
+/// (see the controller's `WorkloadKind`) is refused.
 pub fn template_home(rollout: &Rollout) -> Result<TemplateHome, OpError> {
     let Some(reference) = &rollout.spec.workload_ref else {
         return Ok(TemplateHome::Rollout);
     };
-    match (reference.kind.as_deref(), reference.name.as_deref()) {
-        (Some("Deployment"), Some(name)) if !name.is_empty() => {
-            Ok(TemplateHome::Deployment(name.to_string()))
-        }
+    match (WorkloadKind::of(reference), reference.name.as_deref()) {
+        (Some(kind), Some(name)) if !name.is_empty() => Ok(TemplateHome::Workload {
+            kind,
+            name: name.to_string(),
+        }),
         _ => Err(OpError::WorkloadRef(rollout_name(rollout))),
     }
 }

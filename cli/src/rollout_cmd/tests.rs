@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::PodTemplateSpec;
+use linnet_controller::rollout::observe::workload::WorkloadKind;
 use linnet_crds::rollout::Rollout;
 use serde_json::{Value, json};
 
@@ -308,7 +309,10 @@ fn a_workload_refs_template_is_changed_in_its_deployment() {
             .unwrap_or_else(|e| panic!("bad workloadRef: {e}"));
     assert_eq!(
         template::template_home(&rollout).ok(),
-        Some(TemplateHome::Deployment("shop".to_string()))
+        Some(TemplateHome::Workload {
+            kind: WorkloadKind::Deployment,
+            name: "shop".to_string()
+        })
     );
     // The patch is the same: the Deployment's template is at /spec/template too, and the
     // current template compared with is the Deployment's.
@@ -331,12 +335,50 @@ fn a_workload_refs_template_is_changed_in_its_deployment() {
     );
     // Other kinds are refused, naming the Rollout.
     rollout.spec.workload_ref =
-        serde_json::from_value(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "shop"}))
+        serde_json::from_value(json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "shop"}))
             .unwrap_or_else(|e| panic!("bad workloadRef: {e}"));
     assert!(matches!(
         template::template_home(&rollout),
         Err(OpError::WorkloadRef(_))
     ));
+}
+
+#[test]
+fn a_replica_set_keeps_the_patch_and_a_pod_template_takes_it_at_template() {
+    let mut rollout = canary(json!({}), json!({}));
+    rollout.spec.template = None;
+    let home_of = |rollout: &mut Rollout, reference: serde_json::Value| {
+        rollout.spec.workload_ref =
+            serde_json::from_value(reference).unwrap_or_else(|e| panic!("bad workloadRef: {e}"));
+        template::template_home(rollout).unwrap_or_else(|e| panic!("not followed: {e}"))
+    };
+    let replica_set = home_of(
+        &mut rollout,
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "shop"}),
+    );
+    let pod_template = home_of(
+        &mut rollout,
+        json!({"apiVersion": "v1", "kind": "PodTemplate", "name": "shop"}),
+    );
+    assert_eq!(
+        pod_template,
+        TemplateHome::Workload {
+            kind: WorkloadKind::PodTemplate,
+            name: "shop".to_string()
+        }
+    );
+    let patch = json!([
+        {"op": "test", "path": "/spec/template/spec/containers/0/name", "value": "web"},
+        {"op": "add", "path": "/spec/template/spec/containers/0/image", "value": "shop:3"},
+    ]);
+    assert_eq!(replica_set.relocate(patch.clone()), patch);
+    assert_eq!(
+        pod_template.relocate(patch),
+        json!([
+            {"op": "test", "path": "/template/spec/containers/0/name", "value": "web"},
+            {"op": "add", "path": "/template/spec/containers/0/image", "value": "shop:3"},
+        ])
+    );
 }
 
 #[test]

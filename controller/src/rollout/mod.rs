@@ -15,3 +15,4 @@ pub mod relabel;
 pub mod route;
 pub mod runner;
 pub mod workload_changes;
+pub mod workload_watches;

@@ -7,9 +7,9 @@
 //! neighbours of one Rollout looks only at Rollouts that share a label with it, not at every
 //! Rollout the controller knows: it runs on every Rollout event and every pass.
 //!
-//! A Rollout that takes its template from a Deployment (`spec.workloadRef`) has no labels in
+//! A Rollout that takes its template from a workload (`spec.workloadRef`) has no labels in
 //! what the watch brings: each pass records what it resolved ([`Neighbourhood::resolved`]),
-//! and the watch's later copies keep that while they name the same Deployment.
+//! and the watch's later copies keep that while they name the same workload.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{OnceLock, PoisonError, RwLock};

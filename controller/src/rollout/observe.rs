@@ -53,8 +53,12 @@ pub async fn observe(
     let workload::Resolved {
         rollout,
         workload,
+        kind: workload_kind,
         problem: workload_problem,
     } = workload::resolve(client, written.clone()).await?;
+    if let Some(kind) = workload_kind {
+        caches.workload_watches.followed(kind);
+    }
     if workload.is_some() {
         // Only a pass learns a workload's labels: neighbours compare pods through them.
         caches.neighbours.resolved(written, &rollout);

@@ -122,7 +122,7 @@ async fn reconcile_once(rollout: Arc<Rollout>, ctx: Arc<Context>) -> Result<Opti
     let now = Timestamp::now();
     let observed = observe(&ctx.client, &ctx.caches, &rollout, now).await?;
     let plan = plan::plan(&observed);
-    // The observed Rollout: with a `workloadRef`, it carries the Deployment's template.
+    // The observed Rollout: with a `workloadRef`, it carries the workload's template.
     let executor = Executor {
         client: &ctx.client,
         recorder: &ctx.recorder,

@@ -32,6 +32,7 @@ use crate::rollout::objects::template_match::{FINGERPRINT_ANNOTATION, template_f
 use crate::rollout::observe::hashes::HashMemo;
 use crate::rollout::observe::pending_writes::PendingWrites;
 use crate::rollout::plan::Action;
+use crate::rollout::workload_watches::WorkloadWatches;
 use crate::wakes::settled_objects;
 
 /// The annotation `kubectl apply` leaves on objects: a full copy of the manifest, never read here.
@@ -402,6 +403,8 @@ pub struct Caches {
     pub neighbours: Neighbourhood,
     /// Each Rollout's template and step hashes at its current generation.
     pub hashes: HashMemo,
+    /// The kinds of workload a `workloadRef` has been followed to.
+    pub workload_watches: WorkloadWatches,
 }
 
 impl Caches {

@@ -67,23 +67,25 @@ pub struct Observed {
     pub missing_routes: Vec<MissingRoute>,
     /// Other Rollouts in the namespace whose pods overlap this one's by selector.
     pub overlapping: Vec<OverlappingRollout>,
-    /// The Deployment `spec.workloadRef` names, when its template was taken for `rollout`'s.
+    /// The workload `spec.workloadRef` names, when its template was taken for `rollout`'s.
     pub workload: Option<WorkloadState>,
-    /// Why `spec.workloadRef` could not be resolved: the Deployment is missing, or the kind is
+    /// Why `spec.workloadRef` could not be resolved: the workload is missing, or the kind is
     /// one the controller does not take templates from.
     pub workload_problem: Option<linnet_crds::Finding>,
 }
 
-/// The Deployment behind `spec.workloadRef`, as the planner needs it. `Observed::rollout`
-/// carries its pod template (and its selector when the Rollout names none).
+/// The Deployment, ReplicaSet or PodTemplate behind `spec.workloadRef`, as the planner needs
+/// it. `Observed::rollout` carries its pod template (and its selector when the Rollout names
+/// none).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkloadState {
     pub name: String,
     /// Its `metadata.generation`: what `status.workloadObservedGeneration` reports.
     pub generation: i64,
-    /// Its `spec.replicas` (1 when unset, as Kubernetes defaults it).
+    /// A Deployment's `spec.replicas` (1 when unset, as Kubernetes defaults it); 0 for the
+    /// other kinds, which are never scaled.
     pub replicas: i32,
-    /// `spec.workloadRef.scaleDown` (`never` when unset).
+    /// `spec.workloadRef.scaleDown` (`never` when unset, and always for the kinds not scaled).
     pub scale_down: WorkloadScaleDown,
     /// The Rollout's `rollout.argoproj.io/workload-generation` annotation as stored.
     pub annotated_generation: Option<String>,
@@ -288,7 +290,7 @@ pub enum Action {
     /// Set the `spec.replicas` of the Deployment `spec.workloadRef` names (its `scaleDown`).
     ScaleWorkload { name: String, replicas: i32 },
     /// Set the Rollout's `rollout.argoproj.io/workload-generation` annotation to the
-    /// referenced Deployment's generation, as Argo does (Argo CD's health check compares it
+    /// referenced workload's generation, as Argo does (Argo CD's health check compares it
     /// with `status.workloadObservedGeneration`).
     AnnotateWorkloadGeneration { generation: String },
     /// Record an Event on the Rollout.

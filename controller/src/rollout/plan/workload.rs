@@ -1,5 +1,6 @@
-//! `spec.workloadRef`: a Rollout that takes its pod template from a Deployment reports the
-//! Deployment's generation it follows, and scales the Deployment down as its `scaleDown` asks:
+//! `spec.workloadRef`: a Rollout that takes its pod template from a workload reports the
+//! workload's generation it follows, and scales a Deployment down as its `scaleDown` asks (a
+//! ReplicaSet or PodTemplate is never scaled: observation refuses a `scaleDown` of them):
 //! `never`; `onsuccess`, to zero once the Rollout is Healthy on its first revision (as Argo's
 //! code does: the move from the Deployment is then over, and a Deployment scaled up by hand
 //! later is left alone); `progressively`, to the pods the Rollout still lacks (its replicas
