@@ -1,6 +1,7 @@
 //! Canary Rollouts through each traffic router, end to end against the sim: the controller
 //! sets the weights on the route objects (Gateway API HTTPRoute, NGINX canary Ingress, Istio
-//! VirtualService by host and by DestinationRule subset, SMI TrafficSplit), and the simulated
+//! VirtualService by host and by DestinationRule subset, SMI TrafficSplit, Traefik weighted
+//! TraefikService), and the simulated
 //! cluster's synthetic traffic, routed as a data plane would, reaches the canary pods in that
 //! share (within four binomial standard deviations). Promotion sends everything to the new
 //! stable and removes the managed routes; an abort sends everything back to stable.
@@ -44,6 +45,8 @@ const DESTINATION_RULE: (&str, &str, &str, &str) = (
 // Not the version the controller writes by default: it must find the one served.
 const TRAFFIC_SPLIT: (&str, &str, &str, &str) =
     ("split.smi-spec.io", "v1alpha2", "TrafficSplit", "trafficsplits");
+const TRAEFIK_SERVICE: (&str, &str, &str, &str) =
+    ("traefik.io", "v1alpha1", "TraefikService", "traefikservices");
 
 fn resource((group, version, kind, plural): (&str, &str, &str, &str)) -> ApiResource {
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
@@ -71,7 +74,13 @@ async fn given_a_routed_cluster(namespace: &str) -> (World, SocketAddr) {
     let mut world = given_a_cluster(namespace).await;
     let stats = world.serve_traffic_stats().await;
     let crds: Api<CustomResourceDefinition> = Api::all(world.client.clone());
-    for kind in [HTTP_ROUTE, VIRTUAL_SERVICE, DESTINATION_RULE, TRAFFIC_SPLIT] {
+    for kind in [
+        HTTP_ROUTE,
+        VIRTUAL_SERVICE,
+        DESTINATION_RULE,
+        TRAFFIC_SPLIT,
+        TRAEFIK_SERVICE,
+    ] {
         crds.create(&PostParams::default(), &crd(kind))
             .await
             .unwrap_or_else(|e| panic!("cannot install the CRD of {}: {e}", kind.2));
@@ -1061,4 +1070,91 @@ async fn a_rollout_whose_route_is_missing_is_invalid_until_the_route_is_made() {
     create_http_route(&world).await;
     // Then the Rollout goes on by itself and is deployed
     world.eventually_deployed().await;
+}
+
+/// The weights of the TraefikService's entries, by Service name.
+fn traefik_weights(service: &Value) -> BTreeMap<String, Value> {
+    service["spec"]["weighted"]["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| (str_at(entry, "name").to_string(), entry["weight"].clone()))
+        .collect()
+}
+
+fn weighted(stable: i64, canary: i64) -> BTreeMap<String, Value> {
+    [
+        ("web-stable".to_string(), json!(stable)),
+        ("web-canary".to_string(), json!(canary)),
+    ]
+    .into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weighted_traefik_service_is_waited_for_then_weighted() {
+    let (world, stats) = given_a_routed_cluster("traffic-traefik").await;
+    world.create_service("web-stable").await;
+    world.create_service("web-canary").await;
+    // Given a Rollout routed through the TraefikService "web-weighted", which is not there yet
+    let routing = json!({"traefik": {"weightedTraefikServiceName": "web-weighted"}});
+    world.create(rollout(routing, weight_30_then_pause(), true)).await;
+    // Then it is Degraded with InvalidSpec naming the field and the TraefikService
+    let field = "spec.strategy.canary.trafficRouting.traefik.weightedTraefikServiceName";
+    world
+        .eventually(
+            "web",
+            "InvalidSpec naming the missing TraefikService",
+            |status, _| {
+                let invalid = status["conditions"]
+                    .as_array()
+                    .and_then(|cs| cs.iter().find(|c| c["type"] == "InvalidSpec"))
+                    .and_then(|c| c["message"].as_str())
+                    .unwrap_or("");
+                str_at(status, "phase") == "Degraded"
+                    && invalid.contains(field)
+                    && invalid.contains("TraefikService")
+            },
+        )
+        .await;
+
+    // When the user makes it, with everything to stable and receiving traffic
+    world
+        .create_custom(
+            TRAEFIK_SERVICE,
+            json!({"apiVersion": "traefik.io/v1alpha1", "kind": "TraefikService",
+            "metadata": {"name": "web-weighted", "annotations": {"sim.linnet.dev/rps": RPS}},
+            "spec": {"weighted": {"services": [
+                {"name": "web-stable", "port": 80, "weight": 100},
+                {"name": "web-canary", "port": 80, "weight": 0}
+            ]}}}),
+        )
+        .await;
+    // Then the Rollout goes on by itself and is deployed
+    let stable = world.eventually_deployed().await;
+    let services = world.custom(TRAEFIK_SERVICE);
+
+    // When its template changes, the canary gets 30 %
+    let canary = world.update_until_paused(&stable).await;
+    let weighted_30 = world
+        .eventually_object(&services, "web-weighted", "weights 70/30", |service| {
+            traefik_weights(service) == weighted(70, 30)
+        })
+        .await;
+    assert_eq!(
+        weighted_30["spec"]["weighted"]["services"][0]["port"], 80,
+        "only the weights are set"
+    );
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 0.3);
+
+    // When promoted, everything goes to the new stable
+    world.promote().await;
+    world.eventually_promoted(&canary).await;
+    world
+        .eventually_object(&services, "web-weighted", "weights 100/0", |service| {
+            traefik_weights(service) == weighted(100, 0)
+        })
+        .await;
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 1.0);
 }

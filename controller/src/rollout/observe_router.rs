@@ -8,7 +8,9 @@ use linnet_crds::rollout::Rollout;
 use super::plan::{MissingRoute, RouterWeights};
 use super::reconcile::Error;
 use super::route::refs::referenced_routes;
-use super::route::{self, Router, Scope, api, gateway_observe, istio_observe, nginx_observe, smi_observe};
+use super::route::{
+    self, Router, Scope, api, gateway_observe, istio_observe, nginx_observe, smi_observe, traefik_observe,
+};
 
 /// What observation learns from the routers.
 #[derive(Debug, Default)]
@@ -87,6 +89,7 @@ async fn router_weights(scope: &Scope<'_>) -> Result<Option<RouterWeights>, Erro
             Router::Nginx(nginx) => nginx_observe(scope, nginx).await?,
             Router::Istio(istio) => istio_observe(scope, istio).await?,
             Router::Smi(smi) => smi_observe(scope, smi).await?,
+            Router::Traefik(traefik) => traefik_observe(scope, traefik).await?,
         };
         if weights.is_none() || (agreed.is_some() && agreed != weights) {
             return Ok(None);

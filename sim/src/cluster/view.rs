@@ -24,14 +24,16 @@ pub enum RouteKind {
     VirtualService,
     DestinationRule,
     TrafficSplit,
+    TraefikService,
 }
 
 impl RouteKind {
-    pub const ALL: [RouteKind; 4] = [
+    pub const ALL: [RouteKind; 5] = [
         RouteKind::HttpRoute,
         RouteKind::VirtualService,
         RouteKind::DestinationRule,
         RouteKind::TrafficSplit,
+        RouteKind::TraefikService,
     ];
 
     pub fn group(self) -> &'static str {
@@ -39,6 +41,7 @@ impl RouteKind {
             RouteKind::HttpRoute => "gateway.networking.k8s.io",
             RouteKind::VirtualService | RouteKind::DestinationRule => "networking.istio.io",
             RouteKind::TrafficSplit => "split.smi-spec.io",
+            RouteKind::TraefikService => "traefik.io",
         }
     }
 
@@ -48,6 +51,7 @@ impl RouteKind {
             RouteKind::VirtualService => "VirtualService",
             RouteKind::DestinationRule => "DestinationRule",
             RouteKind::TrafficSplit => "TrafficSplit",
+            RouteKind::TraefikService => "TraefikService",
         }
     }
 }

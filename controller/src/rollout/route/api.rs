@@ -14,6 +14,8 @@ use serde_json::Value;
 #[derive(Clone, Copy, Debug)]
 pub struct RouteKind {
     pub group: &'static str,
+    /// The group the same kind was served under before, used when `group` is not served.
+    pub legacy_group: Option<&'static str>,
     pub kind: &'static str,
     pub plural: &'static str,
     pub versions: &'static [&'static str],
@@ -21,6 +23,7 @@ pub struct RouteKind {
 
 pub const HTTP_ROUTE: RouteKind = RouteKind {
     group: "gateway.networking.k8s.io",
+    legacy_group: None,
     kind: "HTTPRoute",
     plural: "httproutes",
     versions: &["v1", "v1beta1"],
@@ -28,6 +31,7 @@ pub const HTTP_ROUTE: RouteKind = RouteKind {
 
 pub const VIRTUAL_SERVICE: RouteKind = RouteKind {
     group: "networking.istio.io",
+    legacy_group: None,
     kind: "VirtualService",
     plural: "virtualservices",
     versions: &["v1", "v1beta1", "v1alpha3"],
@@ -35,6 +39,7 @@ pub const VIRTUAL_SERVICE: RouteKind = RouteKind {
 
 pub const DESTINATION_RULE: RouteKind = RouteKind {
     group: "networking.istio.io",
+    legacy_group: None,
     kind: "DestinationRule",
     plural: "destinationrules",
     versions: &["v1", "v1beta1", "v1alpha3"],
@@ -42,9 +47,20 @@ pub const DESTINATION_RULE: RouteKind = RouteKind {
 
 pub const TRAFFIC_SPLIT: RouteKind = RouteKind {
     group: "split.smi-spec.io",
+    legacy_group: None,
     kind: "TrafficSplit",
     plural: "trafficsplits",
     versions: &["v1alpha1", "v1alpha2", "v1alpha3"],
+};
+
+/// Traefik's TraefikService: `traefik.io` since Traefik 2.10, `traefik.containo.us` (Argo
+/// Rollouts' default) before.
+pub const TRAEFIK_SERVICE: RouteKind = RouteKind {
+    group: "traefik.io",
+    legacy_group: Some("traefik.containo.us"),
+    kind: "TraefikService",
+    plural: "traefikservices",
+    versions: &["v1alpha1"],
 };
 
 /// The server's API groups (one discovery request).
@@ -53,15 +69,17 @@ pub async fn groups(client: &Client) -> Result<APIGroupList, kube::Error> {
 }
 
 /// The kind at the version the server prefers, when that is one linnet knows, else the first
-/// known version it serves; `None` when the server does not serve the group or no known version.
+/// known version it serves (in the kind's group, else in its legacy group); `None` when the
+/// server does not serve the group or no known version.
 pub fn served(groups: &APIGroupList, kind: RouteKind) -> Option<ApiResource> {
-    let group = groups.groups.iter().find(|g| g.name == kind.group)?;
+    let named = |name: &str| groups.groups.iter().find(|g| g.name == name);
+    let group = named(kind.group).or_else(|| kind.legacy_group.and_then(named))?;
     let served: Vec<&str> = group.versions.iter().map(|v| v.version.as_str()).collect();
     let preferred = group.preferred_version.as_ref().map(|v| v.version.as_str());
     let version = preferred
         .filter(|p| kind.versions.contains(p))
         .or_else(|| kind.versions.iter().copied().find(|v| served.contains(v)))?;
-    let gvk = GroupVersionKind::gvk(kind.group, version, kind.kind);
+    let gvk = GroupVersionKind::gvk(&group.name, version, kind.kind);
     Some(ApiResource::from_gvk_with_plural(&gvk, kind.plural))
 }
 
@@ -169,5 +187,27 @@ mod tests {
         );
         assert!(served(&list, HTTP_ROUTE).is_none(), "no known version served");
         assert!(served(&groups(serde_json::json!({"groups": []})), DESTINATION_RULE).is_none());
+    }
+
+    #[test]
+    fn a_kind_is_found_in_its_legacy_group_when_its_group_is_not_served() {
+        let legacy = groups(serde_json::json!({"groups": [
+            {"name": "traefik.containo.us", "versions": [
+                {"groupVersion": "traefik.containo.us/v1alpha1", "version": "v1alpha1"}]}
+        ]}));
+        let found = served(&legacy, TRAEFIK_SERVICE).map(|r| r.api_version);
+        assert_eq!(found.as_deref(), Some("traefik.containo.us/v1alpha1"));
+        let both = groups(serde_json::json!({"groups": [
+            {"name": "traefik.containo.us", "versions": [
+                {"groupVersion": "traefik.containo.us/v1alpha1", "version": "v1alpha1"}]},
+            {"name": "traefik.io", "versions": [
+                {"groupVersion": "traefik.io/v1alpha1", "version": "v1alpha1"}]}
+        ]}));
+        let found = served(&both, TRAEFIK_SERVICE).map(|r| r.api_version);
+        assert_eq!(
+            found.as_deref(),
+            Some("traefik.io/v1alpha1"),
+            "the current group first"
+        );
     }
 }

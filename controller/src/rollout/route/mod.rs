@@ -1,7 +1,7 @@
 //! Traffic-router actions: set the canary weight, header and mirror routes on the objects of
 //! every router the Rollout's `canary.trafficRouting` names (Gateway API HTTPRoutes through the
 //! `argoproj-labs/gatewayAPI` plugin configuration, NGINX canary Ingresses, Istio
-//! VirtualServices and DestinationRules, SMI TrafficSplits).
+//! VirtualServices and DestinationRules, SMI TrafficSplits, Traefik weighted TraefikServices).
 //!
 //! Each action reads the live object, applies the pure edit from
 //! [`super::objects::traffic`] and writes the result back only when it differs, so repeating
@@ -14,6 +14,7 @@ mod istio;
 mod nginx;
 pub mod refs;
 mod smi;
+mod traefik;
 pub mod watch;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use kube::core::ApiResource;
 use kube::{Client, ResourceExt};
 use linnet_crds::rollout::{
     IstioTrafficRouting, NginxTrafficRouting, Rollout, RolloutTrafficRouting, SmiTrafficRouting,
+    TraefikTrafficRouting,
 };
 use serde_json::Value;
 use tracing::info;
@@ -40,6 +42,7 @@ pub(crate) use gateway::observe as gateway_observe;
 pub(crate) use istio::observe as istio_observe;
 pub(crate) use nginx::observe as nginx_observe;
 pub(crate) use smi::observe as smi_observe;
+pub(crate) use traefik::observe as traefik_observe;
 
 /// Performs one traffic-router action on every router the Rollout uses.
 pub async fn apply(executor: &Executor<'_>, action: &Action) -> Result<(), Error> {
@@ -75,6 +78,7 @@ async fn apply_to_routers(scope: &Scope<'_>, action: &Action) -> Result<(), Erro
             Router::Nginx(nginx) => nginx::apply(scope, nginx, action).await?,
             Router::Istio(istio) => istio::apply(scope, istio, action).await?,
             Router::Smi(smi) => smi::apply(scope, smi, action).await?,
+            Router::Traefik(traefik) => traefik::apply(scope, traefik, action).await?,
         }
     }
     Ok(())
@@ -101,6 +105,7 @@ pub(crate) enum Router {
     Nginx(NginxTrafficRouting),
     Istio(IstioTrafficRouting),
     Smi(SmiTrafficRouting),
+    Traefik(TraefikTrafficRouting),
 }
 
 /// `spec.strategy.canary.trafficRouting`, if set.
@@ -126,7 +131,6 @@ pub(crate) fn unsupported_router(routing: &RolloutTrafficRouting) -> Option<&'st
         (routing.alb.is_some(), "trafficRouting.alb"),
         (routing.ambassador.is_some(), "trafficRouting.ambassador"),
         (routing.app_mesh.is_some(), "trafficRouting.appMesh"),
-        (routing.traefik.is_some(), "trafficRouting.traefik"),
         (routing.apisix.is_some(), "trafficRouting.apisix"),
         (
             other_plugin,
@@ -149,6 +153,7 @@ pub(crate) fn routers(rollout: &Rollout) -> Result<Vec<Router>, ObjectError> {
     routers.extend(routing.nginx.clone().map(Router::Nginx));
     routers.extend(routing.istio.clone().map(Router::Istio));
     routers.extend(routing.smi.clone().map(Router::Smi));
+    routers.extend(routing.traefik.clone().map(Router::Traefik));
     Ok(routers)
 }
 
@@ -384,6 +389,7 @@ mod tests {
                 Router::Nginx(_) => "nginx",
                 Router::Istio(_) => "istio",
                 Router::Smi(_) => "smi",
+                Router::Traefik(_) => "traefik",
             })
             .collect()
     }
@@ -394,10 +400,11 @@ mod tests {
             "plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web"}},
             "nginx": {"stableIngress": "web"},
             "istio": {"virtualService": {"name": "web"}},
-            "smi": {}
+            "smi": {},
+            "traefik": {"weightedTraefikServiceName": "web"}
         }));
         let found = routers(&all).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(kinds(&found), vec!["gateway", "nginx", "istio", "smi"]);
+        assert_eq!(kinds(&found), vec!["gateway", "nginx", "istio", "smi", "traefik"]);
         assert_eq!(
             unsupported_router(traffic_routing(&all).unwrap_or_else(|| panic!("routed"))),
             None
@@ -427,8 +434,8 @@ mod tests {
                 "trafficRouting.ambassador",
             ),
             (
-                json!({"traefik": {"weightedTraefikServiceName": "web"}}),
-                "trafficRouting.traefik",
+                json!({"apisix": {"route": {"name": "web"}}}),
+                "trafficRouting.apisix",
             ),
             (
                 json!({"plugins": {"argoproj-labs/contour": {}}}),

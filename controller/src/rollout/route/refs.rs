@@ -1,5 +1,6 @@
 //! The route objects a Rollout's traffic routing names, each with the field that names it: the
-//! objects the user made (stable Ingresses, HTTPRoutes, VirtualServices, DestinationRules),
+//! objects the user made (stable Ingresses, HTTPRoutes, VirtualServices, DestinationRules,
+//! TraefikServices),
 //! which must exist, and those linnet generates (canary Ingresses, TrafficSplits). Pure; used
 //! to report a missing route and to wake a Rollout when one of its route objects changes.
 
@@ -21,15 +22,17 @@ pub enum RouteObjectKind {
     VirtualService,
     DestinationRule,
     TrafficSplit,
+    TraefikService,
 }
 
 impl RouteObjectKind {
-    pub const ALL: [RouteObjectKind; 5] = [
+    pub const ALL: [RouteObjectKind; 6] = [
         RouteObjectKind::Ingress,
         RouteObjectKind::HttpRoute,
         RouteObjectKind::VirtualService,
         RouteObjectKind::DestinationRule,
         RouteObjectKind::TrafficSplit,
+        RouteObjectKind::TraefikService,
     ];
 
     /// The CRD-defined kind, `None` for the built-in Ingress.
@@ -40,6 +43,7 @@ impl RouteObjectKind {
             RouteObjectKind::VirtualService => Some(api::VIRTUAL_SERVICE),
             RouteObjectKind::DestinationRule => Some(api::DESTINATION_RULE),
             RouteObjectKind::TrafficSplit => Some(api::TRAFFIC_SPLIT),
+            RouteObjectKind::TraefikService => Some(api::TRAEFIK_SERVICE),
         }
     }
 
@@ -174,6 +178,16 @@ pub fn referenced_routes(rollout: &Rollout) -> Vec<RouteRef> {
             false,
         ));
     }
+    if let Some(traefik) = &routing.traefik {
+        let field = at.field("traefik").field("weightedTraefikServiceName");
+        refs.push(reference(
+            RouteObjectKind::TraefikService,
+            &namespace,
+            &traefik.weighted_traefik_service_name,
+            field,
+            true,
+        ));
+    }
     refs
 }
 
@@ -232,6 +246,7 @@ mod tests {
                 "destinationRule": {"name": "web-dr", "canarySubsetName": "canary", "stableSubsetName": "stable"}
             },
             "smi": {},
+            "traefik": {"weightedTraefikServiceName": "web-weighted"},
             "plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web-route", "namespace": "gateways",
                 "httpRoutes": [{"name": "web-route-2"}]}}
         }));
@@ -301,6 +316,13 @@ mod tests {
                     "web",
                     &format!("{at}.smi.trafficSplitName"),
                     false
+                ),
+                entry(
+                    TraefikService,
+                    "shop",
+                    "web-weighted",
+                    &format!("{at}.traefik.weightedTraefikServiceName"),
+                    true
                 ),
             ]
         );

@@ -69,6 +69,7 @@ fn recompile(view: &ClusterView, registry: &Registry) -> Vec<Source> {
         virtual_services: view.routes.objects(RouteKind::VirtualService),
         destination_rules: view.routes.objects(RouteKind::DestinationRule),
         traffic_splits: view.routes.objects(RouteKind::TrafficSplit),
+        traefik_services: view.routes.objects(RouteKind::TraefikService),
     };
     let (sources, problems) = compile::compile(&inputs, &mut |key| registry.id(key));
     for problem in problems {

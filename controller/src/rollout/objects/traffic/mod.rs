@@ -1,6 +1,6 @@
 //! Traffic routers: pure edits of the objects that split requests between the stable and the
 //! canary Service (Gateway API HTTPRoutes, NGINX Ingresses, Istio VirtualServices and
-//! DestinationRules, SMI TrafficSplits).
+//! DestinationRules, SMI TrafficSplits, Traefik TraefikServices).
 //!
 //! Each function takes the live object as JSON and returns the edited object (or the object to
 //! create); the executor writes it back with the resourceVersion it read, so a concurrent
@@ -10,6 +10,7 @@ pub mod gateway;
 pub mod istio;
 pub mod nginx;
 pub mod smi;
+pub mod traefik;
 
 use serde_json::Value;
 

@@ -7,6 +7,7 @@ mod ingress;
 mod istio;
 mod service;
 mod smi;
+mod traefik;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub struct Inputs {
     pub virtual_services: Vec<Arc<DynamicObject>>,
     pub destination_rules: Vec<Arc<DynamicObject>>,
     pub traffic_splits: Vec<Arc<DynamicObject>>,
+    pub traefik_services: Vec<Arc<DynamicObject>>,
 }
 
 /// A source that could not be compiled (logged; the source sends nothing).
@@ -61,6 +63,7 @@ pub fn compile(inputs: &Inputs, series: &mut dyn FnMut(&SeriesKey) -> usize) -> 
     gateway::compile(&mut out);
     istio::compile(&mut out);
     smi::compile(&mut out);
+    traefik::compile(&mut out);
     (out.sources, out.problems)
 }
 

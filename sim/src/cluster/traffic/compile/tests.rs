@@ -235,3 +235,48 @@ fn istio_subsets_narrow_pods_and_unknown_subsets_route_nowhere() {
     assert_eq!(keys[backends[0].targets[0].series].pod, "v2");
     assert!(backends[1].targets.is_empty());
 }
+
+#[test]
+fn a_weighted_traefik_service_splits_by_weight_and_names_bad_weights() {
+    let mut inputs = base_inputs();
+    inputs.traefik_services.push(dynamic(
+        "TraefikService",
+        "web",
+        &[(RPS, "1")],
+        json!({"weighted": {"services": [
+            {"name": "stable", "port": 80, "weight": 0},
+            {"name": "canary", "port": 80, "weight": 3}
+        ]}}),
+    ));
+    inputs.traefik_services.push(dynamic(
+        "TraefikService",
+        "bad",
+        &[(RPS, "1")],
+        json!({"weighted": {"services": [{"name": "stable", "weight": "most"}]}}),
+    ));
+    inputs.traefik_services.push(dynamic(
+        "TraefikService",
+        "mirror",
+        &[(RPS, "1")],
+        json!({"mirroring": {"name": "stable"}}),
+    ));
+    let (sources, problems, keys) = compiled(&inputs);
+    let reasons: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.name, p.reason))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            "bad: service stable: weight \"most\" is not a whole number",
+            "mirror: spec.weighted.services is not a list",
+        ]
+    );
+    let web = sources
+        .iter()
+        .find(|s| s.key.2 == "web")
+        .unwrap_or_else(|| panic!("the weighted TraefikService is a source"));
+    let counts = shares(web, &keys, 60);
+    assert_eq!(counts.get("canary"), Some(&60), "a weight of 0 gets nothing");
+    assert_eq!(counts.get("stable").copied().unwrap_or(0), 0);
+}
