@@ -1,7 +1,7 @@
 //! Canary Rollouts through each traffic router, end to end against the sim: the controller
 //! sets the weights on the route objects (Gateway API HTTPRoute, NGINX canary Ingress, Istio
 //! VirtualService by host and by DestinationRule subset, SMI TrafficSplit, Traefik weighted
-//! TraefikService), and the simulated
+//! TraefikService, APISIX ApisixRoute), and the simulated
 //! cluster's synthetic traffic, routed as a data plane would, reaches the canary pods in that
 //! share (within four binomial standard deviations). Promotion sends everything to the new
 //! stable and removes the managed routes; an abort sends everything back to stable.
@@ -47,6 +47,7 @@ const TRAFFIC_SPLIT: (&str, &str, &str, &str) =
     ("split.smi-spec.io", "v1alpha2", "TrafficSplit", "trafficsplits");
 const TRAEFIK_SERVICE: (&str, &str, &str, &str) =
     ("traefik.io", "v1alpha1", "TraefikService", "traefikservices");
+const APISIX_ROUTE: (&str, &str, &str, &str) = ("apisix.apache.org", "v2", "ApisixRoute", "apisixroutes");
 
 fn resource((group, version, kind, plural): (&str, &str, &str, &str)) -> ApiResource {
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
@@ -80,6 +81,7 @@ async fn given_a_routed_cluster(namespace: &str) -> (World, SocketAddr) {
         DESTINATION_RULE,
         TRAFFIC_SPLIT,
         TRAEFIK_SERVICE,
+        APISIX_ROUTE,
     ] {
         crds.create(&PostParams::default(), &crd(kind))
             .await
@@ -1153,6 +1155,74 @@ async fn a_weighted_traefik_service_is_waited_for_then_weighted() {
     world
         .eventually_object(&services, "web-weighted", "weights 100/0", |service| {
             traefik_weights(service) == weighted(100, 0)
+        })
+        .await;
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 1.0);
+}
+
+/// The weights of an ApisixRoute rule's backends, by Service name.
+fn apisix_weights(route: &Value, rule: usize) -> BTreeMap<String, Value> {
+    route["spec"]["http"][rule]["backends"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|backend| {
+            (
+                str_at(backend, "serviceName").to_string(),
+                backend["weight"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apisix_route_is_weighted_in_the_rules_the_rollout_names() {
+    let (world, stats) = given_a_routed_cluster("traffic-apisix").await;
+    world.create_service("web-stable").await;
+    world.create_service("web-canary").await;
+    // Given an ApisixRoute with two rules, receiving traffic, and a Rollout naming one of them
+    let rule = |name: &str| {
+        json!({"name": name, "match": {"paths": [format!("/{name}/*")]}, "backends": [
+            {"serviceName": "web-stable", "servicePort": 80, "weight": 100},
+            {"serviceName": "web-canary", "servicePort": 80, "weight": 0}
+        ]})
+    };
+    world
+        .create_custom(
+            APISIX_ROUTE,
+            json!({"apiVersion": "apisix.apache.org/v2", "kind": "ApisixRoute",
+                "metadata": {"name": "web-apisix", "annotations": {"sim.linnet.dev/rps": RPS}},
+                "spec": {"http": [rule("shop"), rule("admin")]}}),
+        )
+        .await;
+    let routing = json!({"apisix": {"route": {"name": "web-apisix", "rules": ["shop"]}}});
+    world.create(rollout(routing, weight_30_then_pause(), true)).await;
+    let stable = world.eventually_deployed().await;
+    let routes = world.custom(APISIX_ROUTE);
+
+    // When its template changes, the named rule sends 30 % to the canary, the other none
+    let canary = world.update_until_paused(&stable).await;
+    let weighted_30 = world
+        .eventually_object(&routes, "web-apisix", "rule shop at 70/30", |route| {
+            apisix_weights(route, 0) == weighted(70, 30)
+        })
+        .await;
+    assert_eq!(
+        apisix_weights(&weighted_30, 1),
+        weighted(100, 0),
+        "rule admin is left"
+    );
+    // (requests spread evenly over the two rules: 15 % reach the canary)
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 0.15);
+
+    // When promoted, the named rule sends everything to the new stable
+    world.promote().await;
+    world.eventually_promoted(&canary).await;
+    world
+        .eventually_object(&routes, "web-apisix", "rule shop at 100/0", |route| {
+            apisix_weights(route, 0) == weighted(100, 0)
         })
         .await;
     let window = measure(&world, stats).await;

@@ -9,7 +9,8 @@ use super::plan::{MissingRoute, RouterWeights};
 use super::reconcile::Error;
 use super::route::refs::referenced_routes;
 use super::route::{
-    self, Router, Scope, api, gateway_observe, istio_observe, nginx_observe, smi_observe, traefik_observe,
+    self, Router, Scope, api, apisix_observe, gateway_observe, istio_observe, nginx_observe, smi_observe,
+    traefik_observe,
 };
 
 /// What observation learns from the routers.
@@ -90,6 +91,7 @@ async fn router_weights(scope: &Scope<'_>) -> Result<Option<RouterWeights>, Erro
             Router::Istio(istio) => istio_observe(scope, istio).await?,
             Router::Smi(smi) => smi_observe(scope, smi).await?,
             Router::Traefik(traefik) => traefik_observe(scope, traefik).await?,
+            Router::Apisix(apisix) => apisix_observe(scope, apisix).await?,
         };
         if weights.is_none() || (agreed.is_some() && agreed != weights) {
             return Ok(None);

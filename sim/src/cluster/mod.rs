@@ -13,8 +13,8 @@
 //! - [`kubelet`]: pod lifecycles driven by the annotations in [`behaviour`];
 //! - [`endpoints`]: `Endpoints` and `EndpointSlice`s of selector Services;
 //! - [`traffic`]: synthetic requests (`sim.linnet.dev/rps`, `sim.linnet.dev/request-headers`)
-//!   through Services, NGINX canary Ingresses, HTTPRoutes, VirtualServices, TrafficSplits and
-//!   weighted TraefikServices;
+//!   through Services, NGINX canary Ingresses, HTTPRoutes, VirtualServices, TrafficSplits,
+//!   weighted TraefikServices and ApisixRoutes;
 //! - [`metrics`]: their counts as `/metrics` (Prometheus text) and `/stats` (JSON).
 
 pub mod behaviour;

@@ -25,15 +25,17 @@ pub enum RouteKind {
     DestinationRule,
     TrafficSplit,
     TraefikService,
+    ApisixRoute,
 }
 
 impl RouteKind {
-    pub const ALL: [RouteKind; 5] = [
+    pub const ALL: [RouteKind; 6] = [
         RouteKind::HttpRoute,
         RouteKind::VirtualService,
         RouteKind::DestinationRule,
         RouteKind::TrafficSplit,
         RouteKind::TraefikService,
+        RouteKind::ApisixRoute,
     ];
 
     pub fn group(self) -> &'static str {
@@ -42,6 +44,7 @@ impl RouteKind {
             RouteKind::VirtualService | RouteKind::DestinationRule => "networking.istio.io",
             RouteKind::TrafficSplit => "split.smi-spec.io",
             RouteKind::TraefikService => "traefik.io",
+            RouteKind::ApisixRoute => "apisix.apache.org",
         }
     }
 
@@ -52,6 +55,7 @@ impl RouteKind {
             RouteKind::DestinationRule => "DestinationRule",
             RouteKind::TrafficSplit => "TrafficSplit",
             RouteKind::TraefikService => "TraefikService",
+            RouteKind::ApisixRoute => "ApisixRoute",
         }
     }
 }

@@ -63,6 +63,15 @@ pub const TRAEFIK_SERVICE: RouteKind = RouteKind {
     versions: &["v1alpha1"],
 };
 
+/// Apache APISIX's ApisixRoute (the version Argo Rollouts defaults to).
+pub const APISIX_ROUTE: RouteKind = RouteKind {
+    group: "apisix.apache.org",
+    legacy_group: None,
+    kind: "ApisixRoute",
+    plural: "apisixroutes",
+    versions: &["v2"],
+};
+
 /// The server's API groups (one discovery request).
 pub async fn groups(client: &Client) -> Result<APIGroupList, kube::Error> {
     client.list_api_groups().await

@@ -1,7 +1,8 @@
 //! Traffic-router actions: set the canary weight, header and mirror routes on the objects of
 //! every router the Rollout's `canary.trafficRouting` names (Gateway API HTTPRoutes through the
 //! `argoproj-labs/gatewayAPI` plugin configuration, NGINX canary Ingresses, Istio
-//! VirtualServices and DestinationRules, SMI TrafficSplits, Traefik weighted TraefikServices).
+//! VirtualServices and DestinationRules, SMI TrafficSplits, Traefik weighted TraefikServices,
+//! APISIX ApisixRoutes).
 //!
 //! Each action reads the live object, applies the pure edit from
 //! [`super::objects::traffic`] and writes the result back only when it differs, so repeating
@@ -9,6 +10,7 @@
 //! the step, recorded as a Warning Event, never silently skipped.
 
 pub mod api;
+mod apisix;
 mod gateway;
 mod istio;
 mod nginx;
@@ -24,8 +26,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::APIGroupList;
 use kube::core::ApiResource;
 use kube::{Client, ResourceExt};
 use linnet_crds::rollout::{
-    IstioTrafficRouting, NginxTrafficRouting, Rollout, RolloutTrafficRouting, SmiTrafficRouting,
-    TraefikTrafficRouting,
+    ApisixTrafficRouting, IstioTrafficRouting, NginxTrafficRouting, Rollout, RolloutTrafficRouting,
+    SmiTrafficRouting, TraefikTrafficRouting,
 };
 use serde_json::Value;
 use tracing::info;
@@ -38,6 +40,7 @@ use super::plan::{Action, EventType};
 use super::reconcile::Error;
 use api::RouteKind;
 
+pub(crate) use apisix::observe as apisix_observe;
 pub(crate) use gateway::observe as gateway_observe;
 pub(crate) use istio::observe as istio_observe;
 pub(crate) use nginx::observe as nginx_observe;
@@ -79,6 +82,7 @@ async fn apply_to_routers(scope: &Scope<'_>, action: &Action) -> Result<(), Erro
             Router::Istio(istio) => istio::apply(scope, istio, action).await?,
             Router::Smi(smi) => smi::apply(scope, smi, action).await?,
             Router::Traefik(traefik) => traefik::apply(scope, traefik, action).await?,
+            Router::Apisix(apisix) => apisix::apply(scope, apisix, action).await?,
         }
     }
     Ok(())
@@ -106,6 +110,7 @@ pub(crate) enum Router {
     Istio(IstioTrafficRouting),
     Smi(SmiTrafficRouting),
     Traefik(TraefikTrafficRouting),
+    Apisix(ApisixTrafficRouting),
 }
 
 /// `spec.strategy.canary.trafficRouting`, if set.
@@ -131,7 +136,6 @@ pub(crate) fn unsupported_router(routing: &RolloutTrafficRouting) -> Option<&'st
         (routing.alb.is_some(), "trafficRouting.alb"),
         (routing.ambassador.is_some(), "trafficRouting.ambassador"),
         (routing.app_mesh.is_some(), "trafficRouting.appMesh"),
-        (routing.apisix.is_some(), "trafficRouting.apisix"),
         (
             other_plugin,
             "trafficRouting.plugins (other than argoproj-labs/gatewayAPI)",
@@ -154,6 +158,7 @@ pub(crate) fn routers(rollout: &Rollout) -> Result<Vec<Router>, ObjectError> {
     routers.extend(routing.istio.clone().map(Router::Istio));
     routers.extend(routing.smi.clone().map(Router::Smi));
     routers.extend(routing.traefik.clone().map(Router::Traefik));
+    routers.extend(routing.apisix.clone().map(Router::Apisix));
     Ok(routers)
 }
 
@@ -210,7 +215,7 @@ impl<'a> Scope<'a> {
         }
     }
 
-    fn missing(&self, field: &'static str) -> Error {
+    pub(crate) fn missing(&self, field: &'static str) -> Error {
         self.object(ObjectError::MissingRolloutField {
             rollout: self.name.clone(),
             field,
@@ -390,6 +395,7 @@ mod tests {
                 Router::Istio(_) => "istio",
                 Router::Smi(_) => "smi",
                 Router::Traefik(_) => "traefik",
+                Router::Apisix(_) => "apisix",
             })
             .collect()
     }
@@ -401,10 +407,14 @@ mod tests {
             "nginx": {"stableIngress": "web"},
             "istio": {"virtualService": {"name": "web"}},
             "smi": {},
-            "traefik": {"weightedTraefikServiceName": "web"}
+            "traefik": {"weightedTraefikServiceName": "web"},
+            "apisix": {"route": {"name": "web"}}
         }));
         let found = routers(&all).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(kinds(&found), vec!["gateway", "nginx", "istio", "smi", "traefik"]);
+        assert_eq!(
+            kinds(&found),
+            vec!["gateway", "nginx", "istio", "smi", "traefik", "apisix"]
+        );
         assert_eq!(
             unsupported_router(traffic_routing(&all).unwrap_or_else(|| panic!("routed"))),
             None
@@ -434,8 +444,8 @@ mod tests {
                 "trafficRouting.ambassador",
             ),
             (
-                json!({"apisix": {"route": {"name": "web"}}}),
-                "trafficRouting.apisix",
+                json!({"appMesh": {"virtualService": {"name": "web"}}}),
+                "trafficRouting.appMesh",
             ),
             (
                 json!({"plugins": {"argoproj-labs/contour": {}}}),

@@ -1,6 +1,6 @@
 //! The route objects a Rollout's traffic routing names, each with the field that names it: the
 //! objects the user made (stable Ingresses, HTTPRoutes, VirtualServices, DestinationRules,
-//! TraefikServices),
+//! TraefikServices, ApisixRoutes),
 //! which must exist, and those linnet generates (canary Ingresses, TrafficSplits). Pure; used
 //! to report a missing route and to wake a Rollout when one of its route objects changes.
 
@@ -23,16 +23,18 @@ pub enum RouteObjectKind {
     DestinationRule,
     TrafficSplit,
     TraefikService,
+    ApisixRoute,
 }
 
 impl RouteObjectKind {
-    pub const ALL: [RouteObjectKind; 6] = [
+    pub const ALL: [RouteObjectKind; 7] = [
         RouteObjectKind::Ingress,
         RouteObjectKind::HttpRoute,
         RouteObjectKind::VirtualService,
         RouteObjectKind::DestinationRule,
         RouteObjectKind::TrafficSplit,
         RouteObjectKind::TraefikService,
+        RouteObjectKind::ApisixRoute,
     ];
 
     /// The CRD-defined kind, `None` for the built-in Ingress.
@@ -44,6 +46,7 @@ impl RouteObjectKind {
             RouteObjectKind::DestinationRule => Some(api::DESTINATION_RULE),
             RouteObjectKind::TrafficSplit => Some(api::TRAFFIC_SPLIT),
             RouteObjectKind::TraefikService => Some(api::TRAEFIK_SERVICE),
+            RouteObjectKind::ApisixRoute => Some(api::APISIX_ROUTE),
         }
     }
 
@@ -188,6 +191,16 @@ pub fn referenced_routes(rollout: &Rollout) -> Vec<RouteRef> {
             true,
         ));
     }
+    if let Some(route) = routing.apisix.as_ref().and_then(|a| a.route.as_ref()) {
+        let field = at.field("apisix").field("route").field("name");
+        refs.push(reference(
+            RouteObjectKind::ApisixRoute,
+            &namespace,
+            &route.name,
+            field,
+            true,
+        ));
+    }
     refs
 }
 
@@ -247,6 +260,7 @@ mod tests {
             },
             "smi": {},
             "traefik": {"weightedTraefikServiceName": "web-weighted"},
+            "apisix": {"route": {"name": "web-apisix", "rules": ["web"]}},
             "plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web-route", "namespace": "gateways",
                 "httpRoutes": [{"name": "web-route-2"}]}}
         }));
@@ -322,6 +336,13 @@ mod tests {
                     "shop",
                     "web-weighted",
                     &format!("{at}.traefik.weightedTraefikServiceName"),
+                    true
+                ),
+                entry(
+                    ApisixRoute,
+                    "shop",
+                    "web-apisix",
+                    &format!("{at}.apisix.route.name"),
                     true
                 ),
             ]

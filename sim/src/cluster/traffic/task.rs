@@ -70,6 +70,7 @@ fn recompile(view: &ClusterView, registry: &Registry) -> Vec<Source> {
         destination_rules: view.routes.objects(RouteKind::DestinationRule),
         traffic_splits: view.routes.objects(RouteKind::TrafficSplit),
         traefik_services: view.routes.objects(RouteKind::TraefikService),
+        apisix_routes: view.routes.objects(RouteKind::ApisixRoute),
     };
     let (sources, problems) = compile::compile(&inputs, &mut |key| registry.id(key));
     for problem in problems {

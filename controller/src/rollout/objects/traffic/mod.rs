@@ -1,11 +1,12 @@
 //! Traffic routers: pure edits of the objects that split requests between the stable and the
 //! canary Service (Gateway API HTTPRoutes, NGINX Ingresses, Istio VirtualServices and
-//! DestinationRules, SMI TrafficSplits, Traefik TraefikServices).
+//! DestinationRules, SMI TrafficSplits, Traefik TraefikServices, APISIX ApisixRoutes).
 //!
 //! Each function takes the live object as JSON and returns the edited object (or the object to
 //! create); the executor writes it back with the resourceVersion it read, so a concurrent
 //! change makes the write fail rather than be lost.
 
+pub mod apisix;
 pub mod gateway;
 pub mod istio;
 pub mod nginx;

@@ -2,6 +2,7 @@
 //! traffic (`sim.linnet.dev/rps`), how their requests choose a backend Service, and which
 //! ready pods answer for each backend.
 
+mod apisix;
 mod gateway;
 mod ingress;
 mod istio;
@@ -38,6 +39,7 @@ pub struct Inputs {
     pub destination_rules: Vec<Arc<DynamicObject>>,
     pub traffic_splits: Vec<Arc<DynamicObject>>,
     pub traefik_services: Vec<Arc<DynamicObject>>,
+    pub apisix_routes: Vec<Arc<DynamicObject>>,
 }
 
 /// A source that could not be compiled (logged; the source sends nothing).
@@ -64,6 +66,7 @@ pub fn compile(inputs: &Inputs, series: &mut dyn FnMut(&SeriesKey) -> usize) -> 
     istio::compile(&mut out);
     smi::compile(&mut out);
     traefik::compile(&mut out);
+    apisix::compile(&mut out);
     (out.sources, out.problems)
 }
 

@@ -280,3 +280,39 @@ fn a_weighted_traefik_service_splits_by_weight_and_names_bad_weights() {
     assert_eq!(counts.get("canary"), Some(&60), "a weight of 0 gets nothing");
     assert_eq!(counts.get("stable").copied().unwrap_or(0), 0);
 }
+
+#[test]
+fn an_apisix_route_splits_each_rule_by_weight() {
+    let mut inputs = base_inputs();
+    inputs.apisix_routes.push(dynamic(
+        "ApisixRoute",
+        "web",
+        &[(RPS, "1")],
+        json!({"http": [{"name": "web", "backends": [
+            {"serviceName": "stable", "servicePort": 80, "weight": 0},
+            {"serviceName": "canary", "servicePort": 80, "weight": 100}
+        ]}]}),
+    ));
+    inputs.apisix_routes.push(dynamic(
+        "ApisixRoute",
+        "bad",
+        &[(RPS, "1")],
+        json!({"http": [{"name": "bad", "backends": [{"serviceName": "stable", "weight": -1}]}]}),
+    ));
+    let (sources, problems, keys) = compiled(&inputs);
+    let reasons: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.name, p.reason))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec!["bad: backend stable: weight -1 is not a whole number"]
+    );
+    let web = sources
+        .iter()
+        .find(|s| s.key.2 == "web")
+        .unwrap_or_else(|| panic!("the ApisixRoute is a source"));
+    let counts = shares(web, &keys, 40);
+    assert_eq!(counts.get("canary"), Some(&40));
+    assert_eq!(counts.get("stable").copied().unwrap_or(0), 0);
+}
