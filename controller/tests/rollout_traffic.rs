@@ -1,7 +1,7 @@
 //! Canary Rollouts through each traffic router, end to end against the sim: the controller
 //! sets the weights on the route objects (Gateway API HTTPRoute, NGINX canary Ingress, Istio
 //! VirtualService by host and by DestinationRule subset, SMI TrafficSplit, Traefik weighted
-//! TraefikService, APISIX ApisixRoute), and the simulated
+//! TraefikService, APISIX ApisixRoute, ALB forward action), and the simulated
 //! cluster's synthetic traffic, routed as a data plane would, reaches the canary pods in that
 //! share (within four binomial standard deviations). Promotion sends everything to the new
 //! stable and removes the managed routes; an abort sends everything back to stable.
@@ -1223,6 +1223,72 @@ async fn an_apisix_route_is_weighted_in_the_rules_the_rollout_names() {
     world
         .eventually_object(&routes, "web-apisix", "rule shop at 100/0", |route| {
             apisix_weights(route, 0) == weighted(100, 0)
+        })
+        .await;
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 1.0);
+}
+
+/// The weights of the ALB forward action on the Ingress, by Service name.
+fn alb_weights(ingress: &Value) -> BTreeMap<String, Value> {
+    let action = ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/actions.web-stable"]
+        .as_str()
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .unwrap_or(Value::Null);
+    action["ForwardConfig"]["TargetGroups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|group| (str_at(group, "ServiceName").to_string(), group["Weight"].clone()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alb_ingress_forward_action_is_weighted() {
+    let (world, stats) = given_a_routed_cluster("traffic-alb").await;
+    world.create_service("web-stable").await;
+    world.create_service("web-canary").await;
+    // Given an Ingress of the AWS controller sending / to the stable Service's action, receiving
+    // traffic, and a Rollout routed through it
+    let ingress: Value = json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": "web-alb", "annotations": {"sim.linnet.dev/rps": RPS,
+            "alb.ingress.kubernetes.io/scheme": "internet-facing"}},
+        "spec": {"ingressClassName": "alb", "rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "web-stable", "port": {"name": "use-annotation"}}}}]}}]},
+    });
+    let ingress: Ingress = serde_json::from_value(ingress).unwrap_or_else(|e| panic!("bad Ingress: {e}"));
+    Api::<Ingress>::namespaced(world.client.clone(), &world.namespace)
+        .create(&PostParams::default(), &ingress)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create Ingress web-alb: {e}"));
+    let routing = json!({"alb": {"ingress": "web-alb", "servicePort": 80}});
+    world.create(rollout(routing, weight_30_then_pause(), true)).await;
+    let stable = world.eventually_deployed().await;
+    let ingresses = world.ingresses();
+
+    // When its template changes, the forward action sends 30 % to the canary
+    let canary = world.update_until_paused(&stable).await;
+    let weighted_30 = world
+        .eventually_object(&ingresses, "web-alb", "the action at 70/30", |ingress| {
+            alb_weights(ingress) == weighted(70, 30)
+        })
+        .await;
+    let annotations = &weighted_30["metadata"]["annotations"];
+    assert_eq!(
+        annotations["rollouts.argoproj.io/managed-alb-annotations"],
+        r#"{"web":["alb.ingress.kubernetes.io/actions.web-stable"]}"#
+    );
+    assert_eq!(annotations["alb.ingress.kubernetes.io/scheme"], "internet-facing");
+    let window = measure(&world, stats).await;
+    assert_share(&window, &canary, 0.3);
+
+    // When promoted, everything goes to the new stable
+    world.promote().await;
+    world.eventually_promoted(&canary).await;
+    world
+        .eventually_object(&ingresses, "web-alb", "the action at 100/0", |ingress| {
+            alb_weights(ingress) == weighted(100, 0)
         })
         .await;
     let window = measure(&world, stats).await;

@@ -9,8 +9,8 @@ use super::plan::{MissingRoute, RouterWeights};
 use super::reconcile::Error;
 use super::route::refs::referenced_routes;
 use super::route::{
-    self, Router, Scope, api, apisix_observe, gateway_observe, istio_observe, nginx_observe, smi_observe,
-    traefik_observe,
+    self, Router, Scope, alb_observe, api, apisix_observe, gateway_observe, istio_observe, nginx_observe,
+    smi_observe, traefik_observe,
 };
 
 /// What observation learns from the routers.
@@ -92,6 +92,7 @@ async fn router_weights(scope: &Scope<'_>) -> Result<Option<RouterWeights>, Erro
             Router::Smi(smi) => smi_observe(scope, smi).await?,
             Router::Traefik(traefik) => traefik_observe(scope, traefik).await?,
             Router::Apisix(apisix) => apisix_observe(scope, apisix).await?,
+            Router::Alb(alb) => alb_observe(scope, alb).await?,
         };
         if weights.is_none() || (agreed.is_some() && agreed != weights) {
             return Ok(None);

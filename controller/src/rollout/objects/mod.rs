@@ -63,6 +63,9 @@ pub enum ObjectError {
         plugin: &'static str,
         reason: String,
     },
+    /// A traffic router's settings in the Rollout are out of range.
+    #[error("{field}: {reason}")]
+    InvalidRouterConfig { field: &'static str, reason: String },
     /// A route object lacks a field the edit needs.
     #[error("{kind} {name}: {field} is missing or has the wrong shape")]
     MissingRouteField {

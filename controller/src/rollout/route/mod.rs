@@ -2,13 +2,14 @@
 //! every router the Rollout's `canary.trafficRouting` names (Gateway API HTTPRoutes through the
 //! `argoproj-labs/gatewayAPI` plugin configuration, NGINX canary Ingresses, Istio
 //! VirtualServices and DestinationRules, SMI TrafficSplits, Traefik weighted TraefikServices,
-//! APISIX ApisixRoutes).
+//! APISIX ApisixRoutes, the ALB forward action annotation of Ingresses).
 //!
 //! Each action reads the live object, applies the pure edit from
 //! [`super::objects::traffic`] and writes the result back only when it differs, so repeating
 //! an action changes nothing. What a router cannot express is an error naming the router and
 //! the step, recorded as a Warning Event, never silently skipped.
 
+mod alb;
 pub mod api;
 mod apisix;
 mod gateway;
@@ -26,8 +27,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::APIGroupList;
 use kube::core::ApiResource;
 use kube::{Client, ResourceExt};
 use linnet_crds::rollout::{
-    ApisixTrafficRouting, IstioTrafficRouting, NginxTrafficRouting, Rollout, RolloutTrafficRouting,
-    SmiTrafficRouting, TraefikTrafficRouting,
+    AlbTrafficRouting, ApisixTrafficRouting, IstioTrafficRouting, NginxTrafficRouting, Rollout,
+    RolloutTrafficRouting, SmiTrafficRouting, TraefikTrafficRouting,
 };
 use serde_json::Value;
 use tracing::info;
@@ -40,6 +41,7 @@ use super::plan::{Action, EventType};
 use super::reconcile::Error;
 use api::RouteKind;
 
+pub(crate) use alb::observe as alb_observe;
 pub(crate) use apisix::observe as apisix_observe;
 pub(crate) use gateway::observe as gateway_observe;
 pub(crate) use istio::observe as istio_observe;
@@ -83,6 +85,7 @@ async fn apply_to_routers(scope: &Scope<'_>, action: &Action) -> Result<(), Erro
             Router::Smi(smi) => smi::apply(scope, smi, action).await?,
             Router::Traefik(traefik) => traefik::apply(scope, traefik, action).await?,
             Router::Apisix(apisix) => apisix::apply(scope, apisix, action).await?,
+            Router::Alb(alb) => alb::apply(scope, alb, action).await?,
         }
     }
     Ok(())
@@ -111,6 +114,7 @@ pub(crate) enum Router {
     Smi(SmiTrafficRouting),
     Traefik(TraefikTrafficRouting),
     Apisix(ApisixTrafficRouting),
+    Alb(AlbTrafficRouting),
 }
 
 /// `spec.strategy.canary.trafficRouting`, if set.
@@ -133,7 +137,6 @@ pub(crate) fn unsupported_router(routing: &RolloutTrafficRouting) -> Option<&'st
         .flatten()
         .any(|(name, _)| name != PLUGIN_NAME);
     [
-        (routing.alb.is_some(), "trafficRouting.alb"),
         (routing.ambassador.is_some(), "trafficRouting.ambassador"),
         (routing.app_mesh.is_some(), "trafficRouting.appMesh"),
         (
@@ -159,6 +162,7 @@ pub(crate) fn routers(rollout: &Rollout) -> Result<Vec<Router>, ObjectError> {
     routers.extend(routing.smi.clone().map(Router::Smi));
     routers.extend(routing.traefik.clone().map(Router::Traefik));
     routers.extend(routing.apisix.clone().map(Router::Apisix));
+    routers.extend(routing.alb.clone().map(Router::Alb));
     Ok(routers)
 }
 
@@ -396,6 +400,7 @@ mod tests {
                 Router::Smi(_) => "smi",
                 Router::Traefik(_) => "traefik",
                 Router::Apisix(_) => "apisix",
+                Router::Alb(_) => "alb",
             })
             .collect()
     }
@@ -408,12 +413,13 @@ mod tests {
             "istio": {"virtualService": {"name": "web"}},
             "smi": {},
             "traefik": {"weightedTraefikServiceName": "web"},
-            "apisix": {"route": {"name": "web"}}
+            "apisix": {"route": {"name": "web"}},
+            "alb": {"ingress": "web", "servicePort": 80}
         }));
         let found = routers(&all).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             kinds(&found),
-            vec!["gateway", "nginx", "istio", "smi", "traefik", "apisix"]
+            vec!["gateway", "nginx", "istio", "smi", "traefik", "apisix", "alb"]
         );
         assert_eq!(
             unsupported_router(traffic_routing(&all).unwrap_or_else(|| panic!("routed"))),
@@ -435,10 +441,6 @@ mod tests {
     #[test]
     fn routers_not_driven_yet_are_named() {
         for (routing, named) in [
-            (
-                json!({"alb": {"ingress": "web", "servicePort": 80}}),
-                "trafficRouting.alb",
-            ),
             (
                 json!({"ambassador": {"mappings": ["web"]}}),
                 "trafficRouting.ambassador",

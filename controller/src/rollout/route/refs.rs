@@ -1,6 +1,6 @@
 //! The route objects a Rollout's traffic routing names, each with the field that names it: the
 //! objects the user made (stable Ingresses, HTTPRoutes, VirtualServices, DestinationRules,
-//! TraefikServices, ApisixRoutes),
+//! TraefikServices, ApisixRoutes, ALB Ingresses),
 //! which must exist, and those linnet generates (canary Ingresses, TrafficSplits). Pure; used
 //! to report a missing route and to wake a Rollout when one of its route objects changes.
 
@@ -191,6 +191,28 @@ pub fn referenced_routes(rollout: &Rollout) -> Vec<RouteRef> {
             true,
         ));
     }
+    if let Some(alb) = &routing.alb {
+        // `ingresses`, when set, replaces `ingress` (as the router reads them).
+        let at = at.field("alb");
+        let many: Vec<_> = alb
+            .ingresses
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, name)| (name, at.field("ingresses").index(i)))
+            .collect();
+        let named = if many.is_empty() {
+            alb.ingress
+                .iter()
+                .map(|name| (name, at.field("ingress")))
+                .collect()
+        } else {
+            many
+        };
+        for (name, field) in named {
+            refs.push(reference(RouteObjectKind::Ingress, &namespace, name, field, true));
+        }
+    }
     if let Some(route) = routing.apisix.as_ref().and_then(|a| a.route.as_ref()) {
         let field = at.field("apisix").field("route").field("name");
         refs.push(reference(
@@ -261,6 +283,7 @@ mod tests {
             "smi": {},
             "traefik": {"weightedTraefikServiceName": "web-weighted"},
             "apisix": {"route": {"name": "web-apisix", "rules": ["web"]}},
+            "alb": {"ingress": "web-alb", "ingresses": ["web-alb-2"], "servicePort": 80},
             "plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web-route", "namespace": "gateways",
                 "httpRoutes": [{"name": "web-route-2"}]}}
         }));
@@ -339,6 +362,13 @@ mod tests {
                     true
                 ),
                 entry(
+                    Ingress,
+                    "shop",
+                    "web-alb-2",
+                    &format!("{at}.alb.ingresses[0]"),
+                    true
+                ),
+                entry(
                     ApisixRoute,
                     "shop",
                     "web-apisix",
@@ -350,6 +380,21 @@ mod tests {
         assert!(names_route(&rollout, VirtualService, "mesh", "edge-vs"));
         assert!(!names_route(&rollout, VirtualService, "shop", "edge-vs"));
         assert!(!names_route(&rollout, Ingress, "shop", "web-vs"));
+    }
+
+    #[test]
+    fn one_alb_ingress_is_named_by_its_own_field() {
+        let rollout = routed(json!({"alb": {"ingress": "web-alb", "servicePort": 80}}));
+        assert_eq!(
+            listed(&rollout),
+            vec![entry(
+                RouteObjectKind::Ingress,
+                "shop",
+                "web-alb",
+                "spec.strategy.canary.trafficRouting.alb.ingress",
+                true
+            )]
+        );
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Traffic routers: pure edits of the objects that split requests between the stable and the
 //! canary Service (Gateway API HTTPRoutes, NGINX Ingresses, Istio VirtualServices and
-//! DestinationRules, SMI TrafficSplits, Traefik TraefikServices, APISIX ApisixRoutes).
+//! DestinationRules, SMI TrafficSplits, Traefik TraefikServices, APISIX ApisixRoutes, ALB
+//! Ingress actions).
 //!
 //! Each function takes the live object as JSON and returns the edited object (or the object to
 //! create); the executor writes it back with the resourceVersion it read, so a concurrent
 //! change makes the write fail rather than be lost.
 
+pub mod alb;
 pub mod apisix;
 pub mod gateway;
 pub mod istio;

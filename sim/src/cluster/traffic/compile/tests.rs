@@ -316,3 +316,41 @@ fn an_apisix_route_splits_each_rule_by_weight() {
     assert_eq!(counts.get("canary"), Some(&40));
     assert_eq!(counts.get("stable").copied().unwrap_or(0), 0);
 }
+
+#[test]
+fn an_alb_forward_action_splits_a_use_annotation_path_by_weight() {
+    let ingress = |name: &str, action: &str| {
+        let ingress: Ingress = serde_json::from_value(json!({
+            "metadata": {"name": name, "namespace": "ns", "annotations": {
+                RPS: "1", "alb.ingress.kubernetes.io/actions.root": action}},
+            "spec": {"rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": "root", "port": {"name": "use-annotation"}}}}]}}]},
+        }))
+        .unwrap_or_else(|e| panic!("bad Ingress: {e}"));
+        Arc::new(ingress)
+    };
+    let mut inputs = base_inputs();
+    inputs.ingresses.push(ingress(
+        "web",
+        r#"{"Type":"forward","ForwardConfig":{"TargetGroups":[
+            {"ServiceName":"canary","ServicePort":"80","Weight":100},
+            {"ServiceName":"stable","ServicePort":"80","Weight":0}]}}"#,
+    ));
+    inputs.ingresses.push(ingress("broken", r#"{"Type":"forward"}"#));
+    let (sources, problems, keys) = compiled(&inputs);
+    let reasons: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.name, p.reason))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec!["broken: ALB action has no ForwardConfig.TargetGroups"]
+    );
+    let web = sources
+        .iter()
+        .find(|s| s.key.2 == "web")
+        .unwrap_or_else(|| panic!("the Ingress is a source"));
+    let counts = shares(web, &keys, 30);
+    assert_eq!(counts.get("canary"), Some(&30));
+    assert_eq!(counts.get("stable").copied().unwrap_or(0), 0);
+}
