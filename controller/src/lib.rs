@@ -4,6 +4,7 @@
 pub mod analysis_run;
 pub mod application;
 pub mod events;
+pub mod experiment;
 pub mod leader;
 pub mod lean;
 pub mod render;

@@ -3,7 +3,8 @@
 //! and AnalysisRuns they own and the Services they name — one watch per kind, which also fills
 //! the caches observation reads — and by changes to the route objects they name, to the
 //! workloads their `workloadRef` names and to Rollouts whose pods overlap theirs; beside it
-//! the AnalysisRun controller for the same namespace and instance; until a shutdown signal.
+//! the AnalysisRun and Experiment controllers for the same namespace and instance; until a
+//! shutdown signal.
 //! Leader election is not done here: run one replica.
 
 use std::collections::{HashMap, HashSet};
@@ -100,6 +101,7 @@ pub async fn run_until(
     let selector = opts.label_selector();
     info!(namespace = ?opts.namespace, %selector, "starting the Rollout controller");
     let analysis = run_analysis_runs(client.clone(), opts.clone());
+    let experiments = run_experiments(client.clone(), opts.clone());
     let caches = Arc::new(Caches::default());
     let context = Arc::new(Context {
         client: client.clone(),
@@ -236,6 +238,7 @@ pub async fn run_until(
     tokio::select! {
         _ = running => {}
         _ = analysis => {}
+        _ = experiments => {}
         _ = routes => {}
         _ = shutdown => info!("shutdown requested"),
     }
@@ -259,6 +262,15 @@ where
 async fn run_analysis_runs(client: Client, opts: ControllerOptions) {
     if let Err(error) = crate::analysis_run::run_controller_for(client, &opts).await {
         warn!(%error, "the AnalysisRun controller is not running");
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The Experiment controller; when it cannot start (no Experiment CRD, no access) the others go
+/// on without it and the reason is logged.
+async fn run_experiments(client: Client, opts: ControllerOptions) {
+    if let Err(error) = crate::experiment::run_controller_for(client, &opts).await {
+        warn!(%error, "the Experiment controller is not running");
         std::future::pending::<()>().await;
     }
 }
