@@ -3,9 +3,9 @@
 //! backends whose `serviceName` is the stable and the canary Service get their `weight`, as
 //! Argo Rollouts sets them; everything else is left as it is.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{Backends, Subject, Weights, array_mut};
+use super::{Backends, Subject, Weights, array_mut, named_weights, set_named_weights};
 use crate::rollout::objects::ObjectError;
 
 const KIND: &str = "ApisixRoute";
@@ -28,17 +28,7 @@ pub fn set_weight(
             .ok_or_else(|| subject.no_route(rule_name))?;
         let field = format!("spec.http[name={rule_name}].backends");
         let entries = array_mut(rule, "/backends", subject, &field)?;
-        for (service, weight) in [
-            (backends.canary, weights.canary),
-            (backends.stable, weights.stable),
-        ] {
-            let backend = entries
-                .iter_mut()
-                .find(|b| b.get("serviceName").and_then(Value::as_str) == Some(service))
-                .and_then(Value::as_object_mut)
-                .ok_or_else(|| subject.missing(format!("{field}[serviceName={service}]")))?;
-            backend.insert("weight".to_string(), json!(weight));
-        }
+        set_named_weights(entries, "serviceName", backends, weights, subject, &field)?;
     }
     Ok(edited)
 }
@@ -52,24 +42,17 @@ pub fn weights(live: &Value, rules: &[&str], backends: Backends<'_>) -> Option<W
         .and_then(Value::as_array)?
         .iter()
         .find(|rule| rule.get("name").and_then(Value::as_str) == Some(first))?;
-    let entries = rule.get("backends").and_then(Value::as_array)?;
-    let weight_of = |service: &str| {
-        let backend = entries
-            .iter()
-            .find(|b| b.get("serviceName").and_then(Value::as_str) == Some(service))?;
-        backend
-            .get("weight")?
-            .as_i64()
-            .and_then(|w| i32::try_from(w).ok())
-    };
-    Some(Weights {
-        canary: weight_of(backends.canary)?,
-        stable: weight_of(backends.stable)?,
-    })
+    named_weights(
+        rule.get("backends").and_then(Value::as_array)?,
+        "serviceName",
+        backends,
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     const BACKENDS: Backends<'static> = Backends {

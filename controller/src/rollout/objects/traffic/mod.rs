@@ -117,6 +117,45 @@ pub(crate) fn array_mut<'v>(
         .ok_or_else(|| subject.missing(field))
 }
 
+/// In a list of entries that each name a Service by their `key` field, sets the canary's and
+/// the stable's `weight`; the error names the entry `field[key=service]` that is missing.
+pub(crate) fn set_named_weights(
+    entries: &mut [Value],
+    key: &str,
+    backends: Backends<'_>,
+    weights: Weights,
+    subject: Subject<'_>,
+    field: &str,
+) -> Result<(), ObjectError> {
+    for (service, weight) in [
+        (backends.canary, weights.canary),
+        (backends.stable, weights.stable),
+    ] {
+        let entry = entries
+            .iter_mut()
+            .find(|entry| entry.get(key).and_then(Value::as_str) == Some(service))
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| subject.missing(format!("{field}[{key}={service}]")))?;
+        entry.insert("weight".to_string(), Value::from(weight));
+    }
+    Ok(())
+}
+
+/// The canary's and the stable's integer `weight` in such a list; `None` when either entry
+/// or its weight is absent.
+pub(crate) fn named_weights(entries: &[Value], key: &str, backends: Backends<'_>) -> Option<Weights> {
+    let weight_of = |service: &str| {
+        let entry = entries
+            .iter()
+            .find(|entry| entry.get(key).and_then(Value::as_str) == Some(service))?;
+        entry.get("weight")?.as_i64().and_then(|w| i32::try_from(w).ok())
+    };
+    Some(Weights {
+        canary: weight_of(backends.canary)?,
+        stable: weight_of(backends.stable)?,
+    })
+}
+
 /// A regular expression matching strings that start with `prefix`, for routers that only
 /// know exact and regex matches.
 pub(crate) fn prefix_regex(prefix: &str) -> String {

@@ -3,9 +3,9 @@
 //! Only their two `weight`s are set, as Argo Rollouts does; every other entry and field is
 //! left as it is.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{Backends, Subject, Weights, array_mut};
+use super::{Backends, Subject, Weights, array_mut, named_weights, set_named_weights};
 use crate::rollout::objects::ObjectError;
 
 const KIND: &str = "TraefikService";
@@ -16,19 +16,7 @@ pub fn set_weight(live: &Value, backends: Backends<'_>, weights: Weights) -> Res
     let subject = Subject::of(KIND, live);
     let mut edited = live.clone();
     let services = array_mut(&mut edited, "/spec/weighted/services", subject, SERVICES)?;
-    for (service, weight) in [
-        (backends.canary, weights.canary),
-        (backends.stable, weights.stable),
-    ] {
-        let entry = services
-            .iter_mut()
-            .find(|entry| entry.get("name").and_then(Value::as_str) == Some(service))
-            .ok_or_else(|| subject.missing(format!("{SERVICES}[name={service}]")))?;
-        let Some(entry) = entry.as_object_mut() else {
-            return Err(subject.missing(format!("{SERVICES}[name={service}]")));
-        };
-        entry.insert("weight".to_string(), json!(weight));
-    }
+    set_named_weights(services, "name", backends, weights, subject, SERVICES)?;
     Ok(edited)
 }
 
@@ -38,20 +26,13 @@ pub fn weights(live: &Value, backends: Backends<'_>) -> Option<Weights> {
     let services = live
         .pointer("/spec/weighted/services")
         .and_then(Value::as_array)?;
-    let weight_of = |service: &str| {
-        let entry = services
-            .iter()
-            .find(|entry| entry.get("name").and_then(Value::as_str) == Some(service))?;
-        entry.get("weight")?.as_i64().and_then(|w| i32::try_from(w).ok())
-    };
-    Some(Weights {
-        canary: weight_of(backends.canary)?,
-        stable: weight_of(backends.stable)?,
-    })
+    named_weights(services, "name", backends)
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     const BACKENDS: Backends<'static> = Backends {
