@@ -389,8 +389,8 @@ fn scale(actions: &mut Vec<Action>, rs: &ReplicaSetState, replicas: i32, changed
     *changed = true;
 }
 
-/// A template's Service: made once its ReplicaSet exists and runs, removed once it has
-/// scaled down and nothing is available.
+/// A template's Service: made once its ReplicaSet exists and runs (when its pods expose a
+/// port; Argo makes none otherwise), removed once it has scaled down and nothing is available.
 fn plan_service(
     obs: &Observed,
     template: &linnet_crds::experiment::TemplateSpec,
@@ -400,8 +400,14 @@ fn plan_service(
     actions: &mut Vec<Action>,
 ) {
     let existing = obs.services.get(&template.name);
+    let has_ports = template
+        .template
+        .spec
+        .iter()
+        .flat_map(|spec| spec.containers.iter())
+        .any(|container| container.ports.as_ref().is_some_and(|p| !p.is_empty()));
     match (template.service.as_ref(), rs, existing) {
-        (Some(service), Some(rs), None) if wanted > 0 => {
+        (Some(service), Some(rs), None) if wanted > 0 && has_ports => {
             actions.push(Action::CreateService {
                 template: template.name.clone(),
             });

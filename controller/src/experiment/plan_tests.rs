@@ -403,3 +403,36 @@ fn an_invalid_spec_is_a_condition_and_nothing_is_made() {
     assert_eq!(conditions[0].reason, "InvalidSpec");
     assert!(conditions[0].message.contains("spec.templates[0].selector"));
 }
+
+#[test]
+fn a_service_is_asked_for_only_when_the_pods_expose_a_port() {
+    let with_service = |ports: serde_json::Value| {
+        spec(
+            json!({"templates": [{"name": "canary", "selector": {"matchLabels": {"app": "c"}}, "service": {},
+            "template": {"metadata": {"labels": {"app": "c"}},
+                "spec": {"containers": [{"name": "c", "image": "i:2", "ports": ports}]}}}]}),
+        )
+    };
+    let planned = |spec: ExperimentSpec| {
+        let mut obs = observed(spec, ExperimentStatus::default(), at(0));
+        obs.replica_sets = BTreeMap::from([rs("canary", 1, 1)]);
+        plan(&obs)
+    };
+    let exposed = planned(with_service(json!([{"containerPort": 8080}])));
+    assert_eq!(
+        made(&exposed),
+        vec![Action::CreateService {
+            template: "canary".into()
+        }]
+    );
+    let service_name = exposed.status.template_statuses.unwrap_or_default()[0]
+        .service_name
+        .clone();
+    assert_eq!(service_name.as_deref(), Some("exp-canary"));
+    let portless = planned(with_service(json!([])));
+    assert!(made(&portless).is_empty());
+    assert_eq!(
+        portless.status.template_statuses.unwrap_or_default()[0].service_name,
+        None
+    );
+}
