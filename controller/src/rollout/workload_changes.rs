@@ -1,22 +1,23 @@
-//! Which Deployment events can change what a `workloadRef` Rollout's pass reads: a pass reads
-//! the Deployment's spec, generation and existence, never its status, so a status write (most
-//! of a busy Deployment's events) wakes nobody: each wake costs a look through the Rollouts
-//! for those naming it, and a pass and a GET of the Deployment for each of them.
+//! Which events of a workload (a Deployment, ReplicaSet or PodTemplate; one filter per kind's
+//! watch) can change what a `workloadRef` Rollout's pass reads: a pass reads the workload's
+//! spec, generation and existence, never its status, so a status write (most of a busy
+//! workload's events) wakes nobody: each wake costs a look through the Rollouts for those
+//! naming it, and a pass and a GET of the workload for each of them.
 //!
-//! [`WorkloadChanges`] remembers the uid and generation last seen of each Deployment and
-//! passes on those that are new, were created again, have a new generation or are gone; a
-//! relist (at start-up, and after a dropped watch) reports all of its changes at its end, with
-//! the Deployments it no longer shows: deleted while the watch was down.
+//! [`WorkloadChanges`] remembers the uid and generation last seen of each workload and passes
+//! on those that are new, were created again, have a new generation or are gone; a relist (at
+//! start-up, and after a dropped watch) reports all of its changes at its end, with the
+//! workloads it no longer shows: deleted while the watch was down.
 
 use std::collections::HashMap;
 
 use kube::Resource;
 use kube::runtime::watcher::Event;
 
-/// A Deployment by (namespace, name).
+/// A workload by (namespace, name).
 pub type WorkloadKey = (String, String);
 
-/// What is remembered of one Deployment.
+/// What is remembered of one workload.
 #[derive(Debug)]
 struct Seen {
     uid: String,
@@ -30,14 +31,14 @@ struct Seen {
 pub struct WorkloadChanges {
     known: HashMap<WorkloadKey, Seen>,
     /// The relist under way or last done, counted from 0 (the watch's events before any); a
-    /// Deployment a relist did not show is gone at its end.
+    /// workload a relist did not show is gone at its end.
     relist: u64,
-    /// The Deployments the relist under way has shown changed, reported at its end.
+    /// The workloads the relist under way has shown changed, reported at its end.
     relisted_changes: Vec<WorkloadKey>,
 }
 
 impl WorkloadChanges {
-    /// The Deployments `event` may have changed for a pass; those of a relist all at its end
+    /// The workloads `event` may have changed for a pass; those of a relist all at its end
     /// (one look at the Rollouts for all of them), with those it no longer shows.
     pub fn changed<K: Resource>(&mut self, event: &Event<K>) -> Vec<WorkloadKey> {
         match event {
