@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use linnet_analysis::run_plan::phase_severity;
 use linnet_crds::analysis::AnalysisPhase;
 use linnet_crds::common::IntOrDuration;
 use linnet_crds::experiment::{
@@ -455,15 +456,8 @@ fn worst_run(
     runs: &[ExperimentAnalysisRunStatus],
     required: &[&str],
 ) -> (AnalysisPhase, Option<String>, bool) {
-    let rank = |phase: AnalysisPhase| match phase {
-        AnalysisPhase::Successful => 0,
-        AnalysisPhase::Running => 1,
-        AnalysisPhase::Pending => 2,
-        AnalysisPhase::Inconclusive => 3,
-        AnalysisPhase::Error => 4,
-        AnalysisPhase::Failed => 5,
-    };
-    let worst = runs.iter().max_by_key(|r| rank(r.phase));
+    // The AnalysisRun roll-up's order, which is Argo's for experiments too.
+    let worst = runs.iter().max_by_key(|r| phase_severity(r.phase));
     let phase = worst.map_or(AnalysisPhase::Successful, |r| match r.phase {
         AnalysisPhase::Pending => AnalysisPhase::Running,
         other => other,
